@@ -1,0 +1,779 @@
+//! Typed configuration: a TOML file overlaid by `PULSE_*` environment variables, validated once
+//! at start so a bad value stops Pulse with a message naming the source, the key and the reason.
+
+use crate::model::ComponentType;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the default config file is looked for when neither `--config` nor `PULSE_CONFIG` names one.
+pub const DEFAULT_CONFIG_FILE: &str = "pulse.toml";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/pulse.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{source_name}: cannot read: {reason}")]
+    Read { source_name: String, reason: String },
+    #[error("{source_name}: {message}")]
+    Parse {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: key `{key}`: {reason}")]
+    Invalid {
+        source_name: String,
+        key: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything Pulse needs to run, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the config came from, or `built-in defaults`.
+    pub source: String,
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub health: HealthSettings,
+    pub components: Vec<ComponentConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthSettings {
+    /// How many checks may run at once across all components.
+    pub max_concurrent_checks: usize,
+    /// How long check results are kept in the database.
+    pub history_retention: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentConfig {
+    pub name: String,
+    pub component_type: ComponentType,
+    pub critical: bool,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Latency above which a successful check counts as degraded.
+    pub degraded_after: Option<Duration>,
+    pub failure_threshold: u32,
+    pub success_threshold: u32,
+    pub check: CheckSpec,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckSpec {
+    /// Pulse's own store.
+    Database,
+    Disk {
+        path: PathBuf,
+        degraded_percent: f64,
+        unhealthy_percent: f64,
+    },
+    Memory {
+        degraded_percent: f64,
+        unhealthy_percent: f64,
+    },
+    Http {
+        url: String,
+        expected_status: u16,
+        body_contains: Option<String>,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+}
+
+impl CheckSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckSpec::Database => "database",
+            CheckSpec::Disk { .. } => "disk",
+            CheckSpec::Memory { .. } => "memory",
+            CheckSpec::Http { .. } => "http",
+            CheckSpec::Tcp { .. } => "tcp",
+        }
+    }
+}
+
+const KINDS: [&str; 5] = ["database", "disk", "memory", "http", "tcp"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    addr: Option<String>,
+    database_url: Option<String>,
+    log_format: Option<String>,
+    #[serde(default)]
+    health: RawHealth,
+    components: Option<Vec<RawComponent>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    max_concurrent_checks: Option<usize>,
+    history_retention: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    name: Option<String>,
+    kind: Option<String>,
+    #[serde(rename = "type")]
+    component_type: Option<String>,
+    critical: Option<bool>,
+    interval: Option<String>,
+    timeout: Option<String>,
+    degraded_after: Option<String>,
+    failure_threshold: Option<u32>,
+    success_threshold: Option<u32>,
+    url: Option<String>,
+    expected_status: Option<u16>,
+    body_contains: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    path: Option<String>,
+    degraded_percent: Option<f64>,
+    unhealthy_percent: Option<f64>,
+}
+
+impl Config {
+    /// Loads the config the way `mcp-pulse serve` does: `--config`, else `PULSE_CONFIG`, else
+    /// `pulse.toml` when present, else built-in defaults; then `PULSE_*` variables on top.
+    pub fn load(cli_path: Option<&Path>) -> Result<Config, ConfigError> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let path: Option<PathBuf> = match cli_path {
+            Some(p) => Some(p.to_path_buf()),
+            None => match env("PULSE_CONFIG") {
+                Some(p) => Some(PathBuf::from(p)),
+                None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
+            },
+        };
+        let file = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Read {
+                    source_name: p.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                Some((p.display().to_string(), text))
+            }
+            None => None,
+        };
+        Config::from_sources(file.as_ref().map(|(n, t)| (n.as_str(), t.as_str())), env)
+    }
+
+    /// Builds a config from an optional `(name, toml text)` and an environment lookup.
+    pub fn from_sources(
+        file: Option<(&str, &str)>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let (source, raw) = match file {
+            Some((name, text)) => {
+                let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+                    source_name: name.to_string(),
+                    message: e.to_string().trim_end().to_string(),
+                })?;
+                (name.to_string(), raw)
+            }
+            None => ("built-in defaults".to_string(), RawConfig::default()),
+        };
+        let invalid = |src: &str, key: &str, reason: String| ConfigError::Invalid {
+            source_name: src.to_string(),
+            key: key.to_string(),
+            reason,
+        };
+
+        let (addr_src, addr_text) = match env("PULSE_ADDR") {
+            Some(v) => ("environment".to_string(), v),
+            None => (
+                source.clone(),
+                raw.addr.clone().unwrap_or_else(|| DEFAULT_ADDR.to_string()),
+            ),
+        };
+        let addr_key = if addr_src == "environment" {
+            "PULSE_ADDR"
+        } else {
+            "addr"
+        };
+        let addr: SocketAddr = addr_text.parse().map_err(|_| {
+            invalid(
+                &addr_src,
+                addr_key,
+                format!("`{addr_text}` is not an IP:port address such as 127.0.0.1:3000"),
+            )
+        })?;
+
+        let (db_src, database_url) = match env("PULSE_DATABASE_URL") {
+            Some(v) => ("environment".to_string(), v),
+            None => (
+                source.clone(),
+                raw.database_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            ),
+        };
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            let key = if db_src == "environment" {
+                "PULSE_DATABASE_URL"
+            } else {
+                "database_url"
+            };
+            return Err(invalid(
+                &db_src,
+                key,
+                "must start with sqlite:, postgres:// or postgresql://".to_string(),
+            ));
+        }
+
+        let (lf_src, lf_key, lf_text) = match env("PULSE_LOG_FORMAT") {
+            Some(v) => ("environment".to_string(), "PULSE_LOG_FORMAT", v),
+            None => (
+                source.clone(),
+                "log_format",
+                raw.log_format.clone().unwrap_or_else(|| "pretty".into()),
+            ),
+        };
+        let log_format = match lf_text.as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    &lf_src,
+                    lf_key,
+                    format!("`{other}` is not one of pretty, json"),
+                ))
+            }
+        };
+
+        let max_concurrent_checks = raw.health.max_concurrent_checks.unwrap_or(8);
+        if max_concurrent_checks == 0 || max_concurrent_checks > 1024 {
+            return Err(invalid(
+                &source,
+                "health.max_concurrent_checks",
+                "must be between 1 and 1024".to_string(),
+            ));
+        }
+        let history_retention = match &raw.health.history_retention {
+            Some(t) => parse_duration(t)
+                .map_err(|r| invalid(&source, "health.history_retention", r))?,
+            None => Duration::from_secs(7 * 86_400),
+        };
+        if history_retention < Duration::from_secs(3600) {
+            return Err(invalid(
+                &source,
+                "health.history_retention",
+                "must be at least 1h".to_string(),
+            ));
+        }
+
+        let components = match raw.components {
+            Some(list) => {
+                let mut out = Vec::with_capacity(list.len());
+                let mut seen = HashSet::new();
+                for (i, rc) in list.into_iter().enumerate() {
+                    let c = validate_component(&source, i, rc)?;
+                    if !seen.insert(c.name.clone()) {
+                        return Err(invalid(
+                            &source,
+                            &format!("components[{i}].name"),
+                            format!("`{}` is used by an earlier component", c.name),
+                        ));
+                    }
+                    out.push(c);
+                }
+                out
+            }
+            None => default_components(addr, &database_url),
+        };
+
+        Ok(Config {
+            source,
+            addr,
+            database_url,
+            log_format,
+            health: HealthSettings {
+                max_concurrent_checks,
+                history_retention,
+            },
+            components,
+        })
+    }
+}
+
+/// Parses `"30s"`, `"1m 30s"`, `"250ms"`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration such as \"30s\" or \"250ms\" ({e})"))
+}
+
+fn validate_component(
+    source: &str,
+    index: usize,
+    rc: RawComponent,
+) -> Result<ComponentConfig, ConfigError> {
+    let err = |key: &str, reason: String| ConfigError::Invalid {
+        source_name: source.to_string(),
+        key: format!("components[{index}].{key}"),
+        reason,
+    };
+    let name = rc.name.clone().ok_or_else(|| err("name", "is required".into()))?;
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        return Err(err(
+            "name",
+            format!("`{name}` must be 1-64 characters of a-z, 0-9, '-' and '_'"),
+        ));
+    }
+    let kind = rc.kind.clone().ok_or_else(|| {
+        err(
+            "kind",
+            format!("is required (one of {})", KINDS.join(", ")),
+        )
+    })?;
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(err(
+            "kind",
+            format!("`{kind}` is not one of {}", KINDS.join(", ")),
+        ));
+    }
+
+    // Keys that belong to another kind are errors: a typo'd or misplaced key must not be ignored.
+    let allowed: &[&str] = match kind.as_str() {
+        "database" => &[],
+        "disk" => &["path", "degraded_percent", "unhealthy_percent"],
+        "memory" => &["degraded_percent", "unhealthy_percent"],
+        "http" => &["url", "expected_status", "body_contains"],
+        _ => &["host", "port"],
+    };
+    let present = [
+        ("url", rc.url.is_some()),
+        ("expected_status", rc.expected_status.is_some()),
+        ("body_contains", rc.body_contains.is_some()),
+        ("host", rc.host.is_some()),
+        ("port", rc.port.is_some()),
+        ("path", rc.path.is_some()),
+        ("degraded_percent", rc.degraded_percent.is_some()),
+        ("unhealthy_percent", rc.unhealthy_percent.is_some()),
+    ];
+    for (key, is_set) in present {
+        if is_set && !allowed.contains(&key) {
+            return Err(err(key, format!("does not apply to kind `{kind}`")));
+        }
+    }
+
+    let dur = |key: &str, v: &Option<String>, default: Duration| match v {
+        Some(t) => parse_duration(t).map_err(|r| err(key, r)),
+        None => Ok(default),
+    };
+    let interval = dur("interval", &rc.interval, Duration::from_secs(30))?;
+    if interval < Duration::from_secs(1) || interval > Duration::from_secs(86_400) {
+        return Err(err("interval", "must be between 1s and 24h".into()));
+    }
+    let default_timeout = match kind.as_str() {
+        "http" => Duration::from_secs(10),
+        _ => Duration::from_secs(5),
+    }
+    .min(interval);
+    let timeout = dur("timeout", &rc.timeout, default_timeout)?;
+    if timeout < Duration::from_millis(10) {
+        return Err(err("timeout", "must be at least 10ms".into()));
+    }
+    if timeout > interval {
+        return Err(err(
+            "timeout",
+            format!(
+                "{} is longer than the interval {}",
+                humantime::format_duration(timeout),
+                humantime::format_duration(interval)
+            ),
+        ));
+    }
+    let default_degraded = match kind.as_str() {
+        "database" | "tcp" => Some(Duration::from_millis(500)),
+        "http" => Some(Duration::from_millis(1000)),
+        _ => None,
+    }
+    .filter(|d| *d < timeout);
+    let degraded_after = match &rc.degraded_after {
+        Some(t) => Some(parse_duration(t).map_err(|r| err("degraded_after", r))?),
+        None => default_degraded,
+    };
+    if let Some(d) = degraded_after {
+        if d >= timeout {
+            return Err(err(
+                "degraded_after",
+                format!(
+                    "{} must be shorter than the timeout {}",
+                    humantime::format_duration(d),
+                    humantime::format_duration(timeout)
+                ),
+            ));
+        }
+    }
+    let failure_threshold = rc.failure_threshold.unwrap_or(3);
+    if !(1..=100).contains(&failure_threshold) {
+        return Err(err("failure_threshold", "must be between 1 and 100".into()));
+    }
+    let success_threshold = rc.success_threshold.unwrap_or(2);
+    if !(1..=100).contains(&success_threshold) {
+        return Err(err("success_threshold", "must be between 1 and 100".into()));
+    }
+
+    let percents = |rc: &RawComponent| -> Result<(f64, f64), ConfigError> {
+        let d = rc.degraded_percent.unwrap_or(80.0);
+        let u = rc.unhealthy_percent.unwrap_or(90.0);
+        if !(0.0..=100.0).contains(&d) {
+            return Err(err("degraded_percent", "must be between 0 and 100".into()));
+        }
+        if !(0.0..=100.0).contains(&u) {
+            return Err(err("unhealthy_percent", "must be between 0 and 100".into()));
+        }
+        if d >= u {
+            return Err(err(
+                "degraded_percent",
+                format!("{d} must be below unhealthy_percent {u}"),
+            ));
+        }
+        Ok((d, u))
+    };
+
+    let check = match kind.as_str() {
+        "database" => CheckSpec::Database,
+        "disk" => {
+            let (d, u) = percents(&rc)?;
+            let path = rc
+                .path
+                .clone()
+                .ok_or_else(|| err("path", "is required for kind `disk`".into()))?;
+            if path.is_empty() {
+                return Err(err("path", "must not be empty".into()));
+            }
+            CheckSpec::Disk {
+                path: PathBuf::from(path),
+                degraded_percent: d,
+                unhealthy_percent: u,
+            }
+        }
+        "memory" => {
+            let (d, u) = percents(&rc)?;
+            CheckSpec::Memory {
+                degraded_percent: d,
+                unhealthy_percent: u,
+            }
+        }
+        "http" => {
+            let url = rc
+                .url
+                .clone()
+                .ok_or_else(|| err("url", "is required for kind `http`".into()))?;
+            match reqwest::Url::parse(&url) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                Ok(u) => {
+                    return Err(err(
+                        "url",
+                        format!("scheme `{}` is not http or https", u.scheme()),
+                    ))
+                }
+                Err(e) => return Err(err("url", format!("`{url}` is not a URL ({e})"))),
+            }
+            let expected_status = rc.expected_status.unwrap_or(200);
+            if !(100..=599).contains(&expected_status) {
+                return Err(err("expected_status", "must be between 100 and 599".into()));
+            }
+            CheckSpec::Http {
+                url,
+                expected_status,
+                body_contains: rc.body_contains.clone(),
+            }
+        }
+        _ => {
+            let host = rc
+                .host
+                .clone()
+                .ok_or_else(|| err("host", "is required for kind `tcp`".into()))?;
+            if host.is_empty() {
+                return Err(err("host", "must not be empty".into()));
+            }
+            let port = rc
+                .port
+                .ok_or_else(|| err("port", "is required for kind `tcp`".into()))?;
+            if port == 0 {
+                return Err(err("port", "must be between 1 and 65535".into()));
+            }
+            CheckSpec::Tcp { host, port }
+        }
+    };
+
+    let component_type = match &rc.component_type {
+        Some(t) => ComponentType::parse(t).ok_or_else(|| {
+            err(
+                "type",
+                format!(
+                    "`{t}` is not one of {}",
+                    ComponentType::ALL.map(|c| c.as_str()).join(", ")
+                ),
+            )
+        })?,
+        None => default_type(&check),
+    };
+
+    Ok(ComponentConfig {
+        name,
+        component_type,
+        critical: rc.critical.unwrap_or(false),
+        interval,
+        timeout,
+        degraded_after,
+        failure_threshold,
+        success_threshold,
+        check,
+    })
+}
+
+fn default_type(check: &CheckSpec) -> ComponentType {
+    match check {
+        CheckSpec::Database => ComponentType::Database,
+        CheckSpec::Disk { .. } => ComponentType::FileSystem,
+        CheckSpec::Memory { .. } => ComponentType::Application,
+        CheckSpec::Http { .. } => ComponentType::ExternalService,
+        CheckSpec::Tcp { .. } => ComponentType::Network,
+    }
+}
+
+/// The directory holding the SQLite file, or `.` for a server database.
+pub fn data_dir(database_url: &str) -> PathBuf {
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return PathBuf::from(".");
+    };
+    let rest = rest.trim_start_matches("//");
+    let file = rest.split('?').next().unwrap_or("");
+    if file.is_empty() || file == ":memory:" {
+        return PathBuf::from(".");
+    }
+    match Path::new(file).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// With no components configured, Pulse watches itself so a fresh install shows real cards.
+pub fn default_components(addr: SocketAddr, database_url: &str) -> Vec<ComponentConfig> {
+    let local = match addr.ip() {
+        ip if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
+        _ => addr,
+    };
+    let base = |name: &str, check: CheckSpec, critical: bool, degraded_ms: Option<u64>| {
+        ComponentConfig {
+            name: name.to_string(),
+            component_type: default_type(&check),
+            critical,
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+            degraded_after: degraded_ms.map(Duration::from_millis),
+            failure_threshold: 3,
+            success_threshold: 2,
+            check,
+        }
+    };
+    let mut liveness = base(
+        "pulse-http",
+        CheckSpec::Http {
+            url: format!("http://{local}/health/live"),
+            expected_status: 200,
+            body_contains: None,
+        },
+        false,
+        Some(1000),
+    );
+    liveness.component_type = ComponentType::Application;
+    vec![
+        base("database", CheckSpec::Database, true, Some(500)),
+        base(
+            "disk",
+            CheckSpec::Disk {
+                path: data_dir(database_url),
+                degraded_percent: 80.0,
+                unhealthy_percent: 90.0,
+            },
+            false,
+            None,
+        ),
+        base(
+            "memory",
+            CheckSpec::Memory {
+                degraded_percent: 80.0,
+                unhealthy_percent: 90.0,
+            },
+            false,
+            None,
+        ),
+        liveness,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_sources(Some(("pulse.toml", text)), no_env)
+    }
+
+    fn err_text(text: &str) -> String {
+        load(text).expect_err("config should be rejected").to_string()
+    }
+
+    #[test]
+    fn defaults_watch_pulse_itself() {
+        let c = Config::from_sources(None, no_env).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        let names: Vec<_> = c.components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["database", "disk", "memory", "pulse-http"]);
+        assert!(c.components[0].critical);
+        assert_eq!(
+            c.components[1].check,
+            CheckSpec::Disk {
+                path: PathBuf::from("data"),
+                degraded_percent: 80.0,
+                unhealthy_percent: 90.0
+            }
+        );
+        match &c.components[3].check {
+            CheckSpec::Http { url, .. } => assert_eq!(url, "http://127.0.0.1:3000/health/live"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let env = |k: &str| match k {
+            "PULSE_ADDR" => Some("0.0.0.0:8080".to_string()),
+            "PULSE_LOG_FORMAT" => Some("json".to_string()),
+            _ => None,
+        };
+        let c = Config::from_sources(Some(("f.toml", "addr = \"127.0.0.1:1\"")), env).unwrap();
+        assert_eq!(c.addr.port(), 8080);
+        assert_eq!(c.log_format, LogFormat::Json);
+        // The self-check must reach Pulse through loopback, not the unspecified address.
+        assert!(c.components.iter().any(|c| matches!(&c.check,
+            CheckSpec::Http { url, .. } if url == "http://127.0.0.1:8080/health/live")));
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let env = |k: &str| (k == "PULSE_LOG_FORMAT").then(|| "xml".to_string());
+        let e = Config::from_sources(None, env).unwrap_err().to_string();
+        assert!(e.contains("PULSE_LOG_FORMAT"), "{e}");
+        assert!(e.contains("xml"), "{e}");
+    }
+
+    #[test]
+    fn full_component_parses() {
+        let c = load(
+            r#"
+            [[components]]
+            name = "gateway"
+            kind = "http"
+            critical = true
+            interval = "15s"
+            timeout = "2s"
+            degraded_after = "300ms"
+            failure_threshold = 4
+            success_threshold = 1
+            url = "https://gw.example/health"
+            expected_status = 204
+            body_contains = "ok"
+
+            [[components]]
+            name = "redis"
+            kind = "tcp"
+            type = "cache"
+            host = "127.0.0.1"
+            port = 6379
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.components.len(), 2);
+        let gw = &c.components[0];
+        assert_eq!(gw.interval, Duration::from_secs(15));
+        assert_eq!(gw.timeout, Duration::from_secs(2));
+        assert_eq!(gw.degraded_after, Some(Duration::from_millis(300)));
+        assert_eq!(gw.failure_threshold, 4);
+        assert_eq!(gw.component_type, ComponentType::ExternalService);
+        assert_eq!(c.components[1].component_type, ComponentType::Cache);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_the_key() {
+        let e = err_text("[[components]]\nname = \"a\"\nkind = \"tcp\"\nhost = \"x\"\nport = 1\nurll = \"x\"\n");
+        assert!(e.starts_with("pulse.toml"), "{e}");
+        assert!(e.contains("urll"), "{e}");
+        let e = err_text("adress = \"x\"");
+        assert!(e.contains("adress"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_name_file_key_and_reason() {
+        let cases = [
+            ("[[components]]\nname = \"Bad Name\"\nkind = \"database\"", "components[0].name"),
+            ("[[components]]\nname = \"a\"\nkind = \"ftp\"", "components[0].kind"),
+            ("[[components]]\nname = \"a\"\nkind = \"http\"", "components[0].url"),
+            ("[[components]]\nname = \"a\"\nkind = \"http\"\nurl = \"ftp://x\"", "components[0].url"),
+            ("[[components]]\nname = \"a\"\nkind = \"tcp\"\nhost = \"h\"", "components[0].port"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\ninterval = \"soon\"", "components[0].interval"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\ntimeout = \"1m\"", "components[0].timeout"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\ndegraded_after = \"6s\"", "components[0].degraded_after"),
+            ("[[components]]\nname = \"a\"\nkind = \"memory\"\ndegraded_percent = 95.0", "components[0].degraded_percent"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\nport = 5", "components[0].port"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\nfailure_threshold = 0", "components[0].failure_threshold"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\ntype = \"queue\"", "components[0].type"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\n[[components]]\nname = \"a\"\nkind = \"memory\"", "components[1].name"),
+            ("addr = \"localhost\"", "addr"),
+            ("database_url = \"mysql://x\"", "database_url"),
+            ("[health]\nmax_concurrent_checks = 0", "health.max_concurrent_checks"),
+        ];
+        for (text, key) in cases {
+            let e = err_text(text);
+            assert!(e.starts_with("pulse.toml: key `"), "{text}: {e}");
+            assert!(e.contains(&format!("`{key}`")), "{text}: expected key {key} in {e}");
+        }
+    }
+
+    #[test]
+    fn empty_component_list_means_none() {
+        let c = load("components = []").unwrap();
+        assert!(c.components.is_empty());
+    }
+
+    #[test]
+    fn data_dir_follows_the_sqlite_file() {
+        assert_eq!(data_dir("sqlite://data/pulse.db"), PathBuf::from("data"));
+        assert_eq!(data_dir("sqlite:///var/lib/pulse/p.db?mode=rwc"), PathBuf::from("/var/lib/pulse"));
+        assert_eq!(data_dir("sqlite:pulse.db"), PathBuf::from("."));
+        assert_eq!(data_dir("postgres://localhost/test"), PathBuf::from("."));
+    }
+}

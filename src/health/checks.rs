@@ -1,0 +1,433 @@
+//! The check kinds: each probes one thing once and says what it saw. Timing, timeouts, damping
+//! and storage are the engine's business.
+
+use crate::config::CheckSpec;
+use crate::model::Status;
+use crate::store::Store;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Instant;
+
+/// What one run of a check found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOutcome {
+    pub status: Status,
+    pub message: Option<String>,
+    pub details: Value,
+}
+
+impl CheckOutcome {
+    pub fn healthy(details: Value) -> Self {
+        CheckOutcome {
+            status: Status::Healthy,
+            message: None,
+            details,
+        }
+    }
+
+    pub fn unhealthy(message: impl Into<String>, details: Value) -> Self {
+        CheckOutcome {
+            status: Status::Unhealthy,
+            message: Some(message.into()),
+            details,
+        }
+    }
+}
+
+/// What checks may use: Pulse's own store and a shared HTTP client.
+#[derive(Clone)]
+pub struct CheckContext {
+    pub store: Store,
+    pub http: reqwest::Client,
+}
+
+impl CheckContext {
+    pub fn new(store: Store) -> Self {
+        CheckContext {
+            store,
+            http: http_client(),
+        }
+    }
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        // Each check opens its own connection, so a dead server cannot hide behind a pooled one.
+        .pool_max_idle_per_host(0)
+        .user_agent(concat!("mcp-pulse/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap_or_default()
+}
+
+pub async fn run(spec: &CheckSpec, ctx: &CheckContext, timeout: std::time::Duration) -> CheckOutcome {
+    match spec {
+        CheckSpec::Database => database(&ctx.store).await,
+        CheckSpec::Disk {
+            path,
+            degraded_percent,
+            unhealthy_percent,
+        } => {
+            let path = path.clone();
+            let (d, u) = (*degraded_percent, *unhealthy_percent);
+            blocking(move || disk(&path, d, u)).await
+        }
+        CheckSpec::Memory {
+            degraded_percent,
+            unhealthy_percent,
+        } => {
+            let (d, u) = (*degraded_percent, *unhealthy_percent);
+            blocking(move || memory(d, u)).await
+        }
+        CheckSpec::Http {
+            url,
+            expected_status,
+            body_contains,
+        } => http(&ctx.http, url, *expected_status, body_contains.as_deref(), timeout).await,
+        CheckSpec::Tcp { host, port } => tcp(host, *port).await,
+    }
+}
+
+/// sysinfo reads /proc synchronously; keep it off the async workers.
+async fn blocking(f: impl FnOnce() -> CheckOutcome + Send + 'static) -> CheckOutcome {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(o) => o,
+        Err(e) => CheckOutcome::unhealthy(format!("check task failed: {e}"), Value::Null),
+    }
+}
+
+async fn database(store: &Store) -> CheckOutcome {
+    let started = Instant::now();
+    if let Err(e) = store.ping().await {
+        return CheckOutcome::unhealthy(format!("SELECT 1 failed: {e}"), json!({}));
+    }
+    let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let stats_started = Instant::now();
+    match store.stats().await {
+        Ok(s) => CheckOutcome::healthy(json!({
+            "backend": format!("{:?}", store.backend()).to_lowercase(),
+            "ping_ms": round2(ping_ms),
+            "stats_query_ms": round2(stats_started.elapsed().as_secs_f64() * 1000.0),
+            "check_results_rows": s.check_results,
+            "components_with_history": s.components_with_history,
+            "oldest_result": s.oldest_result_ms.map(crate::model::rfc3339_ms),
+        })),
+        Err(e) => CheckOutcome::unhealthy(
+            format!("stats query failed: {e}"),
+            json!({"ping_ms": round2(ping_ms)}),
+        ),
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn percent_status(used: f64, degraded: f64, unhealthy: f64) -> Status {
+    if used >= unhealthy {
+        Status::Unhealthy
+    } else if used >= degraded {
+        Status::Degraded
+    } else {
+        Status::Healthy
+    }
+}
+
+pub fn disk(path: &Path, degraded: f64, unhealthy: f64) -> CheckOutcome {
+    let canonical = match std::fs::canonicalize(path) {
+        Ok(p) => p,
+        Err(e) => {
+            return CheckOutcome::unhealthy(
+                format!("path {} is not accessible: {e}", path.display()),
+                json!({"path": path.display().to_string()}),
+            )
+        }
+    };
+    let disks = sysinfo::Disks::new_with_refreshed_list();
+    // The filesystem holding the path is the mount point that is its longest prefix.
+    let Some(d) = disks
+        .list()
+        .iter()
+        .filter(|d| canonical.starts_with(d.mount_point()))
+        .max_by_key(|d| d.mount_point().as_os_str().len())
+    else {
+        return CheckOutcome::unhealthy(
+            format!("no mounted filesystem holds {}", canonical.display()),
+            json!({"path": canonical.display().to_string()}),
+        );
+    };
+    let total = d.total_space();
+    let available = d.available_space();
+    if total == 0 {
+        return CheckOutcome::unhealthy(
+            "filesystem reports zero size",
+            json!({"path": canonical.display().to_string()}),
+        );
+    }
+    let used_pct = round2((total - available.min(total)) as f64 * 100.0 / total as f64);
+    let status = percent_status(used_pct, degraded, unhealthy);
+    CheckOutcome {
+        status,
+        message: (status != Status::Healthy).then(|| {
+            format!("disk {used_pct}% used (degraded at {degraded}%, unhealthy at {unhealthy}%)")
+        }),
+        details: json!({
+            "path": canonical.display().to_string(),
+            "mount_point": d.mount_point().display().to_string(),
+            "total_bytes": total,
+            "available_bytes": available,
+            "used_percent": used_pct,
+            "degraded_percent": degraded,
+            "unhealthy_percent": unhealthy,
+        }),
+    }
+}
+
+pub fn memory(degraded: f64, unhealthy: f64) -> CheckOutcome {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_memory();
+    let total = sys.total_memory();
+    if total == 0 {
+        return CheckOutcome::unhealthy("system reports zero memory", json!({}));
+    }
+    let used = sys.used_memory();
+    let used_pct = round2(used as f64 * 100.0 / total as f64);
+    let status = percent_status(used_pct, degraded, unhealthy);
+    CheckOutcome {
+        status,
+        message: (status != Status::Healthy).then(|| {
+            format!("memory {used_pct}% used (degraded at {degraded}%, unhealthy at {unhealthy}%)")
+        }),
+        details: json!({
+            "total_bytes": total,
+            "used_bytes": used,
+            "available_bytes": sys.available_memory(),
+            "used_percent": used_pct,
+            "degraded_percent": degraded,
+            "unhealthy_percent": unhealthy,
+        }),
+    }
+}
+
+/// Walks an error's sources into one line, naming TLS failures as such.
+fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut tls = false;
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            tls = true;
+        }
+        // io::Error nests custom errors behind get_ref(), which source() skips over.
+        let mut io = s.downcast_ref::<std::io::Error>();
+        while let Some(inner) = io.and_then(|e| e.get_ref()) {
+            if inner.downcast_ref::<rustls::Error>().is_some() {
+                tls = true;
+            }
+            io = inner.downcast_ref::<std::io::Error>();
+        }
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    let joined = parts.join(": ");
+    if tls {
+        format!("TLS error: {joined}")
+    } else {
+        joined
+    }
+}
+
+async fn http(
+    client: &reqwest::Client,
+    url: &str,
+    expected: u16,
+    body_contains: Option<&str>,
+    timeout: std::time::Duration,
+) -> CheckOutcome {
+    let resp = match client.get(url).timeout(timeout).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let what = if e.is_timeout() {
+                "request timed out"
+            } else if e.is_connect() {
+                "connection failed"
+            } else {
+                "request failed"
+            };
+            return CheckOutcome::unhealthy(
+                format!("{what}: {}", describe_error(&e)),
+                json!({"url": url}),
+            );
+        }
+    };
+    let code = resp.status().as_u16();
+    let mut details = json!({"url": url, "status_code": code, "expected_status": expected});
+    if code != expected {
+        return CheckOutcome::unhealthy(format!("HTTP {code}, expected {expected}"), details);
+    }
+    if let Some(needle) = body_contains {
+        let body = match resp.text().await {
+            Ok(b) => b,
+            Err(e) => {
+                return CheckOutcome::unhealthy(
+                    format!("reading body failed: {}", describe_error(&e)),
+                    details,
+                )
+            }
+        };
+        details["body_bytes"] = json!(body.len());
+        if !body.contains(needle) {
+            return CheckOutcome::unhealthy(
+                format!("response body does not contain {needle:?}"),
+                details,
+            );
+        }
+    }
+    CheckOutcome::healthy(details)
+}
+
+async fn tcp(host: &str, port: u16) -> CheckOutcome {
+    let target = format!("{host}:{port}");
+    match tokio::net::TcpStream::connect((host, port)).await {
+        Ok(stream) => {
+            let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+            CheckOutcome::healthy(json!({"target": target, "peer": peer}))
+        }
+        Err(e) => CheckOutcome::unhealthy(
+            format!("connect to {target} failed: {e}"),
+            json!({"target": target}),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use std::time::Duration;
+
+    async fn local_server() -> String {
+        let app = axum::Router::new()
+            .route("/ok", get(|| async { "all systems go" }))
+            .route(
+                "/teapot",
+                get(|| async { (axum::http::StatusCode::IM_A_TEAPOT, "short and stout") }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    fn client() -> reqwest::Client {
+        http_client()
+    }
+
+    const T: Duration = Duration::from_secs(3);
+
+    #[tokio::test]
+    async fn http_check_against_a_real_server() {
+        let base = local_server().await;
+        let ok = http(&client(), &format!("{base}/ok"), 200, Some("systems go"), T).await;
+        assert_eq!(ok.status, Status::Healthy, "{ok:?}");
+        assert_eq!(ok.details["status_code"], 200);
+
+        let wrong_body = http(&client(), &format!("{base}/ok"), 200, Some("meltdown"), T).await;
+        assert_eq!(wrong_body.status, Status::Unhealthy);
+        assert!(wrong_body.message.unwrap().contains("meltdown"));
+
+        let teapot = http(&client(), &format!("{base}/teapot"), 200, None, T).await;
+        assert_eq!(teapot.status, Status::Unhealthy);
+        assert_eq!(teapot.message.as_deref(), Some("HTTP 418, expected 200"));
+
+        let expected = http(&client(), &format!("{base}/teapot"), 418, None, T).await;
+        assert_eq!(expected.status, Status::Healthy);
+
+        let slow = http(&client(), &format!("{base}/slow"), 200, None, Duration::from_millis(200)).await;
+        assert_eq!(slow.status, Status::Unhealthy);
+        assert!(slow.message.unwrap().contains("timed out"));
+    }
+
+    #[tokio::test]
+    async fn http_check_reports_refused_connections_and_tls_errors() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let refused = http(&client(), &format!("http://127.0.0.1:{port}/"), 200, None, T).await;
+        assert_eq!(refused.status, Status::Unhealthy);
+        assert!(refused.message.unwrap().starts_with("connection failed"));
+
+        // Speaking TLS to a plain-HTTP server fails the handshake, which must be named.
+        let base = local_server().await.replace("http://", "https://");
+        let tls = http(&http_client(), &format!("{base}/ok"), 200, None, T).await;
+        assert_eq!(tls.status, Status::Unhealthy);
+        let msg = tls.message.unwrap();
+        assert!(msg.contains("TLS error"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn tcp_check_open_and_closed_ports() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = tcp("127.0.0.1", port).await;
+        assert_eq!(open.status, Status::Healthy);
+        drop(listener);
+        let closed = tcp("127.0.0.1", port).await;
+        assert_eq!(closed.status, Status::Unhealthy);
+        assert!(closed.message.unwrap().contains(&format!("127.0.0.1:{port}")));
+    }
+
+    #[test]
+    fn disk_check_on_a_temp_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let fine = disk(dir.path(), 99.99, 100.0);
+        assert_eq!(fine.status, Status::Healthy, "{fine:?}");
+        let used = fine.details["used_percent"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&used));
+        assert!(fine.details["total_bytes"].as_u64().unwrap() > 0);
+
+        // Any real filesystem holding files is more than 0% used.
+        let degraded = disk(dir.path(), 0.0, 100.0);
+        assert_eq!(degraded.status, Status::Degraded);
+        assert!(degraded.message.unwrap().contains("% used"));
+        let unhealthy = disk(dir.path(), 0.0, 0.000_001);
+        assert_eq!(unhealthy.status, Status::Unhealthy);
+
+        let missing = disk(&dir.path().join("nope"), 80.0, 90.0);
+        assert_eq!(missing.status, Status::Unhealthy);
+        assert!(missing.message.unwrap().contains("not accessible"));
+    }
+
+    #[test]
+    fn memory_check_reads_the_host() {
+        let m = memory(80.0, 100.0);
+        assert!(m.details["total_bytes"].as_u64().unwrap() > 0);
+        let forced = memory(0.0, 100.0);
+        assert_ne!(forced.status, Status::Healthy);
+    }
+
+    #[tokio::test]
+    async fn database_check_reports_row_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/p.db", dir.path().display()))
+            .await
+            .unwrap();
+        let out = database(&store).await;
+        assert_eq!(out.status, Status::Healthy, "{out:?}");
+        assert_eq!(out.details["check_results_rows"], 0);
+        assert_eq!(out.details["backend"], "sqlite");
+        store.close().await;
+        let closed = database(&store).await;
+        assert_eq!(closed.status, Status::Unhealthy);
+    }
+}

@@ -1,0 +1,489 @@
+//! The engine: runs each component's check on its own jittered interval under a concurrency
+//! cap, guards every run with a timeout and panic isolation, applies the rules, stores the
+//! result and keeps the latest snapshot in memory so readers never wait on a check.
+
+use super::checks::{self, CheckContext, CheckOutcome};
+use super::rules::{self, Counts, Damper};
+use crate::config::ComponentConfig;
+use crate::metrics::Metrics;
+use crate::model::{
+    rfc3339_ms, CheckRecord, ComponentDetail, ComponentHealth, HealthSummary, Status,
+};
+use crate::store::{NewCheckResult, Store};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+/// How many results the detail view shows.
+pub const HISTORY_LIMIT: i64 = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no component named `{0}`")]
+    UnknownComponent(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+#[derive(Debug, Clone, Default)]
+struct ComponentState {
+    damper: Damper,
+    last: Option<CheckRecord>,
+}
+
+struct Inner {
+    components: Vec<ComponentConfig>,
+    state: RwLock<HashMap<String, ComponentState>>,
+    ctx: CheckContext,
+    metrics: Metrics,
+    permits: Semaphore,
+    started: Instant,
+}
+
+#[derive(Clone)]
+pub struct HealthEngine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for HealthEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HealthEngine")
+            .field("components", &self.inner.components.len())
+            .finish()
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// Runs one check future with a timeout, in its own task so a panic is caught rather than
+/// taking the scheduler down with it.
+pub async fn guarded<F>(timeout: Duration, fut: F) -> CheckOutcome
+where
+    F: Future<Output = CheckOutcome> + Send + 'static,
+{
+    let handle = tokio::spawn(async move { tokio::time::timeout(timeout, fut).await });
+    match handle.await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_elapsed)) => CheckOutcome::unhealthy(
+            format!(
+                "check timed out after {}",
+                humantime::format_duration(timeout)
+            ),
+            json!({"timeout_ms": timeout.as_millis() as u64}),
+        ),
+        Err(e) if e.is_panic() => {
+            let payload = e.into_panic();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            CheckOutcome::unhealthy(format!("check panicked: {msg}"), Value::Null)
+        }
+        Err(e) => CheckOutcome::unhealthy(format!("check was cancelled: {e}"), Value::Null),
+    }
+}
+
+impl HealthEngine {
+    pub fn new(
+        components: Vec<ComponentConfig>,
+        store: Store,
+        metrics: Metrics,
+        max_concurrent: usize,
+    ) -> HealthEngine {
+        let state = components
+            .iter()
+            .map(|c| (c.name.clone(), ComponentState::default()))
+            .collect();
+        for c in &components {
+            metrics.set_component_status(&c.name, Status::Unknown);
+        }
+        HealthEngine {
+            inner: Arc::new(Inner {
+                components,
+                state: RwLock::new(state),
+                ctx: CheckContext::new(store),
+                metrics,
+                permits: Semaphore::new(max_concurrent.max(1)),
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.ctx.store
+    }
+
+    pub fn components(&self) -> &[ComponentConfig] {
+        &self.inner.components
+    }
+
+    fn config(&self, name: &str) -> Result<&ComponentConfig, EngineError> {
+        self.inner
+            .components
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| EngineError::UnknownComponent(name.to_string()))
+    }
+
+    /// Runs one component's check now, records it and returns the component's new state.
+    pub async fn check_now(&self, name: &str) -> Result<ComponentHealth, EngineError> {
+        let cfg = self.config(name)?.clone();
+        self.run_one(&cfg).await;
+        self.component(name)
+            .ok_or_else(|| EngineError::UnknownComponent(name.to_string()))
+    }
+
+    async fn run_one(&self, cfg: &ComponentConfig) {
+        let span = tracing::info_span!("check", component = %cfg.name, kind = cfg.check.kind());
+        async {
+            // The permit bounds how many checks hit the network and disks at once.
+            let _permit = self.inner.permits.acquire().await;
+            let started = Instant::now();
+            let spec = cfg.check.clone();
+            let ctx = self.inner.ctx.clone();
+            let timeout = cfg.timeout;
+            let outcome =
+                guarded(timeout, async move { checks::run(&spec, &ctx, timeout).await }).await;
+            let took = started.elapsed();
+            self.record(cfg, outcome, took).await;
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Applies the rules to an outcome, updates the snapshot and metrics, and stores it.
+    pub async fn record(&self, cfg: &ComponentConfig, outcome: CheckOutcome, took: Duration) {
+        let raw = rules::apply_latency(outcome.status, took, cfg.degraded_after, cfg.timeout);
+        let mut message = outcome.message;
+        if raw != outcome.status && message.is_none() {
+            message = Some(format!(
+                "slow response: {} ms (degraded after {} ms)",
+                took.as_millis(),
+                cfg.degraded_after.map(|d| d.as_millis()).unwrap_or_default()
+            ));
+        }
+        let record = {
+            let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
+            let st = state.entry(cfg.name.clone()).or_default();
+            let effective = st
+                .damper
+                .observe(raw, cfg.failure_threshold, cfg.success_threshold);
+            let record = CheckRecord {
+                timestamp_ms: now_ms(),
+                status: raw,
+                effective_status: effective,
+                response_time_ms: (took.as_secs_f64() * 1e5).round() / 100.0,
+                error_message: message,
+                details: outcome.details,
+            };
+            st.last = Some(record.clone());
+            record
+        };
+        let m = &self.inner.metrics;
+        m.set_component_status(&cfg.name, record.effective_status);
+        m.observe_check(&cfg.name, took);
+        m.set_health_score(self.summary().health_score);
+        match raw {
+            Status::Healthy => tracing::debug!(status = %raw, ms = record.response_time_ms, "check done"),
+            _ => tracing::warn!(
+                status = %raw,
+                effective = %record.effective_status,
+                ms = record.response_time_ms,
+                error = record.error_message.as_deref().unwrap_or(""),
+                "check not healthy"
+            ),
+        }
+        let row = NewCheckResult {
+            component: cfg.name.clone(),
+            record,
+        };
+        if let Err(e) = self.store().insert_check_results(&[row]).await {
+            tracing::error!(error = %e, "storing check result failed");
+        }
+    }
+
+    fn health_of(&self, cfg: &ComponentConfig, st: Option<&ComponentState>) -> ComponentHealth {
+        let last = st.and_then(|s| s.last.as_ref());
+        let damper = st.map(|s| s.damper.clone()).unwrap_or_default();
+        ComponentHealth {
+            component: cfg.name.clone(),
+            component_type: cfg.component_type,
+            kind: cfg.check.kind().to_string(),
+            critical: cfg.critical,
+            status: damper.status,
+            response_time_ms: last.map(|l| l.response_time_ms),
+            timestamp: last.map(|l| rfc3339_ms(l.timestamp_ms)),
+            details: last.map(|l| l.details.clone()).unwrap_or(Value::Null),
+            error_message: last.and_then(|l| l.error_message.clone()),
+            last_result_status: last.map(|l| l.status).unwrap_or_default(),
+            consecutive_failures: damper.consecutive_failures,
+            consecutive_successes: damper.consecutive_successes,
+            interval_secs: cfg.interval.as_secs_f64(),
+            timeout_ms: cfg.timeout.as_secs_f64() * 1000.0,
+            degraded_after_ms: cfg.degraded_after.map(|d| d.as_secs_f64() * 1000.0),
+        }
+    }
+
+    pub fn component(&self, name: &str) -> Option<ComponentHealth> {
+        let cfg = self.config(name).ok()?;
+        let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+        Some(self.health_of(cfg, state.get(name)))
+    }
+
+    /// The current snapshot; reads memory only.
+    pub fn summary(&self) -> HealthSummary {
+        let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+        let components: Vec<ComponentHealth> = self
+            .inner
+            .components
+            .iter()
+            .map(|c| self.health_of(c, state.get(&c.name)))
+            .collect();
+        let last_check = state
+            .values()
+            .filter_map(|s| s.last.as_ref().map(|l| l.timestamp_ms))
+            .max();
+        drop(state);
+        let pairs: Vec<(Status, bool)> = components.iter().map(|c| (c.status, c.critical)).collect();
+        let counts = Counts::of(pairs.iter().map(|p| p.0));
+        HealthSummary {
+            overall_status: rules::overall_status(&pairs),
+            healthy_components: counts.healthy,
+            degraded_components: counts.degraded,
+            unhealthy_components: counts.unhealthy,
+            total_components: counts.total(),
+            health_score: rules::health_score(counts),
+            components,
+            last_check: last_check.map(rfc3339_ms),
+            uptime_seconds: self.inner.started.elapsed().as_secs(),
+            generated_at_ms: now_ms(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// A component with its recent history from the database.
+    pub async fn detail(&self, name: &str) -> Result<ComponentDetail, EngineError> {
+        let component = self
+            .component(name)
+            .ok_or_else(|| EngineError::UnknownComponent(name.to_string()))?;
+        let history = self.store().history(name, HISTORY_LIMIT).await?;
+        let availability_pct = (!history.is_empty()).then(|| {
+            let up = history
+                .iter()
+                .filter(|r| matches!(r.status, Status::Healthy | Status::Degraded))
+                .count();
+            (up as f64 * 1000.0 / history.len() as f64).round() / 10.0
+        });
+        Ok(ComponentDetail {
+            component,
+            history,
+            availability_pct,
+            generated_at_ms: now_ms(),
+        })
+    }
+
+    /// Starts one loop per component plus the retention job; the set aborts them when dropped.
+    pub fn spawn(&self, retention: Duration) -> JoinSet<()> {
+        let mut set = JoinSet::new();
+        for cfg in self.inner.components.clone() {
+            let engine = self.clone();
+            set.spawn(async move {
+                // Spread first runs so components configured together do not fire together.
+                let first = fastrand::u64(0..=cfg.interval.as_millis().min(1000) as u64);
+                tokio::time::sleep(Duration::from_millis(first)).await;
+                loop {
+                    engine.run_one(&cfg).await;
+                    tokio::time::sleep(jittered(cfg.interval)).await;
+                }
+            });
+        }
+        let store = self.store().clone();
+        set.spawn(async move {
+            loop {
+                let cutoff = now_ms() - retention.as_millis() as i64;
+                match store.prune_check_results(cutoff).await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned old check results"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "pruning check results failed"),
+                }
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        });
+        set
+    }
+}
+
+/// The interval ±10 %, so checks drift apart instead of bunching.
+fn jittered(interval: Duration) -> Duration {
+    let ms = interval.as_millis() as f64;
+    Duration::from_millis((ms * (0.9 + fastrand::f64() * 0.2)) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::CheckSpec;
+    use crate::model::ComponentType;
+
+    async fn engine_with(components: Vec<ComponentConfig>) -> (HealthEngine, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/p.db", dir.path().display()))
+            .await
+            .unwrap();
+        let engine = HealthEngine::new(components, store, Metrics::new().unwrap(), 4);
+        (engine, dir)
+    }
+
+    fn comp(name: &str, check: CheckSpec, critical: bool) -> ComponentConfig {
+        ComponentConfig {
+            name: name.into(),
+            component_type: ComponentType::Network,
+            critical,
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_millis(500),
+            degraded_after: None,
+            failure_threshold: 3,
+            success_threshold: 2,
+            check,
+        }
+    }
+
+    fn closed_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn timeouts_and_panics_become_unhealthy_results() {
+        let slow = guarded(Duration::from_millis(50), async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            CheckOutcome::healthy(Value::Null)
+        })
+        .await;
+        assert_eq!(slow.status, Status::Unhealthy);
+        assert_eq!(slow.message.as_deref(), Some("check timed out after 50ms"));
+
+        let boom = guarded(Duration::from_secs(1), async {
+            if std::hint::black_box(true) {
+                panic!("kaboom");
+            }
+            CheckOutcome::healthy(Value::Null)
+        })
+        .await;
+        assert_eq!(boom.status, Status::Unhealthy);
+        assert_eq!(boom.message.as_deref(), Some("check panicked: kaboom"));
+    }
+
+    #[tokio::test]
+    async fn a_hung_check_does_not_stall_others() {
+        // One listener that accepts and never answers: the http check hangs until its timeout.
+        let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hung_port = hung.local_addr().unwrap().port();
+        let db = comp("db", CheckSpec::Database, true);
+        let mut slow = comp(
+            "slow",
+            CheckSpec::Http {
+                url: format!("http://127.0.0.1:{hung_port}/"),
+                expected_status: 200,
+                body_contains: None,
+            },
+            false,
+        );
+        slow.timeout = Duration::from_secs(3);
+        let (engine, _dir) = engine_with(vec![db, slow]).await;
+        let e2 = engine.clone();
+        let hung_task = tokio::spawn(async move { e2.check_now("slow").await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let db = engine.check_now("db").await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2), "db check waited on the hung one");
+        assert_eq!(db.status, Status::Healthy);
+        let slow = hung_task.await.unwrap().unwrap();
+        assert_eq!(slow.status, Status::Unhealthy);
+        assert!(slow.error_message.unwrap().contains("timed out"));
+        drop(hung);
+    }
+
+    #[tokio::test]
+    async fn failing_critical_component_turns_the_system_unhealthy_and_is_stored() {
+        let db = comp("db", CheckSpec::Database, false);
+        let api = comp(
+            "api",
+            CheckSpec::Tcp {
+                host: "127.0.0.1".into(),
+                port: closed_port(),
+            },
+            true,
+        );
+        let (engine, _dir) = engine_with(vec![db, api]).await;
+        assert_eq!(engine.summary().overall_status, Status::Unknown);
+        engine.check_now("db").await.unwrap();
+        let s = engine.summary();
+        assert_eq!(s.overall_status, Status::Healthy, "unchecked components are ignored");
+        assert_eq!(s.health_score, 50.0);
+
+        let api = engine.check_now("api").await.unwrap();
+        assert_eq!(api.status, Status::Unhealthy);
+        assert!(api.error_message.as_deref().unwrap().contains("connect to 127.0.0.1"));
+        let s = engine.summary();
+        assert_eq!(s.overall_status, Status::Unhealthy);
+        assert_eq!((s.healthy_components, s.total_components), (1, 2));
+
+        engine.check_now("api").await.unwrap();
+        let d = engine.detail("api").await.unwrap();
+        assert_eq!(d.history.len(), 2);
+        assert_eq!(d.availability_pct, Some(0.0));
+        assert!(matches!(
+            engine.detail("nope").await,
+            Err(EngineError::UnknownComponent(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn damping_holds_status_until_failures_repeat() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tcp = comp(
+            "svc",
+            CheckSpec::Tcp {
+                host: "127.0.0.1".into(),
+                port,
+            },
+            false,
+        );
+        let (engine, _dir) = engine_with(vec![tcp]).await;
+        assert_eq!(engine.check_now("svc").await.unwrap().status, Status::Healthy);
+        drop(listener);
+        for _ in 0..2 {
+            let c = engine.check_now("svc").await.unwrap();
+            assert_eq!(c.status, Status::Healthy, "damped");
+            assert_eq!(c.last_result_status, Status::Unhealthy, "raw result shown");
+        }
+        let c = engine.check_now("svc").await.unwrap();
+        assert_eq!(c.status, Status::Unhealthy);
+        assert_eq!(c.consecutive_failures, 3);
+    }
+
+    #[tokio::test]
+    async fn scheduler_runs_checks_on_their_own() {
+        let (engine, _dir) = engine_with(vec![comp("db", CheckSpec::Database, true)]).await;
+        let set = engine.spawn(Duration::from_secs(3600));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while engine.summary().overall_status == Status::Unknown && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(engine.summary().overall_status, Status::Healthy);
+        drop(set);
+    }
+}

@@ -1,0 +1,28 @@
+//! Pulse: a self-hosted health, traffic and role-analytics dashboard for MCP servers and the
+//! gateways in front of them. The crate builds twice: `ssr` (the server binary) and `hydrate`
+//! (the browser bundle); `model` and `ui` are shared.
+
+pub mod model;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod health;
+#[cfg(feature = "ssr")]
+pub mod metrics;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(ui::App);
+}

@@ -1,0 +1,165 @@
+//! Prometheus metrics: the registry, the per-request middleware and the component gauges.
+
+use crate::model::Status;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use std::time::{Duration, Instant};
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    component_status: IntGaugeVec,
+    component_up: IntGaugeVec,
+    check_duration: HistogramVec,
+    health_score: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+/// Latency buckets in seconds, from sub-millisecond local calls to slow remote checks.
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests served by Pulse."),
+            &["method", "route", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to produce HTTP responses, by matched route.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["method", "route"],
+        )?;
+        let component_status = IntGaugeVec::new(
+            Opts::new(
+                "pulse_component_status",
+                "1 for the component's current (damped) status, 0 for the others.",
+            ),
+            &["component", "status"],
+        )?;
+        let component_up = IntGaugeVec::new(
+            Opts::new(
+                "pulse_component_up",
+                "1 when the component is healthy or degraded, 0 otherwise.",
+            ),
+            &["component"],
+        )?;
+        let check_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "pulse_check_duration_seconds",
+                "Duration of health check runs.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["component"],
+        )?;
+        let health_score = Gauge::with_opts(Opts::new(
+            "pulse_health_score",
+            "Overall health score, 0-100.",
+        ))?;
+        let build_info = IntGaugeVec::new(
+            Opts::new("pulse_build_info", "Build information; always 1."),
+            &["version"],
+        )?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(component_status.clone()))?;
+        registry.register(Box::new(component_up.clone()))?;
+        registry.register(Box::new(check_duration.clone()))?;
+        registry.register(Box::new(health_score.clone()))?;
+        registry.register(Box::new(build_info))?;
+        Ok(Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            component_status,
+            component_up,
+            check_duration,
+            health_score,
+        })
+    }
+
+    /// Sets the status gauges so exactly one status per component reads 1.
+    pub fn set_component_status(&self, component: &str, status: Status) {
+        for s in Status::ALL {
+            self.component_status
+                .with_label_values(&[component, s.as_str()])
+                .set(i64::from(s == status));
+        }
+        let up = matches!(status, Status::Healthy | Status::Degraded);
+        self.component_up
+            .with_label_values(&[component])
+            .set(i64::from(up));
+    }
+
+    pub fn observe_check(&self, component: &str, took: Duration) {
+        self.check_duration
+            .with_label_values(&[component])
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn set_health_score(&self, score: f64) {
+        self.health_score.set(score);
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        self.http_requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[method, route])
+            .observe(took.as_secs_f64());
+    }
+
+    /// The registry in Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let encoder = TextEncoder::new();
+        if let Err(e) = encoder.encode(&self.registry.gather(), &mut buf) {
+            tracing::error!(error = %e, "encoding metrics failed");
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// Route label for a request: the matched pattern, never the raw URI, so label sets stay bounded.
+fn route_label(req: &Request) -> String {
+    if let Some(p) = req.extensions().get::<MatchedPath>() {
+        return p.as_str().to_string();
+    }
+    let path = req.uri().path();
+    if path.starts_with("/pkg/") {
+        "/pkg/{asset}".to_string()
+    } else {
+        "unmatched".to_string()
+    }
+}
+
+/// Middleware counting and timing every request.
+pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_string();
+    let route = route_label(&req);
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    metrics.observe_request(&method, &route, resp.status().as_u16(), started.elapsed());
+    resp
+}

@@ -1,0 +1,260 @@
+//! Shared data shapes: what the server reports and the browser renders.
+//!
+//! Kept plain (serde only) so the same types compile for `ssr` and `hydrate`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Health of one component, or of the whole system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Healthy,
+    Degraded,
+    Unhealthy,
+    #[default]
+    Unknown,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Healthy,
+        Status::Degraded,
+        Status::Unhealthy,
+        Status::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Healthy => "healthy",
+            Status::Degraded => "degraded",
+            Status::Unhealthy => "unhealthy",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Severity for "worst of" comparisons; unknown sorts below healthy because it carries
+    /// no evidence either way.
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Unknown => 0,
+            Status::Healthy => 1,
+            Status::Degraded => 2,
+            Status::Unhealthy => 3,
+        }
+    }
+
+    /// A text symbol, so status is never conveyed by colour alone.
+    pub fn icon(self) -> &'static str {
+        match self {
+            Status::Healthy => "✔",
+            Status::Degraded => "▲",
+            Status::Unhealthy => "✖",
+            Status::Unknown => "?",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Healthy => "Healthy",
+            Status::Degraded => "Degraded",
+            Status::Unhealthy => "Unhealthy",
+            Status::Unknown => "Unknown",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a component is, as the seed documents classify them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentType {
+    Database,
+    Cache,
+    ExternalService,
+    FileSystem,
+    Network,
+    Application,
+}
+
+impl ComponentType {
+    pub const ALL: [ComponentType; 6] = [
+        ComponentType::Database,
+        ComponentType::Cache,
+        ComponentType::ExternalService,
+        ComponentType::FileSystem,
+        ComponentType::Network,
+        ComponentType::Application,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentType::Database => "database",
+            ComponentType::Cache => "cache",
+            ComponentType::ExternalService => "external_service",
+            ComponentType::FileSystem => "file_system",
+            ComponentType::Network => "network",
+            ComponentType::Application => "application",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ComponentType> {
+        ComponentType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ComponentType::Database => "Database",
+            ComponentType::Cache => "Cache",
+            ComponentType::ExternalService => "External service",
+            ComponentType::FileSystem => "File system",
+            ComponentType::Network => "Network",
+            ComponentType::Application => "Application",
+        }
+    }
+}
+
+impl fmt::Display for ComponentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One check's outcome as stored and shown: the raw result of a single run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckRecord {
+    /// Epoch milliseconds when the check finished.
+    pub timestamp_ms: i64,
+    /// The raw status of this run (before flap damping).
+    pub status: Status,
+    /// The component's damped status after this run.
+    pub effective_status: Status,
+    pub response_time_ms: f64,
+    pub error_message: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// The current health of one component: damped status plus the raw latest result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    pub component: String,
+    pub component_type: ComponentType,
+    /// Check kind (`database`, `disk`, `memory`, `http`, `tcp`).
+    pub kind: String,
+    pub critical: bool,
+    /// Damped status: changes only after the configured run of failures or successes.
+    pub status: Status,
+    pub response_time_ms: Option<f64>,
+    /// RFC 3339 time of the latest check, if any ran.
+    pub timestamp: Option<String>,
+    pub details: serde_json::Value,
+    pub error_message: Option<String>,
+    /// Raw status of the latest run, which may differ from `status` while damping holds it.
+    pub last_result_status: Status,
+    pub consecutive_failures: u32,
+    pub consecutive_successes: u32,
+    pub interval_secs: f64,
+    pub timeout_ms: f64,
+    /// Latency above which a successful check counts as degraded.
+    pub degraded_after_ms: Option<f64>,
+}
+
+/// The whole system's health as served by `GET /health` and the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthSummary {
+    pub overall_status: Status,
+    pub components: Vec<ComponentHealth>,
+    pub healthy_components: usize,
+    pub degraded_components: usize,
+    pub unhealthy_components: usize,
+    pub total_components: usize,
+    pub health_score: f64,
+    /// RFC 3339 time of the most recent check of any component.
+    pub last_check: Option<String>,
+    pub uptime_seconds: u64,
+    /// Epoch milliseconds when this summary was produced (the dashboard's "Last updated").
+    pub generated_at_ms: i64,
+    pub version: String,
+}
+
+/// A component with its recent history, for the drill-down page and API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentDetail {
+    pub component: ComponentHealth,
+    /// Newest first.
+    pub history: Vec<CheckRecord>,
+    /// Share of checks in `history` whose raw status was healthy or degraded, in percent.
+    pub availability_pct: Option<f64>,
+    pub generated_at_ms: i64,
+}
+
+/// Formats epoch milliseconds as an RFC 3339 UTC timestamp.
+pub fn rfc3339_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+/// Formats epoch milliseconds as `HH:MM:SS UTC`; the same on server and browser, so hydration
+/// never sees a different string.
+pub fn clock_utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "—".to_string())
+}
+
+/// Formats a duration in seconds as a short human string (`3d 4h`, `5m 2s`).
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m, s) = (
+        secs / 86_400,
+        (secs % 86_400) / 3600,
+        (secs % 3600) / 60,
+        secs % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips_through_its_name() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(Status::parse("unhealty"), None);
+    }
+
+    #[test]
+    fn durations_read_like_a_person_writes_them() {
+        assert_eq!(human_duration(5), "5s");
+        assert_eq!(human_duration(125), "2m 5s");
+        assert_eq!(human_duration(3 * 3600 + 60), "3h 1m");
+        assert_eq!(human_duration(2 * 86_400 + 7200), "2d 2h");
+    }
+
+    #[test]
+    fn clock_is_utc_and_stable() {
+        assert_eq!(clock_utc(0), "00:00:00 UTC");
+        assert_eq!(rfc3339_ms(1_000), "1970-01-01T00:00:01.000Z");
+    }
+}

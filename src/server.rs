@@ -1,0 +1,183 @@
+//! Wiring: builds the router (`app`) from the state, and runs Pulse (`serve`).
+
+use crate::config::{Config, LogFormat};
+use crate::health::HealthEngine;
+use crate::metrics::{self, Metrics};
+use crate::state::AppState;
+use crate::store::Store;
+use crate::ui::{shell, App};
+use axum::http::{HeaderName, Request};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot read the Leptos site options: {0}")]
+    Leptos(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+    #[error("metrics registry: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The whole HTTP surface for a state, without a socket, so tests can drive it with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(crate::api::routes())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", id = %id, method = %req.method(), uri = %req.uri().path())
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The Leptos site options: `Leptos.toml` when present (a release binary run outside
+/// cargo-leptos), else the environment cargo-leptos sets.
+pub fn leptos_options() -> Result<LeptosOptions, ServeError> {
+    let path = std::path::Path::new("Leptos.toml");
+    let conf = if std::env::var("LEPTOS_OUTPUT_NAME").is_err() && path.exists() {
+        get_configuration(Some("Leptos.toml"))
+    } else {
+        get_configuration(None)
+    };
+    conf.map(|c| c.leptos_options)
+        .map_err(|e| ServeError::Leptos(e.to_string()))
+}
+
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PULSE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+/// Builds the state for a config: opens the store and creates the health engine.
+pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, ServeError> {
+    let store = Store::connect(&config.database_url).await?;
+    let metrics = Metrics::new()?;
+    let engine = HealthEngine::new(
+        config.components.clone(),
+        store,
+        metrics.clone(),
+        config.health.max_concurrent_checks,
+    );
+    Ok(AppState {
+        leptos_options,
+        engine,
+        metrics,
+        config: Arc::new(config),
+    })
+}
+
+/// Runs Pulse until SIGINT/SIGTERM.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let mut leptos_options = leptos_options()?;
+    leptos_options.site_addr = config.addr;
+    let addr = config.addr;
+    let retention = config.health.history_retention;
+    tracing::info!(config = %config.source, database = %redact(&config.database_url), components = config.components.len(), "starting Pulse");
+    let state = build_state(config, leptos_options).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServeError::Bind {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
+    // Checks start once the socket is bound, so the self-check can reach us.
+    let checks = state.engine.spawn(retention);
+    tracing::info!("listening on http://{addr}");
+    let store = state.engine.store().clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    drop(checks);
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Hides a password in a database URL before logging it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://data/pulse.db"), "sqlite://data/pulse.db");
+    }
+}

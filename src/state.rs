@@ -1,0 +1,22 @@
+//! The one application state, shared by axum handlers and Leptos server functions.
+
+use crate::config::Config;
+use crate::health::HealthEngine;
+use crate::metrics::Metrics;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub engine: HealthEngine,
+    pub metrics: Metrics,
+    pub config: Arc<Config>,
+}
+
+/// How server functions reach the state: it is provided as Leptos context on every request.
+pub fn app_state() -> Result<AppState, leptos::prelude::ServerFnError> {
+    leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| leptos::prelude::ServerFnError::new("application state is missing"))
+}

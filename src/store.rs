@@ -1,0 +1,324 @@
+//! Storage: one API over SQLite (default) and PostgreSQL through sqlx `Any`.
+//!
+//! Backend differences (placeholders, migrations, connection pragmas) live here and nowhere else.
+//! Times are epoch milliseconds in integer columns because `Any` decodes only plain scalars.
+
+use crate::model::{CheckRecord, Status};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A check result on its way into the database.
+#[derive(Debug, Clone)]
+pub struct NewCheckResult {
+    pub component: String,
+    pub record: CheckRecord,
+}
+
+/// Figures the database check reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreStats {
+    pub check_results: i64,
+    pub components_with_history: i64,
+    pub oldest_result_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Rows per INSERT statement; keeps each statement under SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 500;
+
+impl Store {
+    /// Connects, creating the SQLite file and its directory when missing, and applies the
+    /// backend's migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let mut opts = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            opts = opts.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers run while the writer commits; busy_timeout waits out
+                    // brief write locks instead of failing.
+                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.connect(&url).await.map_err(StoreError::Connect)?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Rewrites `?` placeholders for backends that number them.
+    fn sql(&self, text: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => text.to_string(),
+            Backend::Postgres => numbered_placeholders(text),
+        }
+    }
+
+    /// Liveness of the database itself.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let row = sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        let one: i32 = row.try_get::<i32, _>(0).or_else(|_| row.try_get::<i64, _>(0).map(|v| v as i32))?;
+        if one != 1 {
+            return Err(StoreError::Query(sqlx::Error::Protocol(
+                "SELECT 1 returned another value".into(),
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn stats(&self) -> Result<StoreStats, StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(COUNT(DISTINCT component) AS BIGINT), \
+             CAST(MIN(ts_ms) AS BIGINT) FROM check_results",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(StoreStats {
+            check_results: row.try_get(0)?,
+            components_with_history: row.try_get(1)?,
+            oldest_result_ms: row.try_get(2)?,
+        })
+    }
+
+    /// Stores results in one transaction with multi-row INSERTs.
+    pub async fn insert_check_results(&self, rows: &[NewCheckResult]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let mut text = String::from(
+                "INSERT INTO check_results (component, ts_ms, status, effective_status, \
+                 response_time_ms, error_message, details) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    text.push(',');
+                }
+                text.push_str("(?, ?, ?, ?, ?, ?, ?)");
+            }
+            let sql = self.sql(&text);
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.component.clone())
+                    .bind(r.record.timestamp_ms)
+                    .bind(r.record.status.as_str())
+                    .bind(r.record.effective_status.as_str())
+                    .bind(r.record.response_time_ms)
+                    .bind(r.record.error_message.clone())
+                    .bind(r.record.details.to_string());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest `limit` results of one component, newest first.
+    pub async fn history(
+        &self,
+        component: &str,
+        limit: i64,
+    ) -> Result<Vec<CheckRecord>, StoreError> {
+        let sql = self.sql(
+            "SELECT ts_ms, status, effective_status, response_time_ms, error_message, details \
+             FROM check_results WHERE component = ? ORDER BY ts_ms DESC, id DESC LIMIT ?",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(component.to_string())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Deletes results older than `before_ms`; returns how many went.
+    pub async fn prune_check_results(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let sql = self.sql("DELETE FROM check_results WHERE ts_ms < ?");
+        let done = sqlx::query(&sql).bind(before_ms).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `a = ? AND b = ?` → `a = $1 AND b = $2`. Our SQL has no `?` inside string literals.
+fn numbered_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    for ch in text.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn record_from_row(row: &AnyRow) -> Result<CheckRecord, StoreError> {
+    let status: String = row.try_get(1)?;
+    let effective: String = row.try_get(2)?;
+    let details: String = row.try_get(5)?;
+    Ok(CheckRecord {
+        timestamp_ms: row.try_get(0)?,
+        status: Status::parse(&status).unwrap_or(Status::Unknown),
+        effective_status: Status::parse(&effective).unwrap_or(Status::Unknown),
+        response_time_ms: row.try_get(3)?,
+        error_message: row.try_get(4)?,
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+/// Makes sure the SQLite file can be created: its directory exists and `mode=rwc` is set.
+fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (file, query) = match rest.split_once('?') {
+        Some((f, q)) => (f, Some(q)),
+        None => (rest, None),
+    };
+    if !file.is_empty() && file != ":memory:" {
+        if let Some(dir) = std::path::Path::new(file).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir {
+                    path: dir.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            }
+        }
+    }
+    Ok(match query {
+        Some(q) if q.contains("mode=") => url.to_string(),
+        Some(_) => format!("{url}&mode=rwc"),
+        None => format!("{url}?mode=rwc"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(ts: i64, status: Status) -> CheckRecord {
+        CheckRecord {
+            timestamp_ms: ts,
+            status,
+            effective_status: status,
+            response_time_ms: 1.5,
+            error_message: (status == Status::Unhealthy).then(|| "boom".to_string()),
+            details: json!({"n": ts}),
+        }
+    }
+
+    async fn exercise(store: &Store, prefix: &str) {
+        store.ping().await.unwrap();
+        let a = format!("{prefix}-a");
+        let rows: Vec<_> = (0..1200)
+            .map(|i| NewCheckResult {
+                component: if i % 2 == 0 { a.clone() } else { format!("{prefix}-b") },
+                record: record(1_000 + i, if i % 3 == 0 { Status::Unhealthy } else { Status::Healthy }),
+            })
+            .collect();
+        store.insert_check_results(&rows).await.unwrap();
+        let h = store.history(&a, 50).await.unwrap();
+        assert_eq!(h.len(), 50);
+        assert_eq!(h[0].timestamp_ms, 1_000 + 1198, "newest first");
+        assert!(h.windows(2).all(|w| w[0].timestamp_ms > w[1].timestamp_ms));
+        assert_eq!(h[0].details, json!({"n": 1198 + 1000}));
+        let unhealthy = h.iter().find(|r| r.status == Status::Unhealthy).unwrap();
+        assert_eq!(unhealthy.error_message.as_deref(), Some("boom"));
+        assert!(store.stats().await.unwrap().check_results >= 1200);
+        let gone = store.prune_check_results(1_000 + 600).await.unwrap();
+        assert!(gone >= 600);
+        let h = store.history(&a, 1000).await.unwrap();
+        assert!(h.iter().all(|r| r.timestamp_ms >= 1_600));
+    }
+
+    #[tokio::test]
+    async fn sqlite_file_is_created_migrated_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/nested/dir/pulse.db", dir.path().display());
+        let store = Store::connect(&url).await.unwrap();
+        assert!(dir.path().join("nested/dir/pulse.db").exists());
+        exercise(&store, "sq").await;
+        store.close().await;
+        // Reopening an existing file applies no migration twice and keeps the data.
+        let store = Store::connect(&url).await.unwrap();
+        assert!(store.stats().await.unwrap().check_results > 0);
+    }
+
+    #[tokio::test]
+    async fn postgres_round_trips_when_available() {
+        // PostgreSQL runs on developer machines and CI; PULSE_TEST_POSTGRES=skip opts out elsewhere.
+        if std::env::var("PULSE_TEST_POSTGRES").as_deref() == Ok("skip") {
+            return;
+        }
+        let url = std::env::var("PULSE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let store = Store::connect(&url).await.expect("PostgreSQL at PULSE_TEST_POSTGRES_URL");
+        let prefix = format!("pg{}", std::process::id());
+        exercise(&store, &prefix).await;
+        // Leave nothing behind for other runs.
+        let sql = store.sql("DELETE FROM check_results WHERE component LIKE ?");
+        sqlx::query(&sql).bind(format!("{prefix}-%")).execute(&store.pool).await.unwrap();
+    }
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(numbered_placeholders("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+        assert_eq!(numbered_placeholders("SELECT 1"), "SELECT 1");
+    }
+}

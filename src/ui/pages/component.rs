@@ -1,0 +1,177 @@
+//! `/components/:name`: one component's current state, response-time chart and history.
+
+use crate::model::{clock_utc, ComponentDetail};
+use crate::ui::chart::ResponseTimeChart;
+use crate::ui::data::{get_component, RunCheck};
+use crate::ui::pages::not_found::{set_not_found_status, NotFoundBody};
+use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::widgets::{fmt_ms, fmt_rfc3339, StatusPill, TypeBadge};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ComponentPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let ctl = RefreshCtl::use_ctx();
+    let check = ServerAction::<RunCheck>::new();
+    let detail = Resource::new(
+        move || (name(), ctl.tick.get(), check.version().get()),
+        |(name, _, _)| get_component(name),
+    );
+    let (busy, set_busy) = signal(false);
+    let loaded = move || detail.get().and_then(|r| r.ok()).flatten();
+    let updated_at = Signal::derive(move || loaded().map(|d| d.generated_at_ms));
+    let history = Signal::derive(move || loaded().map(|d| d.history).unwrap_or_default());
+    let degraded_after = Signal::derive(move || loaded().and_then(|d| d.component.degraded_after_ms));
+    // 404 before anything renders, so the chart container is not shown for an unknown name.
+    let exists = move || !matches!(detail.get(), Some(Ok(None)));
+
+    view! {
+        <Title text=name />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=set_busy>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(d)) => view! { <DetailHead d check /> }.into_any(),
+                    Ok(None) => {
+                        set_not_found_status();
+                        view! {
+                            <NotFoundBody what=format!("No component is named “{}”.", name()) />
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! {
+                        <section class="empty error-box" role="alert">
+                            <h2>"Cannot load this component"</h2>
+                            <p>{e.to_string()}</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+        <Show when=exists>
+            <div class="detail-controls">
+                <Transition fallback=|| ()>
+                    <RefreshControls updated_at busy />
+                </Transition>
+            </div>
+            <section class="panel">
+                <h2 class="section-title">"Response time"</h2>
+                <ResponseTimeChart id="response-chart" history degraded_after_ms=degraded_after />
+            </section>
+        </Show>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(d)) => view! { <HistoryTable d /> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DetailHead(d: ComponentDetail, check: ServerAction<RunCheck>) -> impl IntoView {
+    let c = d.component.clone();
+    let name = c.component.clone();
+    let pending = check.pending();
+    let check_error = move || {
+        check
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    };
+    let details = serde_json::to_string_pretty(&c.details).unwrap_or_default();
+    view! {
+        <div class="page-head">
+            <div>
+                <p class="crumbs"><a href="/">"Overview"</a> " / " {name.clone()}</p>
+                <h1 data-testid="component-name">{name.clone()}</h1>
+            </div>
+            <button
+                class="btn btn-primary"
+                data-testid="check-now"
+                prop:disabled=move || pending.get()
+                on:click=move |_| {
+                    check.dispatch(RunCheck { name: name.clone() });
+                }
+            >
+                {move || if pending.get() { "Checking…" } else { "Check now" }}
+            </button>
+        </div>
+        {move || check_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <section class=format!("panel detail-summary card-{}", c.status.as_str()) data-testid="detail-summary">
+            <div class="card-top">
+                <StatusPill status=c.status />
+                <TypeBadge component_type=c.component_type />
+                {c.critical.then(|| view! { <span class="badge badge-critical">"critical"</span> })}
+            </div>
+            <dl class="facts">
+                <div><dt>"Latest result"</dt><dd data-testid="raw-status">{c.last_result_status.label()}</dd></div>
+                <div><dt>"Response time"</dt><dd>{c.response_time_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"Last run"</dt><dd>{c.timestamp.as_deref().map(fmt_rfc3339).unwrap_or_else(|| "not yet".into())}</dd></div>
+                <div>
+                    <dt>"Availability"</dt>
+                    <dd>
+                        {d.availability_pct.map(|p| format!("{p:.1}% of last {}", d.history.len())).unwrap_or_else(|| "—".into())}
+                    </dd>
+                </div>
+                <div><dt>"Check"</dt><dd>{c.kind.clone()} " every " {format!("{}s", c.interval_secs)} ", timeout " {fmt_ms(c.timeout_ms)}</dd></div>
+                <div>
+                    <dt>"Damping"</dt>
+                    <dd>{format!("{} failures / {} successes in a row", c.consecutive_failures, c.consecutive_successes)}</dd>
+                </div>
+            </dl>
+            {c.error_message.clone().map(|e| view! { <p class="error" data-testid="error-message">{e}</p> })}
+            <details class="card-details" open=true>
+                <summary>"Details of the latest result"</summary>
+                <pre>{details}</pre>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn HistoryTable(d: ComponentDetail) -> impl IntoView {
+    let empty = d.history.is_empty();
+    view! {
+        <section class="panel">
+            <h2 class="section-title">"History"</h2>
+            {empty.then(|| view! { <p class="muted">"No checks recorded yet."</p> })}
+            <div class="table-wrap">
+                <table class="table" data-testid="history">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Time"</th>
+                            <th scope="col">"Result"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col" class="num">"Latency"</th>
+                            <th scope="col">"Message"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {d
+                            .history
+                            .into_iter()
+                            .map(|r| {
+                                view! {
+                                    <tr>
+                                        <td>{clock_utc(r.timestamp_ms)}</td>
+                                        <td><StatusPill status=r.status /></td>
+                                        <td>{r.effective_status.label()}</td>
+                                        <td class="num">{fmt_ms(r.response_time_ms)}</td>
+                                        <td class="msg">{r.error_message.unwrap_or_default()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,63 @@
+//! `/`: overall status and one card per component, refreshed in place.
+
+use crate::ui::data::get_health;
+use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::widgets::{ComponentCard, OverallCard};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let ctl = RefreshCtl::use_ctx();
+    let health = Resource::new(move || ctl.tick.get(), |_| get_health());
+    let (busy, set_busy) = signal(false);
+    let updated_at = Signal::derive(move || {
+        health
+            .get()
+            .and_then(|r| r.ok())
+            .map(|s| s.generated_at_ms)
+    });
+
+    view! {
+        <Title text="Overview" />
+        <div class="page-head">
+            <h1>"System health"</h1>
+            <Transition fallback=|| ()>
+                <RefreshControls updated_at busy />
+            </Transition>
+        </div>
+        <Transition
+            fallback=|| view! { <p class="loading">"Loading health…"</p> }
+            set_pending=set_busy
+        >
+            {move || Suspend::new(async move {
+                match health.await {
+                    Ok(summary) => {
+                        let cards = summary.components.clone();
+                        let empty = cards.is_empty();
+                        view! {
+                            <OverallCard summary />
+                            <h2 class="section-title">"Components"</h2>
+                            {empty.then(|| view! {
+                                <section class="empty">
+                                    <p>"No components are configured. Add [[components]] tables to pulse.toml (see pulse.example.toml)."</p>
+                                </section>
+                            })}
+                            <div class="grid" data-testid="component-grid">
+                                {cards.into_iter().map(|c| view! { <ComponentCard c /> }).collect_view()}
+                            </div>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! {
+                        <section class="empty error-box" role="alert">
+                            <h2>"Cannot load health"</h2>
+                            <p>{e.to_string()}</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -46,7 +46,11 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (code, Json(json!({"error": message, "status": code.as_u16()}))).into_response()
+        (
+            code,
+            Json(json!({"error": message, "status": code.as_u16()})),
+        )
+            .into_response()
     }
 }
 
@@ -98,10 +102,7 @@ async fn ready(State(engine): State<HealthEngine>) -> Response {
     let s = engine.summary();
     let (code, reason) = match s.overall_status {
         Status::Healthy => (StatusCode::OK, "all checks pass".to_string()),
-        Status::Degraded => (
-            StatusCode::OK,
-            "degraded but serving".to_string(),
-        ),
+        Status::Degraded => (StatusCode::OK, "degraded but serving".to_string()),
         Status::Unknown => (
             StatusCode::SERVICE_UNAVAILABLE,
             "no component has been checked yet".to_string(),

@@ -269,8 +269,9 @@ impl Config {
             ));
         }
         let history_retention = match &raw.health.history_retention {
-            Some(t) => parse_duration(t)
-                .map_err(|r| invalid(&source, "health.history_retention", r))?,
+            Some(t) => {
+                parse_duration(t).map_err(|r| invalid(&source, "health.history_retention", r))?
+            }
             None => Duration::from_secs(7 * 86_400),
         };
         if history_retention < Duration::from_secs(3600) {
@@ -331,7 +332,10 @@ fn validate_component(
         key: format!("components[{index}].{key}"),
         reason,
     };
-    let name = rc.name.clone().ok_or_else(|| err("name", "is required".into()))?;
+    let name = rc
+        .name
+        .clone()
+        .ok_or_else(|| err("name", "is required".into()))?;
     if name.is_empty()
         || name.len() > 64
         || !name
@@ -343,12 +347,10 @@ fn validate_component(
             format!("`{name}` must be 1-64 characters of a-z, 0-9, '-' and '_'"),
         ));
     }
-    let kind = rc.kind.clone().ok_or_else(|| {
-        err(
-            "kind",
-            format!("is required (one of {})", KINDS.join(", ")),
-        )
-    })?;
+    let kind = rc
+        .kind
+        .clone()
+        .ok_or_else(|| err("kind", format!("is required (one of {})", KINDS.join(", "))))?;
     if !KINDS.contains(&kind.as_str()) {
         return Err(err(
             "kind",
@@ -581,8 +583,8 @@ pub fn default_components(addr: SocketAddr, database_url: &str) -> Vec<Component
         ip if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
         _ => addr,
     };
-    let base = |name: &str, check: CheckSpec, critical: bool, degraded_ms: Option<u64>| {
-        ComponentConfig {
+    let base =
+        |name: &str, check: CheckSpec, critical: bool, degraded_ms: Option<u64>| ComponentConfig {
             name: name.to_string(),
             component_type: default_type(&check),
             critical,
@@ -592,8 +594,7 @@ pub fn default_components(addr: SocketAddr, database_url: &str) -> Vec<Component
             failure_threshold: 3,
             success_threshold: 2,
             check,
-        }
-    };
+        };
     let mut liveness = base(
         "pulse-http",
         CheckSpec::Http {
@@ -643,7 +644,9 @@ mod tests {
     }
 
     fn err_text(text: &str) -> String {
-        load(text).expect_err("config should be rejected").to_string()
+        load(text)
+            .expect_err("config should be rejected")
+            .to_string()
     }
 
     #[test]
@@ -729,7 +732,9 @@ mod tests {
 
     #[test]
     fn unknown_key_is_an_error_naming_the_key() {
-        let e = err_text("[[components]]\nname = \"a\"\nkind = \"tcp\"\nhost = \"x\"\nport = 1\nurll = \"x\"\n");
+        let e = err_text(
+            "[[components]]\nname = \"a\"\nkind = \"tcp\"\nhost = \"x\"\nport = 1\nurll = \"x\"\n",
+        );
         assert!(e.starts_with("pulse.toml"), "{e}");
         assert!(e.contains("urll"), "{e}");
         let e = err_text("adress = \"x\"");
@@ -759,7 +764,10 @@ mod tests {
         for (text, key) in cases {
             let e = err_text(text);
             assert!(e.starts_with("pulse.toml: key `"), "{text}: {e}");
-            assert!(e.contains(&format!("`{key}`")), "{text}: expected key {key} in {e}");
+            assert!(
+                e.contains(&format!("`{key}`")),
+                "{text}: expected key {key} in {e}"
+            );
         }
     }
 
@@ -772,7 +780,10 @@ mod tests {
     #[test]
     fn data_dir_follows_the_sqlite_file() {
         assert_eq!(data_dir("sqlite://data/pulse.db"), PathBuf::from("data"));
-        assert_eq!(data_dir("sqlite:///var/lib/pulse/p.db?mode=rwc"), PathBuf::from("/var/lib/pulse"));
+        assert_eq!(
+            data_dir("sqlite:///var/lib/pulse/p.db?mode=rwc"),
+            PathBuf::from("/var/lib/pulse")
+        );
         assert_eq!(data_dir("sqlite:pulse.db"), PathBuf::from("."));
         assert_eq!(data_dir("postgres://localhost/test"), PathBuf::from("."));
     }

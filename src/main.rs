@@ -9,7 +9,11 @@ async fn main() -> std::process::ExitCode {
     use std::process::ExitCode;
 
     #[derive(Parser)]
-    #[command(name = "mcp-pulse", version, about = "Health, traffic and role analytics for MCP servers and gateways")]
+    #[command(
+        name = "mcp-pulse",
+        version,
+        about = "Health, traffic and role analytics for MCP servers and gateways"
+    )]
     struct Cli {
         #[command(subcommand)]
         command: Command,
@@ -52,7 +56,12 @@ async fn main() -> std::process::ExitCode {
         }
         Command::CheckConfig { config } => match Config::load(config.as_deref()) {
             Ok(c) => {
-                println!("{}: ok, listening on {}, {} component(s)", c.source, c.addr, c.components.len());
+                println!(
+                    "{}: ok, listening on {}, {} component(s)",
+                    c.source,
+                    c.addr,
+                    c.components.len()
+                );
                 for comp in &c.components {
                     println!(
                         "  {:<24} {:<9} every {:<6} timeout {:<6}{}",

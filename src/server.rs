@@ -91,7 +91,10 @@ pub fn init_tracing(format: LogFormat) {
 }
 
 /// Builds the state for a config: opens the store and creates the health engine.
-pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, ServeError> {
+pub async fn build_state(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<AppState, ServeError> {
     let store = Store::connect(&config.database_url).await?;
     let metrics = Metrics::new()?;
     let engine = HealthEngine::new(

@@ -75,9 +75,15 @@ impl Store {
                 Box::pin(async move {
                     // WAL lets readers run while the writer commits; busy_timeout waits out
                     // brief write locks instead of failing.
-                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 5000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
                     Ok(())
                 })
             });
@@ -105,7 +111,9 @@ impl Store {
     /// Liveness of the database itself.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let row = sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
-        let one: i32 = row.try_get::<i32, _>(0).or_else(|_| row.try_get::<i64, _>(0).map(|v| v as i32))?;
+        let one: i32 = row
+            .try_get::<i32, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|v| v as i32))?;
         if one != 1 {
             return Err(StoreError::Query(sqlx::Error::Protocol(
                 "SELECT 1 returned another value".into(),
@@ -184,7 +192,10 @@ impl Store {
     /// Deletes results older than `before_ms`; returns how many went.
     pub async fn prune_check_results(&self, before_ms: i64) -> Result<u64, StoreError> {
         let sql = self.sql("DELETE FROM check_results WHERE ts_ms < ?");
-        let done = sqlx::query(&sql).bind(before_ms).execute(&self.pool).await?;
+        let done = sqlx::query(&sql)
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -268,8 +279,19 @@ mod tests {
         let a = format!("{prefix}-a");
         let rows: Vec<_> = (0..1200)
             .map(|i| NewCheckResult {
-                component: if i % 2 == 0 { a.clone() } else { format!("{prefix}-b") },
-                record: record(1_000 + i, if i % 3 == 0 { Status::Unhealthy } else { Status::Healthy }),
+                component: if i % 2 == 0 {
+                    a.clone()
+                } else {
+                    format!("{prefix}-b")
+                },
+                record: record(
+                    1_000 + i,
+                    if i % 3 == 0 {
+                        Status::Unhealthy
+                    } else {
+                        Status::Healthy
+                    },
+                ),
             })
             .collect();
         store.insert_check_results(&rows).await.unwrap();
@@ -308,17 +330,26 @@ mod tests {
         }
         let url = std::env::var("PULSE_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let store = Store::connect(&url).await.expect("PostgreSQL at PULSE_TEST_POSTGRES_URL");
+        let store = Store::connect(&url)
+            .await
+            .expect("PostgreSQL at PULSE_TEST_POSTGRES_URL");
         let prefix = format!("pg{}", std::process::id());
         exercise(&store, &prefix).await;
         // Leave nothing behind for other runs.
         let sql = store.sql("DELETE FROM check_results WHERE component LIKE ?");
-        sqlx::query(&sql).bind(format!("{prefix}-%")).execute(&store.pool).await.unwrap();
+        sqlx::query(&sql)
+            .bind(format!("{prefix}-%"))
+            .execute(&store.pool)
+            .await
+            .unwrap();
     }
 
     #[test]
     fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(numbered_placeholders("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+        assert_eq!(
+            numbered_placeholders("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
         assert_eq!(numbered_placeholders("SELECT 1"), "SELECT 1");
     }
 }

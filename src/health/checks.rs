@@ -60,7 +60,11 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-pub async fn run(spec: &CheckSpec, ctx: &CheckContext, timeout: std::time::Duration) -> CheckOutcome {
+pub async fn run(
+    spec: &CheckSpec,
+    ctx: &CheckContext,
+    timeout: std::time::Duration,
+) -> CheckOutcome {
     match spec {
         CheckSpec::Database => database(&ctx.store).await,
         CheckSpec::Disk {
@@ -83,7 +87,16 @@ pub async fn run(spec: &CheckSpec, ctx: &CheckContext, timeout: std::time::Durat
             url,
             expected_status,
             body_contains,
-        } => http(&ctx.http, url, *expected_status, body_contains.as_deref(), timeout).await,
+        } => {
+            http(
+                &ctx.http,
+                url,
+                *expected_status,
+                body_contains.as_deref(),
+                timeout,
+            )
+            .await
+        }
         CheckSpec::Tcp { host, port } => tcp(host, *port).await,
     }
 }
@@ -293,7 +306,10 @@ async fn tcp(host: &str, port: u16) -> CheckOutcome {
     let target = format!("{host}:{port}");
     match tokio::net::TcpStream::connect((host, port)).await {
         Ok(stream) => {
-            let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+            let peer = stream
+                .peer_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
             CheckOutcome::healthy(json!({"target": target, "peer": peer}))
         }
         Err(e) => CheckOutcome::unhealthy(
@@ -353,7 +369,14 @@ mod tests {
         let expected = http(&client(), &format!("{base}/teapot"), 418, None, T).await;
         assert_eq!(expected.status, Status::Healthy);
 
-        let slow = http(&client(), &format!("{base}/slow"), 200, None, Duration::from_millis(200)).await;
+        let slow = http(
+            &client(),
+            &format!("{base}/slow"),
+            200,
+            None,
+            Duration::from_millis(200),
+        )
+        .await;
         assert_eq!(slow.status, Status::Unhealthy);
         assert!(slow.message.unwrap().contains("timed out"));
     }
@@ -363,7 +386,14 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let refused = http(&client(), &format!("http://127.0.0.1:{port}/"), 200, None, T).await;
+        let refused = http(
+            &client(),
+            &format!("http://127.0.0.1:{port}/"),
+            200,
+            None,
+            T,
+        )
+        .await;
         assert_eq!(refused.status, Status::Unhealthy);
         assert!(refused.message.unwrap().starts_with("connection failed"));
 
@@ -384,7 +414,10 @@ mod tests {
         drop(listener);
         let closed = tcp("127.0.0.1", port).await;
         assert_eq!(closed.status, Status::Unhealthy);
-        assert!(closed.message.unwrap().contains(&format!("127.0.0.1:{port}")));
+        assert!(closed
+            .message
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}")));
     }
 
     #[test]

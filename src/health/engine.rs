@@ -153,8 +153,11 @@ impl HealthEngine {
             let spec = cfg.check.clone();
             let ctx = self.inner.ctx.clone();
             let timeout = cfg.timeout;
-            let outcome =
-                guarded(timeout, async move { checks::run(&spec, &ctx, timeout).await }).await;
+            let outcome = guarded(
+                timeout,
+                async move { checks::run(&spec, &ctx, timeout).await },
+            )
+            .await;
             let took = started.elapsed();
             self.record(cfg, outcome, took).await;
         }
@@ -170,7 +173,9 @@ impl HealthEngine {
             message = Some(format!(
                 "slow response: {} ms (degraded after {} ms)",
                 took.as_millis(),
-                cfg.degraded_after.map(|d| d.as_millis()).unwrap_or_default()
+                cfg.degraded_after
+                    .map(|d| d.as_millis())
+                    .unwrap_or_default()
             ));
         }
         let record = {
@@ -195,7 +200,9 @@ impl HealthEngine {
         m.observe_check(&cfg.name, took);
         m.set_health_score(self.summary().health_score);
         match raw {
-            Status::Healthy => tracing::debug!(status = %raw, ms = record.response_time_ms, "check done"),
+            Status::Healthy => {
+                tracing::debug!(status = %raw, ms = record.response_time_ms, "check done")
+            }
             _ => tracing::warn!(
                 status = %raw,
                 effective = %record.effective_status,
@@ -255,7 +262,8 @@ impl HealthEngine {
             .filter_map(|s| s.last.as_ref().map(|l| l.timestamp_ms))
             .max();
         drop(state);
-        let pairs: Vec<(Status, bool)> = components.iter().map(|c| (c.status, c.critical)).collect();
+        let pairs: Vec<(Status, bool)> =
+            components.iter().map(|c| (c.status, c.critical)).collect();
         let counts = Counts::of(pairs.iter().map(|p| p.0));
         HealthSummary {
             overall_status: rules::overall_status(&pairs),
@@ -407,7 +415,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let started = Instant::now();
         let db = engine.check_now("db").await.unwrap();
-        assert!(started.elapsed() < Duration::from_secs(2), "db check waited on the hung one");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "db check waited on the hung one"
+        );
         assert_eq!(db.status, Status::Healthy);
         let slow = hung_task.await.unwrap().unwrap();
         assert_eq!(slow.status, Status::Unhealthy);
@@ -430,12 +441,20 @@ mod tests {
         assert_eq!(engine.summary().overall_status, Status::Unknown);
         engine.check_now("db").await.unwrap();
         let s = engine.summary();
-        assert_eq!(s.overall_status, Status::Healthy, "unchecked components are ignored");
+        assert_eq!(
+            s.overall_status,
+            Status::Healthy,
+            "unchecked components are ignored"
+        );
         assert_eq!(s.health_score, 50.0);
 
         let api = engine.check_now("api").await.unwrap();
         assert_eq!(api.status, Status::Unhealthy);
-        assert!(api.error_message.as_deref().unwrap().contains("connect to 127.0.0.1"));
+        assert!(api
+            .error_message
+            .as_deref()
+            .unwrap()
+            .contains("connect to 127.0.0.1"));
         let s = engine.summary();
         assert_eq!(s.overall_status, Status::Unhealthy);
         assert_eq!((s.healthy_components, s.total_components), (1, 2));
@@ -463,7 +482,10 @@ mod tests {
             false,
         );
         let (engine, _dir) = engine_with(vec![tcp]).await;
-        assert_eq!(engine.check_now("svc").await.unwrap().status, Status::Healthy);
+        assert_eq!(
+            engine.check_now("svc").await.unwrap().status,
+            Status::Healthy
+        );
         drop(listener);
         for _ in 0..2 {
             let c = engine.check_now("svc").await.unwrap();

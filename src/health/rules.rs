@@ -55,15 +55,12 @@ impl Damper {
         self.status = if self.status == Status::Unknown {
             raw
         } else if raw == Status::Healthy {
-            if self.status == Status::Healthy
-                || self.consecutive_successes >= success_threshold
-            {
+            if self.status == Status::Healthy || self.consecutive_successes >= success_threshold {
                 Status::Healthy
             } else {
                 self.status
             }
-        } else if self.status != Status::Healthy || self.consecutive_failures >= failure_threshold
-        {
+        } else if self.status != Status::Healthy || self.consecutive_failures >= failure_threshold {
             // Already failing (or the run is long enough): follow the latest failure's severity.
             raw
         } else {
@@ -145,11 +142,19 @@ mod tests {
         let t = MS(1000);
         let d = Some(MS(500));
         assert_eq!(apply_latency(Healthy, MS(100), d, t), Healthy);
-        assert_eq!(apply_latency(Healthy, MS(500), d, t), Healthy, "at the threshold is fine");
+        assert_eq!(
+            apply_latency(Healthy, MS(500), d, t),
+            Healthy,
+            "at the threshold is fine"
+        );
         assert_eq!(apply_latency(Healthy, MS(501), d, t), Degraded);
         assert_eq!(apply_latency(Healthy, MS(1001), d, t), Unhealthy);
         assert_eq!(apply_latency(Healthy, MS(5000), None, t), Unhealthy);
-        assert_eq!(apply_latency(Degraded, MS(10), d, t), Degraded, "a degraded result stays");
+        assert_eq!(
+            apply_latency(Degraded, MS(10), d, t),
+            Degraded,
+            "a degraded result stays"
+        );
         assert_eq!(apply_latency(Unhealthy, MS(1), d, t), Unhealthy);
     }
 
@@ -168,7 +173,10 @@ mod tests {
     #[test]
     fn failures_must_repeat_before_status_drops() {
         let mut d = Damper::default();
-        let got = run(&mut d, &[Healthy, Unhealthy, Unhealthy, Unhealthy, Unhealthy]);
+        let got = run(
+            &mut d,
+            &[Healthy, Unhealthy, Unhealthy, Unhealthy, Unhealthy],
+        );
         assert_eq!(got, [Healthy, Healthy, Healthy, Unhealthy, Unhealthy]);
         assert_eq!(d.consecutive_failures, 4);
     }
@@ -176,7 +184,10 @@ mod tests {
     #[test]
     fn a_single_blip_is_absorbed() {
         let mut d = Damper::default();
-        let got = run(&mut d, &[Healthy, Unhealthy, Healthy, Degraded, Unhealthy, Healthy]);
+        let got = run(
+            &mut d,
+            &[Healthy, Unhealthy, Healthy, Degraded, Unhealthy, Healthy],
+        );
         assert!(got.iter().all(|s| *s == Healthy), "{got:?}");
     }
 
@@ -208,12 +219,30 @@ mod tests {
     #[test]
     fn overall_status_rules() {
         assert_eq!(overall_status(&[]), Unknown);
-        assert_eq!(overall_status(&[(Unknown, true), (Unknown, false)]), Unknown);
-        assert_eq!(overall_status(&[(Healthy, true), (Unknown, false)]), Healthy);
-        assert_eq!(overall_status(&[(Healthy, true), (Degraded, false)]), Healthy);
-        assert_eq!(overall_status(&[(Degraded, true), (Degraded, false)]), Degraded);
-        assert_eq!(overall_status(&[(Healthy, true), (Unhealthy, false)]), Degraded);
-        assert_eq!(overall_status(&[(Unhealthy, true), (Healthy, false)]), Unhealthy);
+        assert_eq!(
+            overall_status(&[(Unknown, true), (Unknown, false)]),
+            Unknown
+        );
+        assert_eq!(
+            overall_status(&[(Healthy, true), (Unknown, false)]),
+            Healthy
+        );
+        assert_eq!(
+            overall_status(&[(Healthy, true), (Degraded, false)]),
+            Healthy
+        );
+        assert_eq!(
+            overall_status(&[(Degraded, true), (Degraded, false)]),
+            Degraded
+        );
+        assert_eq!(
+            overall_status(&[(Healthy, true), (Unhealthy, false)]),
+            Degraded
+        );
+        assert_eq!(
+            overall_status(&[(Unhealthy, true), (Healthy, false)]),
+            Unhealthy
+        );
         assert_eq!(
             overall_status(&[(Unhealthy, false), (Unhealthy, false), (Healthy, true)]),
             Degraded

@@ -38,7 +38,10 @@ pub fn ResponseTimeChart(
 #[cfg(feature = "hydrate")]
 fn build(rows: &[CheckRecord], degraded_after_ms: Option<f64>) -> charming::Chart {
     use charming::component::{Axis, Grid, Title};
-    use charming::element::{AxisType, ItemStyle, LineStyle, MarkLine, MarkLineData, Symbol, Tooltip, Trigger};
+    use charming::element::{
+        AxisType, ItemStyle, LineStyle, MarkLine, MarkLineData, MarkLineVariant, Symbol, Tooltip,
+        Trigger,
+    };
     use charming::series::Line;
     use charming::Chart;
 
@@ -64,11 +67,18 @@ fn build(rows: &[CheckRecord], degraded_after_ms: Option<f64>) -> charming::Char
         line = line.mark_line(
             MarkLine::new()
                 .symbol(vec![Symbol::None, Symbol::None])
-                .data(vec![MarkLineData::new().name("degraded after").y_axis(limit)]),
+                .data(vec![MarkLineVariant::Simple(
+                    MarkLineData::new().name("degraded after").y_axis(limit),
+                )]),
         );
     }
     Chart::new()
-        .title(Title::new().text(if rows.is_empty() { "No checks yet" } else { "" }).left("center").top("middle"))
+        .title(
+            Title::new()
+                .text(if rows.is_empty() { "No checks yet" } else { "" })
+                .left("center")
+                .top("middle"),
+        )
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .grid(Grid::new().left(48).right(24).top(24).bottom(32))
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))

@@ -114,6 +114,7 @@ pub fn RefreshControls(
                     type="checkbox"
                     role="switch"
                     data-testid="auto-refresh"
+                    checked=move || ctl.enabled.get()
                     prop:checked=move || ctl.enabled.get()
                     on:change=move |ev| ctl.enabled.set(event_target_checked(&ev))
                 />
@@ -133,9 +134,9 @@ pub fn RefreshControls(
                 >
                     {INTERVALS
                         .iter()
-                        .map(|n| {
+                        .map(|&n| {
                             view! {
-                                <option value=n.to_string() selected=*n == DEFAULT_INTERVAL>
+                                <option value=n.to_string() selected=move || ctl.interval_secs.get() == n>
                                     {format!("every {n} s")}
                                 </option>
                             }

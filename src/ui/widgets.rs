@@ -1,6 +1,8 @@
 //! Small building blocks: status pill, badges, the overall card and the component card.
 
-use crate::model::{clock_utc, human_duration, ComponentHealth, ComponentType, HealthSummary, Status};
+use crate::model::{
+    clock_utc, human_duration, ComponentHealth, ComponentType, HealthSummary, Status,
+};
 use leptos::prelude::*;
 
 #[component]

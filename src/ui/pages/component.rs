@@ -24,7 +24,8 @@ pub fn ComponentPage() -> impl IntoView {
     let loaded = move || detail.get().and_then(|r| r.ok()).flatten();
     let updated_at = Signal::derive(move || loaded().map(|d| d.generated_at_ms));
     let history = Signal::derive(move || loaded().map(|d| d.history).unwrap_or_default());
-    let degraded_after = Signal::derive(move || loaded().and_then(|d| d.component.degraded_after_ms));
+    let degraded_after =
+        Signal::derive(move || loaded().and_then(|d| d.component.degraded_after_ms));
     // 404 before anything renders, so the chart container is not shown for an unknown name.
     let exists = move || !matches!(detail.get(), Some(Ok(None)));
 
@@ -51,17 +52,18 @@ pub fn ComponentPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <Show when=exists>
-            <div class="detail-controls">
-                <Transition fallback=|| ()>
+        // Its own boundary, so refreshes update the chart in place instead of re-creating it.
+        <Transition fallback=|| ()>
+            <Show when=exists>
+                <div class="detail-controls">
                     <RefreshControls updated_at busy />
-                </Transition>
-            </div>
-            <section class="panel">
-                <h2 class="section-title">"Response time"</h2>
-                <ResponseTimeChart id="response-chart" history degraded_after_ms=degraded_after />
-            </section>
-        </Show>
+                </div>
+                <section class="panel">
+                    <h2 class="section-title">"Response time"</h2>
+                    <ResponseTimeChart id="response-chart" history degraded_after_ms=degraded_after />
+                </section>
+            </Show>
+        </Transition>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match detail.await {

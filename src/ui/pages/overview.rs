@@ -11,12 +11,8 @@ pub fn Overview() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let health = Resource::new(move || ctl.tick.get(), |_| get_health());
     let (busy, set_busy) = signal(false);
-    let updated_at = Signal::derive(move || {
-        health
-            .get()
-            .and_then(|r| r.ok())
-            .map(|s| s.generated_at_ms)
-    });
+    let updated_at =
+        Signal::derive(move || health.get().and_then(|r| r.ok()).map(|s| s.generated_at_ms));
 
     view! {
         <Title text="Overview" />

@@ -1,0 +1,36 @@
+import { defineConfig } from '@playwright/test';
+
+// Port apart from `make run` (3000) so both can run side by side.
+const PORT = 3100;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    trace: 'off',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      // Debian's chromium; Playwright never downloads a browser here.
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
+    },
+  },
+  webServer: {
+    // A fresh database every run: the server is started by the suite, never reused.
+    command: 'rm -rf end2end/.data && exec ./target/debug/mcp-pulse serve --config end2end/pulse.e2e.toml',
+    cwd: '..',
+    url: `http://127.0.0.1:${PORT}/health/live`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: { PULSE_DATABASE_URL: 'sqlite://end2end/.data/e2e.db', PULSE_LOG: 'warn' },
+  },
+});

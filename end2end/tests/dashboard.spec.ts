@@ -1,0 +1,191 @@
+import { test, expect, Page, ConsoleMessage } from '@playwright/test';
+
+/** Collects console errors and uncaught exceptions for the life of a page. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return errors;
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** Waits until every configured component has been checked at least once. */
+async function allChecked(page: Page) {
+  await expect
+    .poll(async () => {
+      const res = await page.request.get('/health');
+      const body = await res.json();
+      return body.components.every((c: { timestamp: string | null }) => c.timestamp !== null);
+    })
+    .toBe(true);
+}
+
+test.describe('overview', () => {
+  test.beforeEach(async ({ page }) => {
+    await allChecked(page);
+  });
+
+  test('renders a card per component with real statuses and errors', async ({ page }) => {
+    const errors = watchErrors(page);
+    await page.goto('/');
+    await hydrated(page);
+
+    const cards = page.getByTestId('component-card');
+    await expect(cards).toHaveCount(4);
+
+    const db = page.locator('[data-testid=component-card][data-component=database]');
+    await expect(db).toHaveAttribute('data-status', 'healthy');
+    await expect(db.getByTestId('status')).toHaveText(/Healthy/);
+    await expect(db.getByTestId('response-time')).toHaveText(/\d+(\.\d+)? m?s/);
+    await expect(db).toContainText('Database');
+
+    const web = page.locator('[data-testid=component-card][data-component=pulse-http]');
+    await expect(web).toHaveAttribute('data-status', 'healthy');
+
+    const down = page.locator('[data-testid=component-card][data-component=unreachable-api]');
+    await expect(down).toHaveAttribute('data-status', 'unhealthy');
+    await expect(down.getByTestId('status')).toHaveText(/Unhealthy/);
+    await expect(down.getByTestId('error-message')).toContainText('connection failed');
+
+    // A critical component is down, so the whole system is unhealthy, in words not just colour.
+    await expect(page.getByTestId('overall')).toHaveAttribute('data-status', 'unhealthy');
+    await expect(page.getByTestId('overall-status')).toHaveText('Unhealthy');
+    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-3] of 4 components healthy$/);
+
+    expect(errors, errors.join('\n')).toEqual([]);
+  });
+
+  test('auto-refresh updates the page, and stops when switched off', async ({ page }) => {
+    await page.goto('/');
+    await hydrated(page);
+    const toggle = page.getByTestId('auto-refresh');
+    const updated = page.getByTestId('last-updated');
+    await expect(toggle).toBeChecked();
+
+    await page.getByTestId('refresh-interval').selectOption('5');
+    const first = await updated.textContent();
+    await expect(updated).not.toHaveText(first ?? '', { timeout: 12_000 });
+
+    await toggle.click();
+    await expect(toggle).not.toBeChecked();
+    await expect(page.getByTestId('refresh-interval')).toBeDisabled();
+    const frozen = await updated.textContent();
+    await page.waitForTimeout(11_000);
+    await expect(updated).toHaveText(frozen ?? '');
+
+    await toggle.click();
+    await expect(toggle).toBeChecked();
+    await expect(updated).not.toHaveText(frozen ?? '', { timeout: 12_000 });
+  });
+
+  test('the auto-refresh choice survives a reload', async ({ page }) => {
+    await page.goto('/');
+    await hydrated(page);
+    await page.getByTestId('refresh-interval').selectOption('60');
+    await page.getByTestId('auto-refresh').click();
+    await expect(page.getByTestId('auto-refresh')).not.toBeChecked();
+
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByTestId('auto-refresh')).not.toBeChecked();
+    await expect(page.getByTestId('refresh-interval')).toHaveValue('60');
+    await page.evaluate(() => window.localStorage.clear());
+  });
+
+  test('the Refresh button fetches new data', async ({ page }) => {
+    await page.goto('/');
+    await hydrated(page);
+    const updated = page.getByTestId('last-updated');
+    const before = await updated.textContent();
+    await page.waitForTimeout(1_100);
+    await page.getByTestId('refresh').click();
+    await expect(updated).not.toHaveText(before ?? '');
+  });
+});
+
+test('clicking a card opens its detail page with a chart and history', async ({ page }) => {
+  await allChecked(page);
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await hydrated(page);
+  await page
+    .locator('[data-testid=component-card][data-component=database]')
+    .getByTestId('component-link')
+    .click();
+  await expect(page).toHaveURL(/\/components\/database$/);
+  await expect(page.getByTestId('component-name')).toHaveText('database');
+  await expect(page.locator('#response-chart canvas')).toBeVisible();
+  await expect(page.getByTestId('history').locator('tbody tr').first()).toBeVisible();
+
+  // "Check now" runs the check and the history grows.
+  const rows = await page.getByTestId('history').locator('tbody tr').count();
+  await page.getByTestId('check-now').click();
+  await expect(page.getByTestId('history').locator('tbody tr')).toHaveCount(Math.min(rows + 1, 50));
+  expect(errors, errors.join('\n')).toEqual([]);
+});
+
+test('a detail page loaded directly hydrates without errors', async ({ page }) => {
+  await allChecked(page);
+  const errors = watchErrors(page);
+  await page.goto('/components/unreachable-api');
+  await hydrated(page);
+  await expect(page.getByTestId('detail-summary')).toContainText('Unhealthy');
+  await expect(page.getByTestId('error-message')).toContainText('connection failed');
+  await expect(page.locator('#response-chart canvas')).toBeVisible();
+  expect(errors, errors.join('\n')).toEqual([]);
+});
+
+test('unknown pages and components get a 404 page', async ({ page }) => {
+  const res = await page.goto('/components/no-such-thing');
+  expect(res?.status()).toBe(404);
+  await expect(page.getByTestId('not-found')).toContainText('No component is named');
+
+  const other = await page.goto('/definitely/not/here');
+  expect(other?.status()).toBe(404);
+  await expect(page.getByTestId('not-found')).toBeVisible();
+  await page.getByRole('link', { name: 'Back to the overview' }).click();
+  await expect(page.getByTestId('overall')).toBeVisible();
+});
+
+test('pages without their feature yet say so and show no numbers', async ({ page }) => {
+  for (const path of ['/requests', '/performance', '/roles']) {
+    await page.goto(path);
+    await expect(page.getByTestId('empty-state')).toContainText('No data yet');
+  }
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the server renders real data', async ({ page }) => {
+    await allChecked(page);
+    await page.goto('/');
+    await expect(page.getByTestId('component-card')).toHaveCount(4);
+    await expect(page.locator('[data-component=database]')).toHaveAttribute('data-status', 'healthy');
+    await expect(page.getByTestId('last-updated')).toHaveText(/\d\d:\d\d:\d\d UTC/);
+  });
+});
+
+test('probes and metrics reflect the failing critical component', async ({ request }) => {
+  await expect.poll(async () => (await request.get('/health/ready')).status()).toBe(503);
+  const ready = await (await request.get('/health/ready')).json();
+  expect(ready.reason).toContain('unreachable-api (critical)');
+  expect((await request.get('/health/live')).status()).toBe(200);
+
+  const metrics = await (await request.get('/metrics')).text();
+  expect(metrics).toContain('pulse_component_up{component="unreachable-api"} 0');
+  expect(metrics).toContain('pulse_component_up{component="database"} 1');
+  expect(metrics).toMatch(/http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
+});
+
+test('the layout holds at 375 px wide', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.goto('/');
+  await hydrated(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});

@@ -7,7 +7,7 @@ pub mod refresh;
 pub mod widgets;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     path, SsrMode,
@@ -22,6 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" id="leptos" href="/pkg/mcp-pulse.css" />
                 // ECharts is served by Pulse itself (no CDN) and must exist before hydration runs.
                 <script src="/echarts.min.js"></script>
                 <AutoReload options=options.clone() />
@@ -40,7 +41,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     refresh::RefreshCtl::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/mcp-pulse.css" />
         <Title formatter=|t: String| if t.is_empty() { "Pulse".to_string() } else { format!("{t} · Pulse") } />
         <Router>
             <TopBar />

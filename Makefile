@@ -20,7 +20,7 @@ run: build
 	./target/release/mcp-pulse serve
 
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
-test: bootstrap test-rust build-debug e2e
+test: bootstrap lint test-rust build-debug e2e
 
 test-rust:
 	cargo test --features ssr

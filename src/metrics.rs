@@ -141,25 +141,24 @@ impl Metrics {
     }
 }
 
-/// Route label for a request: the matched pattern, never the raw URI, so label sets stay bounded.
-fn route_label(req: &Request) -> String {
-    if let Some(p) = req.extensions().get::<MatchedPath>() {
-        return p.as_str().to_string();
-    }
-    let path = req.uri().path();
-    if path.starts_with("/pkg/") {
-        "/pkg/{asset}".to_string()
-    } else {
-        "unmatched".to_string()
+/// Route label for a request: the matched pattern, never the raw URI, so label sets stay
+/// bounded. Requests no route matched are static files when served, else `unmatched`.
+fn route_label(matched: Option<&MatchedPath>, status: u16) -> String {
+    match matched {
+        Some(p) => p.as_str().to_string(),
+        None if status == 404 => "unmatched".to_string(),
+        None => "static".to_string(),
     }
 }
 
 /// Middleware counting and timing every request.
 pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_string();
-    let route = route_label(&req);
+    let matched = req.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let resp = next.run(req).await;
-    metrics.observe_request(&method, &route, resp.status().as_u16(), started.elapsed());
+    let status = resp.status().as_u16();
+    let route = route_label(matched.as_ref(), status);
+    metrics.observe_request(&method, &route, status, started.elapsed());
     resp
 }

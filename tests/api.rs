@@ -193,6 +193,14 @@ async fn metrics_expose_component_and_request_series() {
         "{text}"
     );
     assert!(!text.contains("route=\"/health/components/db\""));
+    let (code, _) = call(&h, "GET", "/no/such/thing").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (_, text) = call(&h, "GET", "/metrics").await;
+    assert!(
+        text.contains("route=\"unmatched\",status=\"404\""),
+        "unknown paths share one label: {text}"
+    );
+    assert!(!text.contains("/no/such/thing"));
     assert!(text.contains("http_request_duration_seconds_bucket"));
 }
 

@@ -30,6 +30,39 @@ pub fn fmt_ms(ms: f64) -> String {
     }
 }
 
+fn fmt_bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", UNITS[i])
+}
+
+/// The one figure of a check's details that matters most at a glance.
+pub fn reading(c: &ComponentHealth) -> Option<String> {
+    let d = &c.details;
+    match c.kind.as_str() {
+        "disk" | "memory" => {
+            let pct = d.get("used_percent")?.as_f64()?;
+            let total = d.get("total_bytes")?.as_f64()?;
+            Some(format!("{pct:.0}% of {}", fmt_bytes(total)))
+        }
+        "database" => Some(format!(
+            "{} results",
+            d.get("check_results_rows")?.as_i64()?
+        )),
+        "http" => Some(format!("HTTP {}", d.get("status_code")?.as_u64()?)),
+        "tcp" => d
+            .get("peer")
+            .and_then(|p| p.as_str())
+            .map(|_| "connected".to_string()),
+        _ => None,
+    }
+}
+
 /// Formats an RFC 3339 timestamp as `HH:MM:SS UTC`.
 pub fn fmt_rfc3339(ts: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(ts)
@@ -133,6 +166,7 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
             <h3 class="card-title">
                 <a href=href.clone() data-testid="component-link">{c.component.clone()}</a>
             </h3>
+            <p class="card-sub">{format!("{} check · every {}s", c.kind, c.interval_secs)}</p>
             <dl class="card-facts">
                 <div>
                     <dt>"Response"</dt>
@@ -141,8 +175,8 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
                     </dd>
                 </div>
                 <div>
-                    <dt>"Check"</dt>
-                    <dd>{c.kind.clone()} " · every " {format!("{}s", c.interval_secs)}</dd>
+                    <dt>"Reading"</dt>
+                    <dd data-testid="reading">{reading(&c).unwrap_or_else(|| "—".into())}</dd>
                 </div>
                 <div>
                     <dt>"Last run"</dt>
@@ -165,5 +199,52 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
             })}
             <a class="card-more" href=href>"History →"</a>
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn health(kind: &str, details: serde_json::Value) -> ComponentHealth {
+        ComponentHealth {
+            component: "x".into(),
+            component_type: ComponentType::Application,
+            kind: kind.into(),
+            critical: false,
+            status: Status::Healthy,
+            response_time_ms: Some(1.0),
+            timestamp: None,
+            details,
+            error_message: None,
+            last_result_status: Status::Healthy,
+            consecutive_failures: 0,
+            consecutive_successes: 1,
+            interval_secs: 30.0,
+            timeout_ms: 5000.0,
+            degraded_after_ms: None,
+        }
+    }
+
+    #[test]
+    fn card_reading_picks_the_telling_figure() {
+        let disk = health(
+            "disk",
+            json!({"used_percent": 72.3, "total_bytes": 270_553_174_016u64}),
+        );
+        assert_eq!(reading(&disk).as_deref(), Some("72% of 252.0 GiB"));
+        let http = health("http", json!({"status_code": 204}));
+        assert_eq!(reading(&http).as_deref(), Some("HTTP 204"));
+        let db = health("database", json!({"check_results_rows": 12}));
+        assert_eq!(reading(&db).as_deref(), Some("12 results"));
+        assert_eq!(reading(&health("http", serde_json::Value::Null)), None);
+    }
+
+    #[test]
+    fn latencies_read_naturally() {
+        assert_eq!(fmt_ms(0.42), "0.4 ms");
+        assert_eq!(fmt_ms(42.4), "42 ms");
+        assert_eq!(fmt_ms(1530.0), "1.53 s");
     }
 }

@@ -136,13 +136,30 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-fn percent_status(used: f64, degraded: f64, unhealthy: f64) -> Status {
-    if used >= unhealthy {
+/// Judges a resource's usage against its thresholds; `details` gains the figures.
+fn usage_outcome(
+    what: &str,
+    used_pct: f64,
+    degraded: f64,
+    unhealthy: f64,
+    mut details: Value,
+) -> CheckOutcome {
+    let status = if used_pct >= unhealthy {
         Status::Unhealthy
-    } else if used >= degraded {
+    } else if used_pct >= degraded {
         Status::Degraded
     } else {
         Status::Healthy
+    };
+    details["used_percent"] = json!(used_pct);
+    details["degraded_percent"] = json!(degraded);
+    details["unhealthy_percent"] = json!(unhealthy);
+    CheckOutcome {
+        status,
+        message: (status != Status::Healthy).then(|| {
+            format!("{what} {used_pct}% used (degraded at {degraded}%, unhealthy at {unhealthy}%)")
+        }),
+        details,
     }
 }
 
@@ -178,22 +195,13 @@ pub fn disk(path: &Path, degraded: f64, unhealthy: f64) -> CheckOutcome {
         );
     }
     let used_pct = round2((total - available.min(total)) as f64 * 100.0 / total as f64);
-    let status = percent_status(used_pct, degraded, unhealthy);
-    CheckOutcome {
-        status,
-        message: (status != Status::Healthy).then(|| {
-            format!("disk {used_pct}% used (degraded at {degraded}%, unhealthy at {unhealthy}%)")
-        }),
-        details: json!({
-            "path": canonical.display().to_string(),
-            "mount_point": d.mount_point().display().to_string(),
-            "total_bytes": total,
-            "available_bytes": available,
-            "used_percent": used_pct,
-            "degraded_percent": degraded,
-            "unhealthy_percent": unhealthy,
-        }),
-    }
+    let details = json!({
+        "path": canonical.display().to_string(),
+        "mount_point": d.mount_point().display().to_string(),
+        "total_bytes": total,
+        "available_bytes": available,
+    });
+    usage_outcome("disk", used_pct, degraded, unhealthy, details)
 }
 
 pub fn memory(degraded: f64, unhealthy: f64) -> CheckOutcome {
@@ -205,21 +213,12 @@ pub fn memory(degraded: f64, unhealthy: f64) -> CheckOutcome {
     }
     let used = sys.used_memory();
     let used_pct = round2(used as f64 * 100.0 / total as f64);
-    let status = percent_status(used_pct, degraded, unhealthy);
-    CheckOutcome {
-        status,
-        message: (status != Status::Healthy).then(|| {
-            format!("memory {used_pct}% used (degraded at {degraded}%, unhealthy at {unhealthy}%)")
-        }),
-        details: json!({
-            "total_bytes": total,
-            "used_bytes": used,
-            "available_bytes": sys.available_memory(),
-            "used_percent": used_pct,
-            "degraded_percent": degraded,
-            "unhealthy_percent": unhealthy,
-        }),
-    }
+    let details = json!({
+        "total_bytes": total,
+        "used_bytes": used,
+        "available_bytes": sys.available_memory(),
+    });
+    usage_outcome("memory", used_pct, degraded, unhealthy, details)
 }
 
 /// Walks an error's sources into one line, naming TLS failures as such.

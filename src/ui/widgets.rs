@@ -15,6 +15,17 @@ pub fn StatusPill(status: Status) -> impl IntoView {
     }
 }
 
+/// A load failure, said plainly in place of the content.
+#[component]
+pub fn ErrorBox(title: &'static str, message: String) -> impl IntoView {
+    view! {
+        <section class="empty error-box" role="alert">
+            <h2>{title}</h2>
+            <p>{message}</p>
+        </section>
+    }
+}
+
 #[component]
 pub fn TypeBadge(component_type: ComponentType) -> impl IntoView {
     view! { <span class="badge badge-type">{component_type.label()}</span> }

@@ -5,7 +5,7 @@ use crate::ui::chart::ResponseTimeChart;
 use crate::ui::data::{get_component, RunCheck};
 use crate::ui::pages::not_found::{set_not_found_status, NotFoundBody};
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
-use crate::ui::widgets::{fmt_ms, fmt_rfc3339, StatusPill, TypeBadge};
+use crate::ui::widgets::{fmt_ms, fmt_rfc3339, ErrorBox, StatusPill, TypeBadge};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -42,12 +42,7 @@ pub fn ComponentPage() -> impl IntoView {
                         }
                         .into_any()
                     }
-                    Err(e) => view! {
-                        <section class="empty error-box" role="alert">
-                            <h2>"Cannot load this component"</h2>
-                            <p>{e.to_string()}</p>
-                        </section>
-                    }
+                    Err(e) => view! { <ErrorBox title="Cannot load this component" message=e.to_string() /> }
                     .into_any(),
                 }
             })}

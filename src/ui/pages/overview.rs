@@ -2,7 +2,7 @@
 
 use crate::ui::data::get_health;
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
-use crate::ui::widgets::{ComponentCard, OverallCard};
+use crate::ui::widgets::{ComponentCard, ErrorBox, OverallCard};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -45,12 +45,7 @@ pub fn Overview() -> impl IntoView {
                         }
                         .into_any()
                     }
-                    Err(e) => view! {
-                        <section class="empty error-box" role="alert">
-                            <h2>"Cannot load health"</h2>
-                            <p>{e.to_string()}</p>
-                        </section>
-                    }
+                    Err(e) => view! { <ErrorBox title="Cannot load health" message=e.to_string() /> }
                     .into_any(),
                 }
             })}

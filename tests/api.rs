@@ -8,16 +8,22 @@ use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use mcp_pulse::config::Config;
 use mcp_pulse::server::{app, build_state};
-use mcp_pulse::state::AppState;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// Leptos keeps process-wide state (its executor, route generation) that does not tolerate
+/// several test runtimes rendering at once: about one run in eight hung. Production runs one
+/// runtime, so the tests here take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Harness {
-    state: AppState,
+    router: axum::Router,
     _dir: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 async fn harness(components_toml: &str) -> Harness {
+    let turn = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "database_url = \"sqlite://{}/pulse.db\"\n{components_toml}",
@@ -26,7 +32,11 @@ async fn harness(components_toml: &str) -> Harness {
     let config = Config::from_sources(Some(("test.toml", &text)), |_| None).unwrap();
     let options = LeptosOptions::builder().output_name("mcp-pulse").build();
     let state = build_state(config, options).await.unwrap();
-    Harness { state, _dir: dir }
+    Harness {
+        router: app(state),
+        _dir: dir,
+        _turn: turn,
+    }
 }
 
 fn closed_port() -> u16 {
@@ -40,7 +50,7 @@ async fn call(h: &Harness, method: &str, uri: &str) -> (StatusCode, String) {
         .uri(uri)
         .body(Body::empty())
         .unwrap();
-    let resp = app(h.state.clone()).oneshot(req).await.unwrap();
+    let resp = h.router.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())

@@ -92,6 +92,13 @@ pub enum CheckSpec {
         host: String,
         port: u16,
     },
+    /// A PostgreSQL server (e.g. the gateway's), not Pulse's own store.
+    Postgres {
+        url: String,
+    },
+    Redis {
+        url: String,
+    },
 }
 
 impl CheckSpec {
@@ -102,11 +109,15 @@ impl CheckSpec {
             CheckSpec::Memory { .. } => "memory",
             CheckSpec::Http { .. } => "http",
             CheckSpec::Tcp { .. } => "tcp",
+            CheckSpec::Postgres { .. } => "postgres",
+            CheckSpec::Redis { .. } => "redis",
         }
     }
 }
 
-const KINDS: [&str; 5] = ["database", "disk", "memory", "http", "tcp"];
+const KINDS: [&str; 7] = [
+    "database", "disk", "memory", "http", "tcp", "postgres", "redis",
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -364,6 +375,7 @@ fn validate_component(
         "disk" => &["path", "degraded_percent", "unhealthy_percent"],
         "memory" => &["degraded_percent", "unhealthy_percent"],
         "http" => &["url", "expected_status", "body_contains"],
+        "postgres" | "redis" => &["url"],
         _ => &["host", "port"],
     };
     let present = [
@@ -410,7 +422,7 @@ fn validate_component(
         ));
     }
     let default_degraded = match kind.as_str() {
-        "database" | "tcp" => Some(Duration::from_millis(500)),
+        "database" | "tcp" | "postgres" | "redis" => Some(Duration::from_millis(500)),
         "http" => Some(Duration::from_millis(1000)),
         _ => None,
     }
@@ -507,6 +519,27 @@ fn validate_component(
                 body_contains: rc.body_contains.clone(),
             }
         }
+        "postgres" | "redis" => {
+            let url = rc
+                .url
+                .clone()
+                .ok_or_else(|| err("url", format!("is required for kind `{kind}`")))?;
+            let schemes: &[&str] = if kind == "postgres" {
+                &["postgres", "postgresql"]
+            } else {
+                &["redis", "rediss"]
+            };
+            match reqwest::Url::parse(&url) {
+                Ok(u) if schemes.contains(&u.scheme()) => {}
+                // The URL may carry a password: never echo it back.
+                _ => return Err(err("url", format!("must be a {}:// URL", schemes[0]))),
+            }
+            if kind == "postgres" {
+                CheckSpec::Postgres { url }
+            } else {
+                CheckSpec::Redis { url }
+            }
+        }
         _ => {
             let host = rc
                 .host
@@ -558,6 +591,22 @@ fn default_type(check: &CheckSpec) -> ComponentType {
         CheckSpec::Memory { .. } => ComponentType::Application,
         CheckSpec::Http { .. } => ComponentType::ExternalService,
         CheckSpec::Tcp { .. } => ComponentType::Network,
+        CheckSpec::Postgres { .. } => ComponentType::Database,
+        CheckSpec::Redis { .. } => ComponentType::Cache,
+    }
+}
+
+/// Hides the password in a URL (`postgres://u:***@h/db`) before it is logged or shown.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -769,6 +818,51 @@ mod tests {
                 "{text}: expected key {key} in {e}"
             );
         }
+    }
+
+    #[test]
+    fn postgres_and_redis_kinds() {
+        let c = load(
+            "[[components]]\nname = \"gw-db\"\nkind = \"postgres\"\nurl = \"postgres://u:pw@127.0.0.1/db\"\n\
+             [[components]]\nname = \"gw-cache\"\nkind = \"redis\"\nurl = \"redis://127.0.0.1:6379\"",
+        )
+        .unwrap();
+        assert_eq!(c.components[0].component_type, ComponentType::Database);
+        assert_eq!(c.components[1].component_type, ComponentType::Cache);
+        assert_eq!(
+            c.components[1].degraded_after,
+            Some(Duration::from_millis(500))
+        );
+        let e = err_text(
+            "[[components]]\nname = \"a\"\nkind = \"postgres\"\nurl = \"mysql://u:secret@h/d\"",
+        );
+        assert!(e.contains("components[0].url"), "{e}");
+        assert!(!e.contains("secret"), "the password leaked: {e}");
+        let e = err_text("[[components]]\nname = \"a\"\nkind = \"redis\"\nhost = \"h\"");
+        assert!(e.contains("components[0].host"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid() {
+        let c = load(include_str!("../pulse.example.toml")).unwrap();
+        let kinds: Vec<_> = c.components.iter().map(|c| c.check.kind()).collect();
+        assert_eq!(
+            kinds,
+            ["database", "disk", "memory", "http", "tcp", "postgres", "redis"]
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("redis://:secret@h:6379"), "redis://:***@h:6379");
+        assert_eq!(
+            redact_url("sqlite://data/pulse.db"),
+            "sqlite://data/pulse.db"
+        );
     }
 
     #[test]

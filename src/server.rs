@@ -117,7 +117,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     leptos_options.site_addr = config.addr;
     let addr = config.addr;
     let retention = config.health.history_retention;
-    tracing::info!(config = %config.source, database = %redact(&config.database_url), components = config.components.len(), "starting Pulse");
+    tracing::info!(config = %config.source, database = %crate::config::redact_url(&config.database_url), components = config.components.len(), "starting Pulse");
     let state = build_state(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -136,20 +136,6 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Hides a password in a database URL before logging it.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
 }
 
 async fn shutdown_signal() {
@@ -172,15 +158,4 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_never_reach_the_log() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("sqlite://data/pulse.db"), "sqlite://data/pulse.db");
-    }
 }

@@ -36,7 +36,7 @@ test.describe('overview', () => {
     await hydrated(page);
 
     const cards = page.getByTestId('component-card');
-    await expect(cards).toHaveCount(4);
+    await expect(cards).toHaveCount(6);
 
     const db = page.locator('[data-testid=component-card][data-component=database]');
     await expect(db).toHaveAttribute('data-status', 'healthy');
@@ -47,6 +47,13 @@ test.describe('overview', () => {
     const web = page.locator('[data-testid=component-card][data-component=pulse-http]');
     await expect(web).toHaveAttribute('data-status', 'healthy');
 
+    const pg = page.locator('[data-testid=component-card][data-component=gateway-db]');
+    await expect(pg).toHaveAttribute('data-status', 'healthy');
+    await expect(pg.getByTestId('reading')).toHaveText(/^\d+\/\d+ conns$/);
+    const cache = page.locator('[data-testid=component-card][data-component=gateway-cache]');
+    await expect(cache).toHaveAttribute('data-status', 'healthy');
+    await expect(cache).toContainText('Cache');
+
     const down = page.locator('[data-testid=component-card][data-component=unreachable-api]');
     await expect(down).toHaveAttribute('data-status', 'unhealthy');
     await expect(down.getByTestId('status')).toHaveText(/Unhealthy/);
@@ -55,7 +62,7 @@ test.describe('overview', () => {
     // A critical component is down, so the whole system is unhealthy, in words not just colour.
     await expect(page.getByTestId('overall')).toHaveAttribute('data-status', 'unhealthy');
     await expect(page.getByTestId('overall-status')).toHaveText('Unhealthy');
-    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-3] of 4 components healthy$/);
+    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-5] of 6 components healthy$/);
 
     expect(errors, errors.join('\n')).toEqual([]);
   });
@@ -167,7 +174,7 @@ test.describe('without JavaScript', () => {
   test('the server renders real data', async ({ page }) => {
     await allChecked(page);
     await page.goto('/');
-    await expect(page.getByTestId('component-card')).toHaveCount(4);
+    await expect(page.getByTestId('component-card')).toHaveCount(6);
     await expect(page.locator('[data-component=database]')).toHaveAttribute('data-status', 'healthy');
     await expect(page.getByTestId('last-updated')).toHaveText(/\d\d:\d\d:\d\d UTC/);
   });

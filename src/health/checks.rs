@@ -98,6 +98,8 @@ pub async fn run(
             .await
         }
         CheckSpec::Tcp { host, port } => tcp(host, *port).await,
+        CheckSpec::Postgres { url } => postgres(url).await,
+        CheckSpec::Redis { url } => redis_check(url).await,
     }
 }
 
@@ -318,6 +320,160 @@ async fn tcp(host: &str, port: u16) -> CheckOutcome {
     }
 }
 
+/// Share of `max_connections` in use above which a PostgreSQL server counts as degraded.
+const PG_CONNECTIONS_DEGRADED: f64 = 0.9;
+
+async fn postgres(url: &str) -> CheckOutcome {
+    use sqlx::{Connection, Row};
+    let shown = crate::config::redact_url(url);
+    let started = Instant::now();
+    let mut conn = match sqlx::PgConnection::connect(url).await {
+        Ok(c) => c,
+        Err(e) => {
+            return CheckOutcome::unhealthy(
+                format!("connect failed: {}", describe_error(&e)).replace(url, &shown),
+                json!({"url": shown}),
+            )
+        }
+    };
+    let connect_ms = round2(started.elapsed().as_secs_f64() * 1000.0);
+    let query_started = Instant::now();
+    let row = sqlx::query(
+        "SELECT 1::int4, current_setting('server_version'), \
+         (SELECT count(*) FROM pg_stat_activity)::int8, \
+         current_setting('max_connections')::int8, \
+         pg_database_size(current_database())::int8",
+    )
+    .fetch_one(&mut conn)
+    .await;
+    let _ = conn.close().await;
+    let row = match row {
+        Ok(r) => r,
+        Err(e) => {
+            return CheckOutcome::unhealthy(
+                format!("query failed: {}", describe_error(&e)),
+                json!({"url": shown, "connect_ms": connect_ms}),
+            )
+        }
+    };
+    let get = || -> Result<(String, i64, i64, i64), sqlx::Error> {
+        Ok((
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(4)?,
+        ))
+    };
+    let (version, connections, max_connections, size) = match get() {
+        Ok(v) => v,
+        Err(e) => {
+            return CheckOutcome::unhealthy(format!("unexpected reply: {e}"), json!({"url": shown}))
+        }
+    };
+    let share = connections as f64 / max_connections.max(1) as f64;
+    let details = json!({
+        "url": shown,
+        "server_version": version,
+        "connections": connections,
+        "max_connections": max_connections,
+        "connections_percent": round2(share * 100.0),
+        "database_size_bytes": size,
+        "connect_ms": connect_ms,
+        "query_ms": round2(query_started.elapsed().as_secs_f64() * 1000.0),
+    });
+    if share > PG_CONNECTIONS_DEGRADED {
+        CheckOutcome {
+            status: Status::Degraded,
+            message: Some(format!(
+                "{connections} of {max_connections} connections in use (over {:.0}%)",
+                PG_CONNECTIONS_DEGRADED * 100.0
+            )),
+            details,
+        }
+    } else {
+        CheckOutcome::healthy(details)
+    }
+}
+
+/// Picks `field:value` lines out of Redis `INFO` output.
+fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
+    info.lines().find_map(|l| {
+        l.strip_prefix(field)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::trim)
+    })
+}
+
+async fn redis_check(url: &str) -> CheckOutcome {
+    let shown = crate::config::redact_url(url);
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        CheckOutcome::unhealthy(
+            format!("{what}: {e}").replace(url, &shown),
+            json!({"url": shown}),
+        )
+    };
+    let client = match redis::Client::open(url) {
+        Ok(c) => c,
+        Err(e) => return fail("invalid URL", &e),
+    };
+    let started = Instant::now();
+    let mut con = match client.get_multiplexed_async_connection().await {
+        Ok(c) => c,
+        Err(e) => return fail("connect failed", &e),
+    };
+    let connect_ms = round2(started.elapsed().as_secs_f64() * 1000.0);
+    let pong: String = match redis::cmd("PING").query_async(&mut con).await {
+        Ok(p) => p,
+        Err(e) => return fail("PING failed", &e),
+    };
+    // A write and read back on a key of Pulse's own that expires by itself (seed 000).
+    let key = format!("pulse:health:{}", uuid::Uuid::new_v4());
+    let token = uuid::Uuid::new_v4().to_string();
+    let set: Result<(), _> = redis::cmd("SET")
+        .arg(&key)
+        .arg(&token)
+        .arg("EX")
+        .arg(10)
+        .query_async(&mut con)
+        .await;
+    if let Err(e) = set {
+        return fail("SET failed", &e);
+    }
+    let got: Option<String> = match redis::cmd("GET").arg(&key).query_async(&mut con).await {
+        Ok(v) => v,
+        Err(e) => return fail("GET failed", &e),
+    };
+    let _: Result<i64, _> = redis::cmd("DEL").arg(&key).query_async(&mut con).await;
+    if got.as_deref() != Some(token.as_str()) {
+        return CheckOutcome::unhealthy(
+            "SET/GET round trip returned another value",
+            json!({"url": shown}),
+        );
+    }
+    let info: String = match redis::cmd("INFO").query_async(&mut con).await {
+        Ok(i) => i,
+        Err(e) => return fail("INFO failed", &e),
+    };
+    let num = |f: &str| info_field(&info, f).and_then(|v| v.parse::<u64>().ok());
+    let (hits, misses) = (num("keyspace_hits"), num("keyspace_misses"));
+    let hit_rate = match (hits, misses) {
+        (Some(h), Some(m)) if h + m > 0 => Some(round2(h as f64 * 100.0 / (h + m) as f64)),
+        _ => None,
+    };
+    CheckOutcome::healthy(json!({
+        "url": shown,
+        "ping": pong,
+        "redis_version": info_field(&info, "redis_version"),
+        "connected_clients": num("connected_clients"),
+        "used_memory_human": info_field(&info, "used_memory_human"),
+        "keyspace_hits": hits,
+        "keyspace_misses": misses,
+        "hit_rate_percent": hit_rate,
+        "connect_ms": connect_ms,
+        "round_trip_ms": round2(started.elapsed().as_secs_f64() * 1000.0),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,6 +594,64 @@ mod tests {
         let missing = disk(&dir.path().join("nope"), 80.0, 90.0);
         assert_eq!(missing.status, Status::Unhealthy);
         assert!(missing.message.unwrap().contains("not accessible"));
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    #[tokio::test]
+    async fn postgres_check_against_the_local_server() {
+        let url = std::env::var("PULSE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let ok = postgres(&url).await;
+        assert_eq!(ok.status, Status::Healthy, "{ok:?}");
+        assert!(ok.details["server_version"].as_str().unwrap().len() > 1);
+        assert!(ok.details["connections"].as_i64().unwrap() >= 1);
+        assert!(ok.details["max_connections"].as_i64().unwrap() >= 1);
+        assert!(ok.details["database_size_bytes"].as_i64().unwrap() > 0);
+
+        let down = postgres(&format!(
+            "postgres://pulse:s3cret@127.0.0.1:{}/x",
+            free_port()
+        ))
+        .await;
+        assert_eq!(down.status, Status::Unhealthy);
+        let msg = down.message.unwrap();
+        assert!(msg.starts_with("connect failed"), "{msg}");
+        assert!(!msg.contains("s3cret") && !down.details.to_string().contains("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn redis_check_against_the_local_server() {
+        let url = std::env::var("PULSE_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+        let ok = redis_check(&url).await;
+        assert_eq!(ok.status, Status::Healthy, "{ok:?}");
+        assert_eq!(ok.details["ping"], "PONG");
+        assert!(ok.details["connected_clients"].as_u64().unwrap() >= 1);
+        assert!(ok.details["used_memory_human"].is_string());
+
+        let down = redis_check(&format!("redis://:s3cret@127.0.0.1:{}", free_port())).await;
+        assert_eq!(down.status, Status::Unhealthy);
+        assert!(down
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("connect failed"));
+        assert!(!down.details.to_string().contains("s3cret"));
+    }
+
+    #[test]
+    fn redis_info_fields() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nconnected_clients:3\r\n";
+        assert_eq!(info_field(info, "redis_version"), Some("7.0.15"));
+        assert_eq!(info_field(info, "connected_clients"), Some("3"));
+        assert_eq!(info_field(info, "connected"), None);
     }
 
     #[test]

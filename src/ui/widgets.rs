@@ -66,6 +66,12 @@ pub fn reading(c: &ComponentHealth) -> Option<String> {
             d.get("check_results_rows")?.as_i64()?
         )),
         "http" => Some(format!("HTTP {}", d.get("status_code")?.as_u64()?)),
+        "postgres" => Some(format!(
+            "{}/{} conns",
+            d.get("connections")?.as_i64()?,
+            d.get("max_connections")?.as_i64()?
+        )),
+        "redis" => Some(format!("{} clients", d.get("connected_clients")?.as_u64()?)),
         "tcp" => d
             .get("peer")
             .and_then(|p| p.as_str())
@@ -250,6 +256,11 @@ mod tests {
         let db = health("database", json!({"check_results_rows": 12}));
         assert_eq!(reading(&db).as_deref(), Some("12 results"));
         assert_eq!(reading(&health("http", serde_json::Value::Null)), None);
+        let pg = health(
+            "postgres",
+            json!({"connections": 7, "max_connections": 100}),
+        );
+        assert_eq!(reading(&pg).as_deref(), Some("7/100 conns"));
     }
 
     #[test]

@@ -52,6 +52,18 @@ fn fmt_bytes(b: f64) -> String {
     format!("{v:.1} {}", UNITS[i])
 }
 
+/// An interval in the unit a person would write it in: `30s`, `5m`, `1h`.
+pub fn fmt_interval(secs: f64) -> String {
+    let s = secs.round() as u64;
+    if s >= 3600 && s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else if s >= 60 && s % 60 == 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
 /// The one figure of a check's details that matters most at a glance.
 pub fn reading(c: &ComponentHealth) -> Option<String> {
     let d = &c.details;
@@ -71,7 +83,10 @@ pub fn reading(c: &ComponentHealth) -> Option<String> {
             d.get("connections")?.as_i64()?,
             d.get("max_connections")?.as_i64()?
         )),
-        "redis" => Some(format!("{} clients", d.get("connected_clients")?.as_u64()?)),
+        "redis" => {
+            let n = d.get("connected_clients")?.as_u64()?;
+            Some(format!("{n} client{}", if n == 1 { "" } else { "s" }))
+        }
         "tcp" => d
             .get("peer")
             .and_then(|p| p.as_str())
@@ -183,7 +198,7 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
             <h3 class="card-title">
                 <a href=href.clone() data-testid="component-link">{c.component.clone()}</a>
             </h3>
-            <p class="card-sub">{format!("{} check · every {}s", c.kind, c.interval_secs)}</p>
+            <p class="card-sub">{format!("{} check · every {}", c.kind, fmt_interval(c.interval_secs))}</p>
             <dl class="card-facts">
                 <div>
                     <dt>"Response"</dt>
@@ -261,6 +276,16 @@ mod tests {
             json!({"connections": 7, "max_connections": 100}),
         );
         assert_eq!(reading(&pg).as_deref(), Some("7/100 conns"));
+    }
+
+    #[test]
+    fn intervals_read_naturally() {
+        assert_eq!(fmt_interval(30.0), "30s");
+        assert_eq!(fmt_interval(300.0), "5m");
+        assert_eq!(fmt_interval(3600.0), "1h");
+        assert_eq!(fmt_interval(90.0), "90s");
+        let one = health("redis", json!({"connected_clients": 1}));
+        assert_eq!(reading(&one).as_deref(), Some("1 client"));
     }
 
     #[test]

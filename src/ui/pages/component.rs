@@ -5,7 +5,7 @@ use crate::ui::chart::ResponseTimeChart;
 use crate::ui::data::{get_component, RunCheck};
 use crate::ui::pages::not_found::{set_not_found_status, NotFoundBody};
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
-use crate::ui::widgets::{fmt_ms, fmt_rfc3339, ErrorBox, StatusPill, TypeBadge};
+use crate::ui::widgets::{fmt_interval, fmt_ms, fmt_rfc3339, ErrorBox, StatusPill, TypeBadge};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -117,7 +117,7 @@ fn DetailHead(d: ComponentDetail, check: ServerAction<RunCheck>) -> impl IntoVie
                         {d.availability_pct.map(|p| format!("{p:.1}% of last {}", d.history.len())).unwrap_or_else(|| "—".into())}
                     </dd>
                 </div>
-                <div><dt>"Check"</dt><dd>{c.kind.clone()} " every " {format!("{}s", c.interval_secs)} ", timeout " {fmt_ms(c.timeout_ms)}</dd></div>
+                <div><dt>"Check"</dt><dd>{c.kind.clone()} " every " {fmt_interval(c.interval_secs)} ", timeout " {fmt_ms(c.timeout_ms)}</dd></div>
                 <div>
                     <dt>"Damping"</dt>
                     <dd>{format!("{} failures / {} successes in a row", c.consecutive_failures, c.consecutive_successes)}</dd>

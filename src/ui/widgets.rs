@@ -55,9 +55,9 @@ fn fmt_bytes(b: f64) -> String {
 /// An interval in the unit a person would write it in: `30s`, `5m`, `1h`.
 pub fn fmt_interval(secs: f64) -> String {
     let s = secs.round() as u64;
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")

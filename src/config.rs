@@ -12,6 +12,7 @@ use std::time::Duration;
 pub const DEFAULT_CONFIG_FILE: &str = "pulse.toml";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/pulse.db";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -67,6 +68,9 @@ pub struct ComponentConfig {
     pub degraded_after: Option<Duration>,
     pub failure_threshold: u32,
     pub success_threshold: u32,
+    /// After a failure, the check re-runs this soon (not after `interval`) until the failure
+    /// threshold decides, so an outage is declared in seconds.
+    pub confirm_interval: Duration,
     pub check: CheckSpec,
 }
 
@@ -150,6 +154,7 @@ struct RawComponent {
     degraded_after: Option<String>,
     failure_threshold: Option<u32>,
     success_threshold: Option<u32>,
+    confirm_interval: Option<String>,
     url: Option<String>,
     expected_status: Option<u16>,
     body_contains: Option<String>,
@@ -451,6 +456,17 @@ fn validate_component(
     if !(1..=100).contains(&success_threshold) {
         return Err(err("success_threshold", "must be between 1 and 100".into()));
     }
+    let confirm_interval = dur(
+        "confirm_interval",
+        &rc.confirm_interval,
+        DEFAULT_CONFIRM_INTERVAL.min(interval),
+    )?;
+    if confirm_interval < Duration::from_millis(100) || confirm_interval > interval {
+        return Err(err(
+            "confirm_interval",
+            "must be between 100ms and the interval".into(),
+        ));
+    }
 
     let percents = |rc: &RawComponent| -> Result<(f64, f64), ConfigError> {
         let d = rc.degraded_percent.unwrap_or(80.0);
@@ -580,6 +596,7 @@ fn validate_component(
         degraded_after,
         failure_threshold,
         success_threshold,
+        confirm_interval,
         check,
     })
 }
@@ -642,6 +659,7 @@ pub fn default_components(addr: SocketAddr, database_url: &str) -> Vec<Component
             degraded_after: degraded_ms.map(Duration::from_millis),
             failure_threshold: 3,
             success_threshold: 2,
+            confirm_interval: DEFAULT_CONFIRM_INTERVAL,
             check,
         };
     let mut liveness = base(
@@ -775,6 +793,7 @@ mod tests {
         assert_eq!(gw.timeout, Duration::from_secs(2));
         assert_eq!(gw.degraded_after, Some(Duration::from_millis(300)));
         assert_eq!(gw.failure_threshold, 4);
+        assert_eq!(gw.confirm_interval, Duration::from_secs(2));
         assert_eq!(gw.component_type, ComponentType::ExternalService);
         assert_eq!(c.components[1].component_type, ComponentType::Cache);
     }
@@ -804,6 +823,7 @@ mod tests {
             ("[[components]]\nname = \"a\"\nkind = \"memory\"\ndegraded_percent = 95.0", "components[0].degraded_percent"),
             ("[[components]]\nname = \"a\"\nkind = \"database\"\nport = 5", "components[0].port"),
             ("[[components]]\nname = \"a\"\nkind = \"database\"\nfailure_threshold = 0", "components[0].failure_threshold"),
+            ("[[components]]\nname = \"a\"\nkind = \"database\"\nconfirm_interval = \"1m\"", "components[0].confirm_interval"),
             ("[[components]]\nname = \"a\"\nkind = \"database\"\ntype = \"queue\"", "components[0].type"),
             ("[[components]]\nname = \"a\"\nkind = \"database\"\n[[components]]\nname = \"a\"\nkind = \"memory\"", "components[1].name"),
             ("addr = \"localhost\"", "addr"),

@@ -301,6 +301,14 @@ impl HealthEngine {
         })
     }
 
+    fn next_delay(&self, cfg: &ComponentConfig) -> Duration {
+        let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+        match state.get(&cfg.name) {
+            Some(st) => rules::next_delay(&st.damper, cfg.interval, cfg.confirm_interval),
+            None => cfg.interval,
+        }
+    }
+
     /// Starts one loop per component plus the retention job; the set aborts them when dropped.
     pub fn spawn(&self, retention: Duration) -> JoinSet<()> {
         let mut set = JoinSet::new();
@@ -312,7 +320,13 @@ impl HealthEngine {
                 tokio::time::sleep(Duration::from_millis(first)).await;
                 loop {
                     engine.run_one(&cfg).await;
-                    tokio::time::sleep(jittered(cfg.interval)).await;
+                    let delay = engine.next_delay(&cfg);
+                    let delay = if delay == cfg.interval {
+                        jittered(delay)
+                    } else {
+                        delay
+                    };
+                    tokio::time::sleep(delay).await;
                 }
             });
         }
@@ -363,6 +377,7 @@ mod tests {
             degraded_after: None,
             failure_threshold: 3,
             success_threshold: 2,
+            confirm_interval: Duration::from_millis(200),
             check,
         }
     }
@@ -495,6 +510,51 @@ mod tests {
         let c = engine.check_now("svc").await.unwrap();
         assert_eq!(c.status, Status::Unhealthy);
         assert_eq!(c.consecutive_failures, 3);
+    }
+
+    #[tokio::test]
+    async fn scheduler_confirms_a_failure_at_the_short_interval() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut svc = comp(
+            "svc",
+            CheckSpec::Tcp {
+                host: "127.0.0.1".into(),
+                port,
+            },
+            false,
+        );
+        svc.interval = Duration::from_secs(2);
+        let (engine, _dir) = engine_with(vec![svc]).await;
+        let set = engine.spawn(Duration::from_secs(3600));
+        let wait_for = |want: Status| {
+            let engine = engine.clone();
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(15);
+                while engine.summary().overall_status != want && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                engine.summary().overall_status
+            }
+        };
+        assert_eq!(wait_for(Status::Healthy).await, Status::Healthy);
+        drop(listener);
+        assert_eq!(
+            wait_for(Status::Degraded).await,
+            Status::Degraded,
+            "one unhealthy of one"
+        );
+        drop(set);
+        let h = engine.detail("svc").await.unwrap().history;
+        let failures: Vec<i64> = h
+            .iter()
+            .filter(|r| r.status == Status::Unhealthy)
+            .map(|r| r.timestamp_ms)
+            .collect();
+        assert_eq!(failures.len(), 3, "{h:?}");
+        // Three failures spaced by the 200 ms confirm interval, not the 2 s (±10 %) interval.
+        let span = failures[0] - failures[2];
+        assert!(span < 1_800, "failures spread over {span} ms");
     }
 
     #[tokio::test]

@@ -70,6 +70,16 @@ impl Damper {
     }
 }
 
+/// How long to wait before the next run: the short confirm interval while a failure has been
+/// seen but the damped status has not yet followed it, else the normal interval.
+pub fn next_delay(damper: &Damper, interval: Duration, confirm_interval: Duration) -> Duration {
+    if damper.consecutive_failures > 0 && damper.status == Status::Healthy {
+        confirm_interval
+    } else {
+        interval
+    }
+}
+
 /// Counts by status, ignoring components never checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -214,6 +224,32 @@ mod tests {
             .map(|s| d.observe(*s, 1, 1))
             .collect();
         assert_eq!(got, [Healthy, Unhealthy, Healthy, Degraded]);
+    }
+
+    #[test]
+    fn failures_are_confirmed_quickly_then_the_interval_resumes() {
+        let (interval, confirm) = (Duration::from_secs(30), Duration::from_secs(2));
+        let mut d = Damper::default();
+        let delays: Vec<_> = [
+            Healthy, Unhealthy, Unhealthy, Unhealthy, Unhealthy, Healthy, Healthy,
+        ]
+        .iter()
+        .map(|s| {
+            d.observe(*s, 3, 2);
+            next_delay(&d, interval, confirm)
+        })
+        .collect();
+        assert_eq!(
+            delays,
+            [interval, confirm, confirm, interval, interval, interval, interval]
+        );
+        // A blip that clears goes back to the normal pace at once.
+        let mut d = Damper::default();
+        d.observe(Healthy, 3, 2);
+        d.observe(Degraded, 3, 2);
+        assert_eq!(next_delay(&d, interval, confirm), confirm);
+        d.observe(Healthy, 3, 2);
+        assert_eq!(next_delay(&d, interval, confirm), interval);
     }
 
     #[test]

@@ -161,6 +161,19 @@ pub fn OverallCard(summary: HealthSummary) -> impl IntoView {
     }
 }
 
+/// Status, type and criticality: the first line of a component's card and detail summary.
+#[component]
+pub fn CardTop<'a>(c: &'a ComponentHealth) -> impl IntoView {
+    let critical = c.critical;
+    view! {
+        <div class="card-top">
+            <StatusPill status=c.status />
+            <TypeBadge component_type=c.component_type />
+            {critical.then(|| view! { <span class="badge badge-critical">"critical"</span> })}
+        </div>
+    }
+}
+
 #[component]
 pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
     let href = format!("/components/{}", c.component);
@@ -190,11 +203,7 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
             data-component=c.component.clone()
             data-status=c.status.as_str()
         >
-            <div class="card-top">
-                <StatusPill status=c.status />
-                <TypeBadge component_type=c.component_type />
-                {c.critical.then(|| view! { <span class="badge badge-critical">"critical"</span> })}
-            </div>
+            <CardTop c=&c />
             <h3 class="card-title">
                 <a href=href.clone() data-testid="component-link">{c.component.clone()}</a>
             </h3>

@@ -5,7 +5,7 @@ use crate::ui::chart::ResponseTimeChart;
 use crate::ui::data::{get_component, RunCheck};
 use crate::ui::pages::not_found::{set_not_found_status, NotFoundBody};
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
-use crate::ui::widgets::{fmt_interval, fmt_ms, fmt_rfc3339, ErrorBox, StatusPill, TypeBadge};
+use crate::ui::widgets::{fmt_interval, fmt_ms, fmt_rfc3339, CardTop, ErrorBox, StatusPill};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -102,11 +102,7 @@ fn DetailHead(d: ComponentDetail, check: ServerAction<RunCheck>) -> impl IntoVie
         </div>
         {move || check_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <section class=format!("panel detail-summary card-{}", c.status.as_str()) data-testid="detail-summary">
-            <div class="card-top">
-                <StatusPill status=c.status />
-                <TypeBadge component_type=c.component_type />
-                {c.critical.then(|| view! { <span class="badge badge-critical">"critical"</span> })}
-            </div>
+            <CardTop c=&c />
             <dl class="facts">
                 <div><dt>"Latest result"</dt><dd data-testid="raw-status">{c.last_result_status.label()}</dd></div>
                 <div><dt>"Response time"</dt><dd>{c.response_time_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}</dd></div>

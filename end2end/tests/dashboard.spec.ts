@@ -150,6 +150,27 @@ test('a detail page loaded directly hydrates without errors', async ({ page }) =
   expect(errors, errors.join('\n')).toEqual([]);
 });
 
+test('refreshing updates the chart in place instead of re-creating it', async ({ page }) => {
+  await allChecked(page);
+  await page.goto('/components/database');
+  await hydrated(page);
+  await expect(page.locator('#response-chart canvas')).toBeVisible();
+  const chartId = () =>
+    page.evaluate(() => {
+      const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { id: string } | undefined } };
+      return w.echarts.getInstanceByDom(document.getElementById('response-chart'))?.id ?? null;
+    });
+  const before = await chartId();
+  expect(before).not.toBeNull();
+  const updated = page.getByTestId('last-updated');
+  const stamp = await updated.textContent();
+  await page.waitForTimeout(1_100);
+  await page.getByTestId('refresh').click();
+  await expect(updated).not.toHaveText(stamp ?? '');
+  expect(await chartId()).toBe(before);
+  await expect(page.locator('#response-chart canvas')).toHaveCount(1);
+});
+
 test('unknown pages and components get a 404 page', async ({ page }) => {
   const res = await page.goto('/components/no-such-thing');
   expect(res?.status()).toBe(404);

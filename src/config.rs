@@ -103,6 +103,42 @@ pub enum CheckSpec {
     Redis {
         url: String,
     },
+    /// An MCP server over Streamable HTTP.
+    Mcp {
+        url: String,
+        headers: Vec<(String, Secret)>,
+        protocol_version: Option<String>,
+        list_tools: bool,
+    },
+}
+
+/// A header value that may carry a credential: never printed.
+#[derive(Clone, PartialEq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Replaces `${NAME}` with the environment variable's value; an unset variable is an error.
+fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| "has an unclosed ${".to_string())?;
+        let name = &after[..end];
+        let value = env(name).ok_or_else(|| format!("refers to ${{{name}}}, which is not set"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 impl CheckSpec {
@@ -115,12 +151,13 @@ impl CheckSpec {
             CheckSpec::Tcp { .. } => "tcp",
             CheckSpec::Postgres { .. } => "postgres",
             CheckSpec::Redis { .. } => "redis",
+            CheckSpec::Mcp { .. } => "mcp",
         }
     }
 }
 
-const KINDS: [&str; 7] = [
-    "database", "disk", "memory", "http", "tcp", "postgres", "redis",
+const KINDS: [&str; 8] = [
+    "database", "disk", "memory", "http", "tcp", "postgres", "redis", "mcp",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +193,9 @@ struct RawComponent {
     success_threshold: Option<u32>,
     confirm_interval: Option<String>,
     url: Option<String>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+    protocol_version: Option<String>,
+    list_tools: Option<bool>,
     expected_status: Option<u16>,
     body_contains: Option<String>,
     host: Option<String>,
@@ -303,7 +343,7 @@ impl Config {
                 let mut out = Vec::with_capacity(list.len());
                 let mut seen = HashSet::new();
                 for (i, rc) in list.into_iter().enumerate() {
-                    let c = validate_component(&source, i, rc)?;
+                    let c = validate_component(&source, i, rc, &env)?;
                     if !seen.insert(c.name.clone()) {
                         return Err(invalid(
                             &source,
@@ -342,6 +382,7 @@ fn validate_component(
     source: &str,
     index: usize,
     rc: RawComponent,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ComponentConfig, ConfigError> {
     let err = |key: &str, reason: String| ConfigError::Invalid {
         source_name: source.to_string(),
@@ -381,10 +422,14 @@ fn validate_component(
         "memory" => &["degraded_percent", "unhealthy_percent"],
         "http" => &["url", "expected_status", "body_contains"],
         "postgres" | "redis" => &["url"],
+        "mcp" => &["url", "headers", "protocol_version", "list_tools"],
         _ => &["host", "port"],
     };
     let present = [
         ("url", rc.url.is_some()),
+        ("headers", rc.headers.is_some()),
+        ("protocol_version", rc.protocol_version.is_some()),
+        ("list_tools", rc.list_tools.is_some()),
         ("expected_status", rc.expected_status.is_some()),
         ("body_contains", rc.body_contains.is_some()),
         ("host", rc.host.is_some()),
@@ -408,7 +453,7 @@ fn validate_component(
         return Err(err("interval", "must be between 1s and 24h".into()));
     }
     let default_timeout = match kind.as_str() {
-        "http" => Duration::from_secs(10),
+        "http" | "mcp" => Duration::from_secs(10),
         _ => Duration::from_secs(5),
     }
     .min(interval);
@@ -428,7 +473,7 @@ fn validate_component(
     }
     let default_degraded = match kind.as_str() {
         "database" | "tcp" | "postgres" | "redis" => Some(Duration::from_millis(500)),
-        "http" => Some(Duration::from_millis(1000)),
+        "http" | "mcp" => Some(Duration::from_millis(1000)),
         _ => None,
     }
     .filter(|d| *d < timeout);
@@ -535,6 +580,48 @@ fn validate_component(
                 body_contains: rc.body_contains.clone(),
             }
         }
+        "mcp" => {
+            let url = rc
+                .url
+                .clone()
+                .ok_or_else(|| err("url", "is required for kind `mcp`".into()))?;
+            match reqwest::Url::parse(&url) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                _ => return Err(err("url", format!("`{url}` is not an http(s) URL"))),
+            }
+            if let Some(v) = &rc.protocol_version {
+                if !crate::health::mcp::KNOWN_VERSIONS.contains(&v.as_str()) {
+                    return Err(err(
+                        "protocol_version",
+                        format!(
+                            "`{v}` is not one of {}",
+                            crate::health::mcp::KNOWN_VERSIONS.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let mut headers = Vec::new();
+            for (name, value) in rc.headers.clone().unwrap_or_default() {
+                let key = format!("headers.{name}");
+                if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(err(&key, "is not a valid header name".into()));
+                }
+                let value = expand_env(&value, env).map_err(|r| err(&key, r))?;
+                if reqwest::header::HeaderValue::from_str(&value).is_err() {
+                    return Err(err(
+                        &key,
+                        "has characters a header value cannot carry".into(),
+                    ));
+                }
+                headers.push((name, Secret(value)));
+            }
+            CheckSpec::Mcp {
+                url,
+                headers,
+                protocol_version: rc.protocol_version.clone(),
+                list_tools: rc.list_tools.unwrap_or(true),
+            }
+        }
         "postgres" | "redis" => {
             let url = rc
                 .url
@@ -610,6 +697,7 @@ fn default_type(check: &CheckSpec) -> ComponentType {
         CheckSpec::Tcp { .. } => ComponentType::Network,
         CheckSpec::Postgres { .. } => ComponentType::Database,
         CheckSpec::Redis { .. } => ComponentType::Cache,
+        CheckSpec::Mcp { .. } => ComponentType::ExternalService,
     }
 }
 
@@ -870,6 +958,41 @@ mod tests {
             kinds,
             ["database", "disk", "memory", "http", "tcp", "postgres", "redis"]
         );
+    }
+
+    #[test]
+    fn mcp_kind_expands_header_variables_and_hides_them() {
+        let text = "[[components]]\nname = \"srv\"\nkind = \"mcp\"\nurl = \"http://127.0.0.1:9/mcp\"\n\
+                    headers = { Authorization = \"Bearer ${MCP_TOKEN}\" }\nprotocol_version = \"2025-03-26\"";
+        let env = |k: &str| (k == "MCP_TOKEN").then(|| "tok-123".to_string());
+        let c = Config::from_sources(Some(("pulse.toml", text)), env).unwrap();
+        match &c.components[0].check {
+            CheckSpec::Mcp {
+                headers,
+                protocol_version,
+                list_tools,
+                ..
+            } => {
+                assert_eq!(headers[0].0, "Authorization");
+                assert_eq!(headers[0].1 .0, "Bearer tok-123");
+                assert_eq!(protocol_version.as_deref(), Some("2025-03-26"));
+                assert!(*list_tools);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            !format!("{:?}", c.components[0]).contains("tok-123"),
+            "secret in Debug output"
+        );
+        let e = Config::from_sources(Some(("pulse.toml", text)), no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("components[0].headers.Authorization") && e.contains("MCP_TOKEN"),
+            "{e}"
+        );
+        let e = err_text("[[components]]\nname = \"s\"\nkind = \"mcp\"\nurl = \"http://h/mcp\"\nprotocol_version = \"1.0\"");
+        assert!(e.contains("components[0].protocol_version"), "{e}");
     }
 
     #[test]

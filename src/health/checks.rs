@@ -100,6 +100,28 @@ pub async fn run(
         CheckSpec::Tcp { host, port } => tcp(host, *port).await,
         CheckSpec::Postgres { url } => postgres(url).await,
         CheckSpec::Redis { url } => redis_check(url).await,
+        CheckSpec::Mcp {
+            url,
+            headers,
+            protocol_version,
+            list_tools,
+        } => {
+            let headers: Vec<(String, String)> = headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.0.clone()))
+                .collect();
+            super::mcp::Probe {
+                client: &ctx.http,
+                url,
+                headers: &headers,
+                protocol_version: protocol_version.as_deref(),
+                list_tools: *list_tools,
+                // Stop a little before the engine's guard so the probe can say "timeout" itself.
+                deadline: Instant::now() + timeout.mul_f64(0.95),
+            }
+            .run()
+            .await
+        }
     }
 }
 
@@ -224,7 +246,7 @@ pub fn memory(degraded: f64, unhealthy: f64) -> CheckOutcome {
 }
 
 /// Walks an error's sources into one line, naming TLS failures as such.
-fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut tls = false;
     let mut cur = e.source();

@@ -169,6 +169,13 @@ impl HealthEngine {
     pub async fn record(&self, cfg: &ComponentConfig, outcome: CheckOutcome, took: Duration) {
         let raw = rules::apply_latency(outcome.status, took, cfg.degraded_after, cfg.timeout);
         let mut message = outcome.message;
+        let mut details = outcome.details;
+        if raw == Status::Degraded
+            && outcome.status == Status::Healthy
+            && details.get("verdict").is_some()
+        {
+            details["verdict"] = json!("slow");
+        }
         if raw != outcome.status && message.is_none() {
             message = Some(format!(
                 "slow response: {} ms (degraded after {} ms)",
@@ -190,7 +197,7 @@ impl HealthEngine {
                 effective_status: effective,
                 response_time_ms: (took.as_secs_f64() * 1e5).round() / 100.0,
                 error_message: message,
-                details: outcome.details,
+                details,
             };
             st.last = Some(record.clone());
             record

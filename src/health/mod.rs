@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod engine;
+pub mod mcp;
 pub mod rules;
 
 pub use engine::{EngineError, HealthEngine};

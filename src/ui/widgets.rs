@@ -87,6 +87,14 @@ pub fn reading(c: &ComponentHealth) -> Option<String> {
             let n = d.get("connected_clients")?.as_u64()?;
             Some(format!("{n} client{}", if n == 1 { "" } else { "s" }))
         }
+        "mcp" => match d.get("verdict")?.as_str()? {
+            "ok" | "slow" => Some(format!(
+                "{} · {} tools",
+                d.get("server_name")?.as_str()?,
+                d.get("tool_count").and_then(|n| n.as_u64()).unwrap_or(0)
+            )),
+            verdict => Some(verdict.replace('_', " ")),
+        },
         "tcp" => d
             .get("peer")
             .and_then(|p| p.as_str())

@@ -22,15 +22,27 @@ export default defineConfig({
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
     },
   },
-  webServer: {
-    // A fresh database every run: the server is started by the suite, never reused.
-    command: 'rm -rf end2end/.data && exec ./target/debug/mcp-pulse serve --config end2end/pulse.e2e.toml',
-    cwd: '..',
-    url: `http://127.0.0.1:${PORT}/health/live`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: { PULSE_DATABASE_URL: 'sqlite://end2end/.data/e2e.db', PULSE_LOG: 'warn' },
-  },
+  webServer: [
+    {
+      // The reference MCP server, Streamable HTTP at /mcp, confined to loopback.
+      command:
+        'PORT=3101 exec node -r ./support/loopback.cjs node_modules/@modelcontextprotocol/server-everything/dist/index.js streamableHttp',
+      port: 3101,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // A fresh database every run: the server is started by the suite, never reused.
+      command: 'rm -rf end2end/.data && exec ./target/debug/mcp-pulse serve --config end2end/pulse.e2e.toml',
+      cwd: '..',
+      url: `http://127.0.0.1:${PORT}/health/live`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { PULSE_DATABASE_URL: 'sqlite://end2end/.data/e2e.db', PULSE_LOG: 'warn' },
+    },
+  ],
 });

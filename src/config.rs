@@ -952,11 +952,13 @@ mod tests {
 
     #[test]
     fn the_shipped_example_is_valid() {
-        let c = load(include_str!("../pulse.example.toml")).unwrap();
+        let env = |k: &str| (k == "MCP_TOKEN").then(|| "t".to_string());
+        let example = include_str!("../pulse.example.toml");
+        let c = Config::from_sources(Some(("pulse.example.toml", example)), env).unwrap();
         let kinds: Vec<_> = c.components.iter().map(|c| c.check.kind()).collect();
         assert_eq!(
             kinds,
-            ["database", "disk", "memory", "http", "tcp", "postgres", "redis"]
+            ["database", "disk", "memory", "http", "tcp", "postgres", "redis", "mcp"]
         );
     }
 

@@ -36,7 +36,7 @@ test.describe('overview', () => {
     await hydrated(page);
 
     const cards = page.getByTestId('component-card');
-    await expect(cards).toHaveCount(6);
+    await expect(cards).toHaveCount(7);
 
     const db = page.locator('[data-testid=component-card][data-component=database]');
     await expect(db).toHaveAttribute('data-status', 'healthy');
@@ -62,7 +62,7 @@ test.describe('overview', () => {
     // A critical component is down, so the whole system is unhealthy, in words not just colour.
     await expect(page.getByTestId('overall')).toHaveAttribute('data-status', 'unhealthy');
     await expect(page.getByTestId('overall-status')).toHaveText('Unhealthy');
-    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-5] of 6 components healthy$/);
+    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-6] of 7 components healthy$/);
 
     expect(errors, errors.join('\n')).toEqual([]);
   });
@@ -150,6 +150,20 @@ test('a detail page loaded directly hydrates without errors', async ({ page }) =
   expect(errors, errors.join('\n')).toEqual([]);
 });
 
+test('an MCP server card shows its name and tools; its page the latency breakdown', async ({ page }) => {
+  await allChecked(page);
+  await page.goto('/');
+  await hydrated(page);
+  const card = page.locator('[data-testid=component-card][data-component=everything]');
+  await expect(card).toHaveAttribute('data-status', 'healthy');
+  await expect(card.getByTestId('reading')).toHaveText(/^mcp-servers\/everything · \d+ tools$/);
+  await card.getByTestId('component-link').click();
+  const summary = page.getByTestId('detail-summary');
+  for (const key of ['"verdict": "ok"', 'handshake_ms', 'ping_ms', 'tools_ms', '"protocol_version"']) {
+    await expect(summary).toContainText(key);
+  }
+});
+
 test('refreshing updates the chart in place instead of re-creating it', async ({ page }) => {
   await allChecked(page);
   await page.goto('/components/database');
@@ -195,7 +209,7 @@ test.describe('without JavaScript', () => {
   test('the server renders real data', async ({ page }) => {
     await allChecked(page);
     await page.goto('/');
-    await expect(page.getByTestId('component-card')).toHaveCount(6);
+    await expect(page.getByTestId('component-card')).toHaveCount(7);
     await expect(page.locator('[data-component=database]')).toHaveAttribute('data-status', 'healthy');
     await expect(page.getByTestId('last-updated')).toHaveText(/\d\d:\d\d:\d\d UTC/);
   });

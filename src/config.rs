@@ -109,6 +109,8 @@ pub enum CheckSpec {
         headers: Vec<(String, Secret)>,
         protocol_version: Option<String>,
         list_tools: bool,
+        /// Status for a server that answers 401/403: degraded by default, or unhealthy.
+        auth_required_status: crate::model::Status,
     },
 }
 
@@ -196,6 +198,7 @@ struct RawComponent {
     headers: Option<std::collections::BTreeMap<String, String>>,
     protocol_version: Option<String>,
     list_tools: Option<bool>,
+    auth_required_status: Option<String>,
     expected_status: Option<u16>,
     body_contains: Option<String>,
     host: Option<String>,
@@ -422,7 +425,13 @@ fn validate_component(
         "memory" => &["degraded_percent", "unhealthy_percent"],
         "http" => &["url", "expected_status", "body_contains"],
         "postgres" | "redis" => &["url"],
-        "mcp" => &["url", "headers", "protocol_version", "list_tools"],
+        "mcp" => &[
+            "url",
+            "headers",
+            "protocol_version",
+            "list_tools",
+            "auth_required_status",
+        ],
         _ => &["host", "port"],
     };
     let present = [
@@ -430,6 +439,7 @@ fn validate_component(
         ("headers", rc.headers.is_some()),
         ("protocol_version", rc.protocol_version.is_some()),
         ("list_tools", rc.list_tools.is_some()),
+        ("auth_required_status", rc.auth_required_status.is_some()),
         ("expected_status", rc.expected_status.is_some()),
         ("body_contains", rc.body_contains.is_some()),
         ("host", rc.host.is_some()),
@@ -615,11 +625,22 @@ fn validate_component(
                 }
                 headers.push((name, Secret(value)));
             }
+            let auth_required_status = match rc.auth_required_status.as_deref() {
+                None | Some("degraded") => crate::model::Status::Degraded,
+                Some("unhealthy") => crate::model::Status::Unhealthy,
+                Some(other) => {
+                    return Err(err(
+                        "auth_required_status",
+                        format!("`{other}` is not one of degraded, unhealthy"),
+                    ))
+                }
+            };
             CheckSpec::Mcp {
                 url,
                 headers,
                 protocol_version: rc.protocol_version.clone(),
                 list_tools: rc.list_tools.unwrap_or(true),
+                auth_required_status,
             }
         }
         "postgres" | "redis" => {
@@ -993,6 +1014,8 @@ mod tests {
             e.contains("components[0].headers.Authorization") && e.contains("MCP_TOKEN"),
             "{e}"
         );
+        let e = err_text("[[components]]\nname = \"s\"\nkind = \"mcp\"\nurl = \"http://h/mcp\"\nauth_required_status = \"fine\"");
+        assert!(e.contains("components[0].auth_required_status"), "{e}");
         let e = err_text("[[components]]\nname = \"s\"\nkind = \"mcp\"\nurl = \"http://h/mcp\"\nprotocol_version = \"1.0\"");
         assert!(e.contains("components[0].protocol_version"), "{e}");
     }

@@ -105,6 +105,7 @@ pub async fn run(
             headers,
             protocol_version,
             list_tools,
+            auth_required_status,
         } => {
             let headers: Vec<(String, String)> = headers
                 .iter()
@@ -116,6 +117,7 @@ pub async fn run(
                 headers: &headers,
                 protocol_version: protocol_version.as_deref(),
                 list_tools: *list_tools,
+                auth_required_status: *auth_required_status,
                 // Stop a little before the engine's guard so the probe can say "timeout" itself.
                 deadline: Instant::now() + timeout.mul_f64(0.95),
             }

@@ -34,6 +34,26 @@ pub enum EngineError {
 struct ComponentState {
     damper: Damper,
     last: Option<CheckRecord>,
+    /// MCP servers: the last tool-list hash seen and when it last changed.
+    tools_hash: Option<String>,
+    tools_changed_ms: Option<i64>,
+}
+
+impl ComponentState {
+    /// Notes a reported tool-list hash; marks `tools_changed_at` in the details once the list
+    /// differs from the one seen before.
+    fn track_tools(&mut self, details: &mut Value, now: i64) {
+        let Some(hash) = details.get("tools_hash").and_then(Value::as_str) else {
+            return;
+        };
+        if self.tools_hash.as_deref().is_some_and(|prev| prev != hash) {
+            self.tools_changed_ms = Some(now);
+        }
+        self.tools_hash = Some(hash.to_string());
+        if let Some(at) = self.tools_changed_ms {
+            details["tools_changed_at"] = json!(rfc3339_ms(at));
+        }
+    }
 }
 
 struct Inner {
@@ -191,8 +211,10 @@ impl HealthEngine {
             let effective = st
                 .damper
                 .observe(raw, cfg.failure_threshold, cfg.success_threshold);
+            let now = now_ms();
+            st.track_tools(&mut details, now);
             let record = CheckRecord {
-                timestamp_ms: now_ms(),
+                timestamp_ms: now,
                 status: raw,
                 effective_status: effective,
                 response_time_ms: (took.as_secs_f64() * 1e5).round() / 100.0,
@@ -562,6 +584,45 @@ mod tests {
         // Three failures spaced by the 200 ms confirm interval, not the 2 s (±10 %) interval.
         let span = failures[0] - failures[2];
         assert!(span < 1_800, "failures spread over {span} ms");
+    }
+
+    #[tokio::test]
+    async fn a_changed_tool_list_is_marked_and_kept_in_history() {
+        let (engine, _dir) = engine_with(vec![comp("db", CheckSpec::Database, false)]).await;
+        let cfg = engine.components()[0].clone();
+        let outcome =
+            |hash: &str| CheckOutcome::healthy(json!({"verdict": "ok", "tools_hash": hash}));
+        for hash in ["aaa", "aaa"] {
+            engine
+                .record(&cfg, outcome(hash), Duration::from_millis(1))
+                .await;
+            assert!(engine
+                .component("db")
+                .unwrap()
+                .details
+                .get("tools_changed_at")
+                .is_none());
+        }
+        engine
+            .record(&cfg, outcome("bbb"), Duration::from_millis(1))
+            .await;
+        let changed = engine.component("db").unwrap().details["tools_changed_at"].clone();
+        assert!(changed.is_string());
+        engine
+            .record(&cfg, outcome("bbb"), Duration::from_millis(1))
+            .await;
+        assert_eq!(
+            engine.component("db").unwrap().details["tools_changed_at"],
+            changed,
+            "kept"
+        );
+        let h = engine.detail("db").await.unwrap().history;
+        assert_eq!(
+            h.iter()
+                .filter(|r| r.details.get("tools_changed_at").is_some())
+                .count(),
+            2
+        );
     }
 
     #[tokio::test]

@@ -38,11 +38,12 @@ impl Verdict {
         }
     }
 
-    /// A server that wants credentials is up but not usable by Pulse: degraded, not down.
-    pub fn status(self) -> Status {
+    /// A server that wants credentials is up but not usable by Pulse: `auth_required` decides
+    /// (degraded unless configured otherwise).
+    pub fn status(self, auth_required: Status) -> Status {
         match self {
             Verdict::Ok => Status::Healthy,
-            Verdict::AuthRequired => Status::Degraded,
+            Verdict::AuthRequired => auth_required,
             _ => Status::Unhealthy,
         }
     }
@@ -67,6 +68,7 @@ pub struct Probe<'a> {
     pub headers: &'a [(String, String)],
     pub protocol_version: Option<&'a str>,
     pub list_tools: bool,
+    pub auth_required_status: Status,
     pub deadline: Instant,
 }
 
@@ -205,7 +207,7 @@ impl Probe<'_> {
             Err(f) => {
                 details["verdict"] = json!(f.verdict.as_str());
                 CheckOutcome {
-                    status: f.verdict.status(),
+                    status: f.verdict.status(self.auth_required_status),
                     message: Some(f.message),
                     details,
                 }
@@ -566,6 +568,7 @@ mod tests {
             headers: &[("x-test".to_string(), "1".to_string())],
             protocol_version: None,
             list_tools: true,
+            auth_required_status: Status::Degraded,
             deadline: Instant::now() + timeout,
         }
         .run()

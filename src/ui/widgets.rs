@@ -202,6 +202,11 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
                 }
             )
         });
+    let tools_changed = c
+        .details
+        .get("tools_changed_at")
+        .and_then(|v| v.as_str())
+        .map(fmt_rfc3339);
     let details = serde_json::to_string_pretty(&c.details).unwrap_or_default();
     let has_details = !c.details.is_null();
     view! {
@@ -239,6 +244,7 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
                 <div class="statusbar-fill" style=format!("width: {budget:.1}%")></div>
             </div>
             {damped_note.map(|n| view! { <p class="note" data-testid="raw-result">{n}</p> })}
+            {tools_changed.map(|t| view! { <p class="note" data-testid="tools-changed">"Tools changed at " {t}</p> })}
             {c.error_message.clone().map(|e| view! { <p class="error" data-testid="error-message">{e}</p> })}
             {has_details.then(|| view! {
                 <details class="card-details">

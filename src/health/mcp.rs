@@ -215,8 +215,40 @@ impl Probe<'_> {
         }
     }
 
+    /// Newer revisions answer a stateless `server/discover`; older servers reply with an error
+    /// or a 4xx, which sends the probe down the 2025 handshake instead.
+    async fn discover(&self) -> Result<Option<Value>, Failure> {
+        let reply = self
+            .post(
+                json!({"jsonrpc": "2.0", "id": 0, "method": "server/discover", "params": {}}),
+                None,
+                None,
+            )
+            .await;
+        let reply = match reply {
+            Ok(r) => r,
+            Err(f) if f.verdict == Verdict::ProtocolError => return Ok(None),
+            Err(f) => return Err(f),
+        };
+        if matches!(
+            reply.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ) {
+            Self::check_status(&reply, false, "server/discover")?;
+        }
+        Ok(reply
+            .message
+            .and_then(|m| m.get("result").cloned())
+            .filter(|r| r.get("protocolVersion").is_some_and(Value::is_string)))
+    }
+
     async fn lifecycle(&self, details: &mut Value) -> Result<(), Failure> {
         let started = Instant::now();
+        if let Some(found) = self.discover().await? {
+            details["discovery"] = json!("server/discover");
+            return self.stateless(found, details, started).await;
+        }
+        details["discovery"] = json!("initialize");
         let offered = self.protocol_version.unwrap_or(KNOWN_VERSIONS[0]);
         let init = self
             .post(
@@ -282,6 +314,45 @@ impl Probe<'_> {
         Self::check_status(&note, s.is_some(), "notifications/initialized")?;
         let handshake_ms = ms(started.elapsed());
 
+        self.exercise(details, s, v, handshake_ms, started).await
+    }
+
+    /// A server found by discovery: no session, the version header on every request.
+    async fn stateless(
+        &self,
+        found: Value,
+        details: &mut Value,
+        started: Instant,
+    ) -> Result<(), Failure> {
+        let version = found
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        details["protocol_version"] = json!(version);
+        details["server_name"] = found
+            .pointer("/serverInfo/name")
+            .cloned()
+            .unwrap_or(Value::Null);
+        details["server_version"] = found
+            .pointer("/serverInfo/version")
+            .cloned()
+            .unwrap_or(Value::Null);
+        details["session"] = json!(false);
+        let handshake_ms = ms(started.elapsed());
+        self.exercise(details, None, Some(version.as_str()), handshake_ms, started)
+            .await
+    }
+
+    /// ping, tools/list and the session's end, after discovery or the handshake.
+    async fn exercise(
+        &self,
+        details: &mut Value,
+        s: Option<&str>,
+        v: Option<&str>,
+        handshake_ms: f64,
+        started: Instant,
+    ) -> Result<(), Failure> {
         let ping_started = Instant::now();
         let ping = self
             .post(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}), s, v)
@@ -449,6 +520,7 @@ mod tests {
         RejectHeader,
         ErrorObject,
         Slow,
+        Discover,
     }
 
     #[derive(Clone)]
@@ -491,7 +563,17 @@ mod tests {
             Mode::Slow => tokio::time::sleep(Duration::from_secs(3)).await,
             _ => {}
         }
-        if method != "initialize" && !in_session {
+        if method == "server/discover" {
+            if mode != Mode::Discover {
+                let e = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}});
+                return sse(e);
+            }
+            return sse(json!({"jsonrpc": "2.0", "id": id, "result": {
+                "protocolVersion": "2025-11-25",
+                "serverInfo": {"name": "mock-stateless", "version": "1.0.0"},
+            }}));
+        }
+        if method != "initialize" && !in_session && mode != Mode::Discover {
             return (AxStatus::BAD_REQUEST, "no session").into_response();
         }
         let Some(id) = id else {
@@ -593,6 +675,25 @@ mod tests {
             assert!(d["latency"]["tools_ms"].as_f64().is_some());
             assert_eq!(*server.deleted.lock().unwrap(), 1, "session ended");
         }
+    }
+
+    #[tokio::test]
+    async fn a_server_that_answers_discovery_is_probed_without_a_session() {
+        let (url, server) = start(Mode::Discover).await;
+        let out = probe(&url, T).await;
+        assert_eq!(out.status, Status::Healthy, "{out:?}");
+        assert_eq!(out.details["discovery"], "server/discover");
+        assert_eq!(out.details["server_name"], "mock-stateless");
+        assert_eq!(out.details["session"], false);
+        assert_eq!(out.details["tool_count"], 2);
+        assert_eq!(*server.deleted.lock().unwrap(), 0, "no session to end");
+
+        let (url, _server) = start(Mode::Ok).await;
+        let out = probe(&url, T).await;
+        assert_eq!(
+            out.details["discovery"], "initialize",
+            "fell back to the handshake"
+        );
     }
 
     #[tokio::test]

@@ -286,15 +286,7 @@ impl Probe<'_> {
                 ),
             ));
         }
-        details["protocol_version"] = json!(version);
-        details["server_name"] = result
-            .pointer("/serverInfo/name")
-            .cloned()
-            .unwrap_or(Value::Null);
-        details["server_version"] = result
-            .pointer("/serverInfo/version")
-            .cloned()
-            .unwrap_or(Value::Null);
+        describe_server(details, result, &version);
         let session = init
             .headers
             .get(SESSION_HEADER)
@@ -329,15 +321,7 @@ impl Probe<'_> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        details["protocol_version"] = json!(version);
-        details["server_name"] = found
-            .pointer("/serverInfo/name")
-            .cloned()
-            .unwrap_or(Value::Null);
-        details["server_version"] = found
-            .pointer("/serverInfo/version")
-            .cloned()
-            .unwrap_or(Value::Null);
+        describe_server(details, &found, &version);
         details["session"] = json!(false);
         let handshake_ms = ms(started.elapsed());
         self.exercise(details, None, Some(version.as_str()), handshake_ms, started)
@@ -407,6 +391,14 @@ impl Probe<'_> {
         details["latency"] = latency;
         Ok(())
     }
+}
+
+/// Copies what a server says of itself (initialize or discovery result) into the details.
+fn describe_server(details: &mut Value, result: &Value, version: &str) {
+    let info = |key: &str| result.pointer(key).cloned().unwrap_or(Value::Null);
+    details["protocol_version"] = json!(version);
+    details["server_name"] = info("/serverInfo/name");
+    details["server_version"] = info("/serverInfo/version");
 }
 
 fn s_code(s: StatusCode) -> u16 {

@@ -258,3 +258,70 @@ mod tests {
         assert_eq!(rfc3339_ms(1_000), "1970-01-01T00:00:01.000Z");
     }
 }
+
+/// Health of the MCP servers as a group (seed 000 `_check_fastmcp_services`): the share of
+/// checked servers that are healthy; ≥ 0.9 healthy, ≥ 0.7 degraded, else unhealthy.
+pub fn mcp_group_status(components: &[ComponentHealth]) -> Option<(Status, usize, usize)> {
+    let checked: Vec<&ComponentHealth> = components
+        .iter()
+        .filter(|c| c.kind == "mcp" && c.status != Status::Unknown)
+        .collect();
+    if checked.is_empty() {
+        return None;
+    }
+    let healthy = checked
+        .iter()
+        .filter(|c| c.status == Status::Healthy)
+        .count();
+    let ratio = healthy as f64 / checked.len() as f64;
+    let status = if ratio >= 0.9 {
+        Status::Healthy
+    } else if ratio >= 0.7 {
+        Status::Degraded
+    } else {
+        Status::Unhealthy
+    };
+    Some((status, healthy, checked.len()))
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+
+    fn mcp(status: Status) -> ComponentHealth {
+        ComponentHealth {
+            component: "m".into(),
+            component_type: ComponentType::ExternalService,
+            kind: "mcp".into(),
+            critical: false,
+            status,
+            response_time_ms: None,
+            timestamp: None,
+            details: serde_json::Value::Null,
+            error_message: None,
+            last_result_status: status,
+            consecutive_failures: 0,
+            consecutive_successes: 0,
+            interval_secs: 30.0,
+            timeout_ms: 1000.0,
+            degraded_after_ms: None,
+        }
+    }
+
+    #[test]
+    fn mcp_group_uses_the_seed_thresholds() {
+        use Status::*;
+        assert_eq!(mcp_group_status(&[]), None);
+        assert_eq!(mcp_group_status(&[mcp(Unknown)]), None);
+        let of = |h: usize, n: usize| {
+            let mut v: Vec<_> = (0..h).map(|_| mcp(Healthy)).collect();
+            v.extend((h..n).map(|_| mcp(Unhealthy)));
+            mcp_group_status(&v).map(|g| g.0)
+        };
+        assert_eq!(of(10, 10), Some(Healthy));
+        assert_eq!(of(9, 10), Some(Healthy));
+        assert_eq!(of(8, 10), Some(Degraded));
+        assert_eq!(of(7, 10), Some(Degraded));
+        assert_eq!(of(6, 10), Some(Unhealthy));
+    }
+}

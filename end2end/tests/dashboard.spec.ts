@@ -157,6 +157,9 @@ test('an MCP server card shows its name and tools; its page the latency breakdow
   const card = page.locator('[data-testid=component-card][data-component=everything]');
   await expect(card).toHaveAttribute('data-status', 'healthy');
   await expect(card.getByTestId('reading')).toHaveText(/^mcp-servers\/everything · \d+ tools$/);
+  const servers = page.getByTestId('mcp-servers');
+  await expect(servers.locator('tr[data-server=everything]')).toContainText('mcp-servers/everything');
+  await expect(page.getByTestId('mcp-group')).toContainText('1 of 1 servers healthy');
   await card.getByTestId('component-link').click();
   const summary = page.getByTestId('detail-summary');
   for (const key of ['"verdict": "ok"', 'handshake_ms', 'ping_ms', 'tools_ms', '"protocol_version"']) {

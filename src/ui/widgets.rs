@@ -257,6 +257,75 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
     }
 }
 
+/// The MCP servers among the components, with what their probes found.
+#[component]
+pub fn McpServers(components: Vec<ComponentHealth>) -> impl IntoView {
+    let group = crate::model::mcp_group_status(&components);
+    let servers: Vec<ComponentHealth> =
+        components.into_iter().filter(|c| c.kind == "mcp").collect();
+    let text = |c: &ComponentHealth, key: &str| {
+        c.details
+            .get(key)
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "—".to_string(),
+                other => other.to_string(),
+            })
+            .unwrap_or_else(|| "—".to_string())
+    };
+    (!servers.is_empty()).then(move || {
+        view! {
+            <section class="panel servers" data-testid="mcp-servers">
+                <h2 class="section-title">"MCP servers"</h2>
+                {group.map(|(status, healthy, total)| view! {
+                    <p class="muted" data-testid="mcp-group">
+                        <StatusPill status />
+                        {format!(" {healthy} of {total} servers healthy")}
+                    </p>
+                })}
+                <div class="table-wrap">
+                    <table class="table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Server"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Verdict"</th>
+                                <th scope="col">"Reports as"</th>
+                                <th scope="col">"Protocol"</th>
+                                <th scope="col" class="num">"Tools"</th>
+                                <th scope="col">"Tools changed"</th>
+                                <th scope="col" class="num">"Latency"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {servers
+                                .iter()
+                                .map(|c| {
+                                    let href = format!("/components/{}", c.component);
+                                    view! {
+                                        <tr data-server=c.component.clone()>
+                                            <td><a href=href>{c.component.clone()}</a></td>
+                                            <td><StatusPill status=c.status /></td>
+                                            <td>{text(c, "verdict").replace('_', " ")}</td>
+                                            <td>{format!("{} {}", text(c, "server_name"), text(c, "server_version"))}</td>
+                                            <td>{text(c, "protocol_version")}</td>
+                                            <td class="num">{text(c, "tool_count")}</td>
+                                            <td>
+                                                {c.details.get("tools_changed_at").and_then(|v| v.as_str()).map(fmt_rfc3339).unwrap_or_else(|| "—".into())}
+                                            </td>
+                                            <td class="num">{c.response_time_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </section>
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

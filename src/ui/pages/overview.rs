@@ -2,7 +2,7 @@
 
 use crate::ui::data::get_health;
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
-use crate::ui::widgets::{ComponentCard, ErrorBox, OverallCard};
+use crate::ui::widgets::{ComponentCard, ErrorBox, McpServers, OverallCard};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -30,6 +30,7 @@ pub fn Overview() -> impl IntoView {
                 match health.await {
                     Ok(summary) => {
                         let cards = summary.components.clone();
+                        let summary_components = summary.components.clone();
                         let empty = cards.is_empty();
                         view! {
                             <OverallCard summary />
@@ -42,6 +43,7 @@ pub fn Overview() -> impl IntoView {
                             <div class="grid" data-testid="component-grid">
                                 {cards.into_iter().map(|c| view! { <ComponentCard c /> }).collect_view()}
                             </div>
+                            <McpServers components=summary_components />
                         }
                         .into_any()
                     }

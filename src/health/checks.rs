@@ -107,14 +107,10 @@ pub async fn run(
             list_tools,
             auth_required_status,
         } => {
-            let headers: Vec<(String, String)> = headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.0.clone()))
-                .collect();
             super::mcp::Probe {
                 client: &ctx.http,
                 url,
-                headers: &headers,
+                headers,
                 protocol_version: protocol_version.as_deref(),
                 list_tools: *list_tools,
                 auth_required_status: *auth_required_status,
@@ -501,6 +497,7 @@ async fn redis_check(url: &str) -> CheckOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::health::test_support::closed_port;
     use axum::routing::get;
     use std::time::Duration;
 
@@ -562,9 +559,7 @@ mod tests {
 
     #[tokio::test]
     async fn http_check_reports_refused_connections_and_tls_errors() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
+        let port = closed_port();
         let refused = http(
             &client(),
             &format!("http://127.0.0.1:{port}/"),
@@ -620,14 +615,6 @@ mod tests {
         assert!(missing.message.unwrap().contains("not accessible"));
     }
 
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
     #[tokio::test]
     async fn postgres_check_against_the_local_server() {
         let url = std::env::var("PULSE_TEST_POSTGRES_URL")
@@ -641,7 +628,7 @@ mod tests {
 
         let down = postgres(&format!(
             "postgres://pulse:s3cret@127.0.0.1:{}/x",
-            free_port()
+            closed_port()
         ))
         .await;
         assert_eq!(down.status, Status::Unhealthy);
@@ -660,7 +647,7 @@ mod tests {
         assert!(ok.details["connected_clients"].as_u64().unwrap() >= 1);
         assert!(ok.details["used_memory_human"].is_string());
 
-        let down = redis_check(&format!("redis://:s3cret@127.0.0.1:{}", free_port())).await;
+        let down = redis_check(&format!("redis://:s3cret@127.0.0.1:{}", closed_port())).await;
         assert_eq!(down.status, Status::Unhealthy);
         assert!(down
             .message

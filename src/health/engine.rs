@@ -227,7 +227,7 @@ impl HealthEngine {
         let m = &self.inner.metrics;
         m.set_component_status(&cfg.name, record.effective_status);
         m.observe_check(&cfg.name, took);
-        m.set_health_score(self.summary().health_score);
+        m.set_health_score(self.health_score());
         match raw {
             Status::Healthy => {
                 tracing::debug!(status = %raw, ms = record.response_time_ms, "check done")
@@ -275,6 +275,18 @@ impl HealthEngine {
         let cfg = self.config(name).ok()?;
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
         Some(self.health_of(cfg, state.get(name)))
+    }
+
+    /// The health score alone, without building the whole summary.
+    fn health_score(&self) -> f64 {
+        let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+        let statuses = self.inner.components.iter().map(|c| {
+            state
+                .get(&c.name)
+                .map(|s| s.damper.status)
+                .unwrap_or_default()
+        });
+        rules::health_score(Counts::of(statuses))
     }
 
     /// The current snapshot; reads memory only.
@@ -385,6 +397,7 @@ fn jittered(interval: Duration) -> Duration {
 mod tests {
     use super::*;
     use crate::config::CheckSpec;
+    use crate::health::test_support::closed_port;
     use crate::model::ComponentType;
 
     async fn engine_with(components: Vec<ComponentConfig>) -> (HealthEngine, tempfile::TempDir) {
@@ -409,11 +422,6 @@ mod tests {
             confirm_interval: Duration::from_millis(200),
             check,
         }
-    }
-
-    fn closed_port() -> u16 {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
     }
 
     #[tokio::test]

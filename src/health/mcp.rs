@@ -65,7 +65,7 @@ fn fail(verdict: Verdict, message: impl Into<String>) -> Failure {
 pub struct Probe<'a> {
     pub client: &'a reqwest::Client,
     pub url: &'a str,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [(String, crate::config::Secret)],
     pub protocol_version: Option<&'a str>,
     pub list_tools: bool,
     pub auth_required_status: Status,
@@ -101,7 +101,7 @@ impl Probe<'_> {
             // Values may hold credentials: the error names the header, never the value.
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| fail(Verdict::ProtocolError, format!("invalid header name {k:?}")))?;
-            let value = HeaderValue::from_str(v).map_err(|_| {
+            let value = HeaderValue::from_str(&v.0).map_err(|_| {
                 fail(
                     Verdict::ProtocolError,
                     format!("invalid value for header {k:?}"),
@@ -639,7 +639,7 @@ mod tests {
         Probe {
             client: &client,
             url,
-            headers: &[("x-test".to_string(), "1".to_string())],
+            headers: &[("x-test".to_string(), crate::config::Secret("1".to_string()))],
             protocol_version: None,
             list_tools: true,
             auth_required_status: Status::Degraded,
@@ -718,11 +718,7 @@ mod tests {
         let out = probe(&url, Duration::from_millis(300)).await;
         assert_eq!(out.details["verdict"], "timeout", "{out:?}");
 
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::health::test_support::closed_port();
         let out = probe(&format!("http://127.0.0.1:{port}/mcp"), T).await;
         assert_eq!(out.details["verdict"], "unreachable", "{out:?}");
     }

@@ -7,3 +7,15 @@ pub mod mcp;
 pub mod rules;
 
 pub use engine::{EngineError, HealthEngine};
+
+/// Helpers the health tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// A loopback port nothing listens on (bound once, then released).
+    pub fn closed_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port")
+    }
+}

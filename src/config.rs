@@ -407,6 +407,12 @@ fn validate_component(
             format!("`{name}` must be 1-64 characters of a-z, 0-9, '-' and '_'"),
         ));
     }
+    if name == crate::model::MCP_GROUP {
+        return Err(err(
+            "name",
+            format!("`{name}` is reserved for the derived group of all MCP servers"),
+        ));
+    }
     let kind = rc
         .kind
         .clone()
@@ -922,6 +928,7 @@ mod tests {
     fn invalid_values_name_file_key_and_reason() {
         let cases = [
             ("[[components]]\nname = \"Bad Name\"\nkind = \"database\"", "components[0].name"),
+            ("[[components]]\nname = \"mcp_servers\"\nkind = \"database\"", "components[0].name"),
             ("[[components]]\nname = \"a\"\nkind = \"ftp\"", "components[0].kind"),
             ("[[components]]\nname = \"a\"\nkind = \"http\"", "components[0].url"),
             ("[[components]]\nname = \"a\"\nkind = \"http\"\nurl = \"ftp://x\"", "components[0].url"),

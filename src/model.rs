@@ -166,6 +166,9 @@ pub struct ComponentHealth {
     pub timeout_ms: f64,
     /// Latency above which a successful check counts as degraded.
     pub degraded_after_ms: Option<f64>,
+    /// p95 of the component's recent check latencies (last 100 runs).
+    #[serde(default)]
+    pub p95_ms: Option<f64>,
 }
 
 /// The whole system's health as served by `GET /health` and the dashboard.
@@ -259,6 +262,9 @@ mod tests {
     }
 }
 
+/// The derived component that stands for all MCP servers together.
+pub const MCP_GROUP: &str = "mcp_servers";
+
 /// Health of the MCP servers as a group (seed 000 `_check_fastmcp_services`): the share of
 /// checked servers that are healthy; ≥ 0.9 healthy, ≥ 0.7 degraded, else unhealthy.
 pub fn mcp_group_status(components: &[ComponentHealth]) -> Option<(Status, usize, usize)> {
@@ -305,6 +311,7 @@ mod group_tests {
             interval_secs: 30.0,
             timeout_ms: 1000.0,
             degraded_after_ms: None,
+            p95_ms: None,
         }
     }
 

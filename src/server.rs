@@ -103,6 +103,9 @@ pub async fn build_state(
         metrics.clone(),
         config.health.max_concurrent_checks,
     );
+    if let Err(e) = engine.restore().await {
+        tracing::warn!(error = %e, "could not restore recent check history; starting fresh");
+    }
     Ok(AppState {
         leptos_options,
         engine,

@@ -36,7 +36,7 @@ test.describe('overview', () => {
     await hydrated(page);
 
     const cards = page.getByTestId('component-card');
-    await expect(cards).toHaveCount(7);
+    await expect(cards).toHaveCount(8);
 
     const db = page.locator('[data-testid=component-card][data-component=database]');
     await expect(db).toHaveAttribute('data-status', 'healthy');
@@ -62,7 +62,7 @@ test.describe('overview', () => {
     // A critical component is down, so the whole system is unhealthy, in words not just colour.
     await expect(page.getByTestId('overall')).toHaveAttribute('data-status', 'unhealthy');
     await expect(page.getByTestId('overall-status')).toHaveText('Unhealthy');
-    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-6] of 7 components healthy$/);
+    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-7] of 8 components healthy$/);
 
     expect(errors, errors.join('\n')).toEqual([]);
   });
@@ -160,6 +160,14 @@ test('an MCP server card shows its name and tools; its page the latency breakdow
   const servers = page.getByTestId('mcp-servers');
   await expect(servers.locator('tr[data-server=everything]')).toContainText('mcp-servers/everything');
   await expect(page.getByTestId('mcp-group')).toContainText('1 of 1 servers healthy');
+  await expect(servers.locator('tr[data-server=everything] [data-col=p95]')).toHaveText(/\d+(\.\d+)? m?s/);
+  // The derived group is a component of its own, with a card and a detail page.
+  const group = page.locator('[data-testid=component-card][data-component=mcp_servers]');
+  await expect(group).toHaveAttribute('data-status', 'healthy');
+  await expect(group.getByTestId('reading')).toHaveText('1/1 servers healthy');
+  await group.getByTestId('component-link').click();
+  await expect(page.getByTestId('detail-summary')).toContainText('"healthy_servers": 1');
+  await page.goBack();
   await card.getByTestId('component-link').click();
   const summary = page.getByTestId('detail-summary');
   for (const key of ['"verdict": "ok"', 'handshake_ms', 'ping_ms', 'tools_ms', '"protocol_version"']) {
@@ -212,7 +220,7 @@ test.describe('without JavaScript', () => {
   test('the server renders real data', async ({ page }) => {
     await allChecked(page);
     await page.goto('/');
-    await expect(page.getByTestId('component-card')).toHaveCount(7);
+    await expect(page.getByTestId('component-card')).toHaveCount(8);
     await expect(page.locator('[data-component=database]')).toHaveAttribute('data-status', 'healthy');
     await expect(page.getByTestId('last-updated')).toHaveText(/\d\d:\d\d:\d\d UTC/);
   });

@@ -7,11 +7,12 @@ use super::rules::{self, Counts, Damper};
 use crate::config::ComponentConfig;
 use crate::metrics::Metrics;
 use crate::model::{
-    rfc3339_ms, CheckRecord, ComponentDetail, ComponentHealth, HealthSummary, Status,
+    mcp_group_status, rfc3339_ms, CheckRecord, ComponentDetail, ComponentHealth, ComponentType,
+    HealthSummary, Status, MCP_GROUP,
 };
 use crate::store::{NewCheckResult, Store};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -21,6 +22,9 @@ use tracing::Instrument;
 
 /// How many results the detail view shows.
 pub const HISTORY_LIMIT: i64 = 50;
+
+/// How many recent latencies each component keeps for its p95.
+const LATENCY_WINDOW: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -37,6 +41,8 @@ struct ComponentState {
     /// MCP servers: the last tool-list hash seen and when it last changed.
     tools_hash: Option<String>,
     tools_changed_ms: Option<i64>,
+    /// Latencies of the most recent runs, oldest first.
+    latencies: VecDeque<f64>,
 }
 
 impl ComponentState {
@@ -52,6 +58,40 @@ impl ComponentState {
         self.tools_hash = Some(hash.to_string());
         if let Some(at) = self.tools_changed_ms {
             details["tools_changed_at"] = json!(rfc3339_ms(at));
+            details["tools_changed_at_ms"] = json!(at);
+        }
+    }
+
+    fn push_latency(&mut self, ms: f64) {
+        if self.latencies.len() == LATENCY_WINDOW {
+            self.latencies.pop_front();
+        }
+        self.latencies.push_back(ms);
+    }
+
+    /// Nearest-rank p95 of the recent runs.
+    fn p95(&self) -> Option<f64> {
+        if self.latencies.is_empty() {
+            return None;
+        }
+        let mut v: Vec<f64> = self.latencies.iter().copied().collect();
+        v.sort_by(f64::total_cmp);
+        let rank = ((v.len() as f64) * 0.95).ceil() as usize;
+        v.get(rank.saturating_sub(1)).copied()
+    }
+
+    /// Picks up where the previous run left off: recent latencies and the tool-list baseline,
+    /// so a restart neither forgets the p95 nor hides a tool change made while Pulse was down.
+    fn restore(&mut self, history_newest_first: &[CheckRecord]) {
+        for r in history_newest_first.iter().rev() {
+            self.push_latency(r.response_time_ms);
+        }
+        let with_hash = history_newest_first
+            .iter()
+            .find(|r| r.details.get("tools_hash").is_some());
+        if let Some(r) = with_hash {
+            self.tools_hash = r.details["tools_hash"].as_str().map(str::to_string);
+            self.tools_changed_ms = r.details.get("tools_changed_at_ms").and_then(Value::as_i64);
         }
     }
 }
@@ -63,6 +103,8 @@ struct Inner {
     metrics: Metrics,
     permits: Semaphore,
     started: Instant,
+    /// Whether any `mcp` component exists, and so the derived `mcp_servers` group.
+    has_mcp_group: bool,
 }
 
 #[derive(Clone)]
@@ -128,6 +170,10 @@ impl HealthEngine {
         for c in &components {
             metrics.set_component_status(&c.name, Status::Unknown);
         }
+        let has_mcp_group = components.iter().any(|c| c.check.kind() == "mcp");
+        if has_mcp_group {
+            metrics.set_component_status(MCP_GROUP, Status::Unknown);
+        }
         HealthEngine {
             inner: Arc::new(Inner {
                 components,
@@ -136,6 +182,7 @@ impl HealthEngine {
                 metrics,
                 permits: Semaphore::new(max_concurrent.max(1)),
                 started: Instant::now(),
+                has_mcp_group,
             }),
         }
     }
@@ -156,12 +203,42 @@ impl HealthEngine {
             .ok_or_else(|| EngineError::UnknownComponent(name.to_string()))
     }
 
+    /// Loads each component's recent history so p95 and the tool-list baseline survive a
+    /// restart. Called once before the checks start.
+    pub async fn restore(&self) -> Result<(), EngineError> {
+        for cfg in &self.inner.components {
+            let history = self
+                .store()
+                .history(&cfg.name, LATENCY_WINDOW as i64)
+                .await?;
+            let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
+            state.entry(cfg.name.clone()).or_default().restore(&history);
+        }
+        Ok(())
+    }
+
     /// Runs one component's check now, records it and returns the component's new state.
+    /// For the derived MCP group, every MCP server is checked.
     pub async fn check_now(&self, name: &str) -> Result<ComponentHealth, EngineError> {
-        let cfg = self.config(name)?.clone();
-        self.run_one(&cfg).await;
+        if self.is_group(name) {
+            let servers: Vec<ComponentConfig> = self
+                .inner
+                .components
+                .iter()
+                .filter(|c| c.check.kind() == "mcp")
+                .cloned()
+                .collect();
+            futures::future::join_all(servers.iter().map(|c| self.run_one(c))).await;
+        } else {
+            let cfg = self.config(name)?.clone();
+            self.run_one(&cfg).await;
+        }
         self.component(name)
             .ok_or_else(|| EngineError::UnknownComponent(name.to_string()))
+    }
+
+    fn is_group(&self, name: &str) -> bool {
+        self.inner.has_mcp_group && name == MCP_GROUP
     }
 
     async fn run_one(&self, cfg: &ComponentConfig) {
@@ -221,8 +298,14 @@ impl HealthEngine {
                 error_message: message,
                 details,
             };
+            st.push_latency(record.response_time_ms);
             st.last = Some(record.clone());
             record
+        };
+        let group = if cfg.check.kind() == "mcp" {
+            self.record_group(record.timestamp_ms)
+        } else {
+            None
         };
         let m = &self.inner.metrics;
         m.set_component_status(&cfg.name, record.effective_status);
@@ -240,12 +323,96 @@ impl HealthEngine {
                 "check not healthy"
             ),
         }
-        let row = NewCheckResult {
+        let mut rows = vec![NewCheckResult {
             component: cfg.name.clone(),
             record,
-        };
-        if let Err(e) = self.store().insert_check_results(&[row]).await {
+        }];
+        rows.extend(group.map(|record| NewCheckResult {
+            component: MCP_GROUP.to_string(),
+            record,
+        }));
+        if let Err(e) = self.store().insert_check_results(&rows).await {
             tracing::error!(error = %e, "storing check result failed");
+        }
+    }
+
+    /// Recomputes the derived MCP group from its members' damped statuses and keeps it as a
+    /// result of its own (history, chart, detail page like any component).
+    fn record_group(&self, now: i64) -> Option<CheckRecord> {
+        let members: Vec<ComponentHealth> = {
+            let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+            self.inner
+                .components
+                .iter()
+                .filter(|c| c.check.kind() == "mcp")
+                .map(|c| self.health_of(c, state.get(&c.name)))
+                .collect()
+        };
+        let (status, healthy, total) = mcp_group_status(&members)?;
+        let slowest = members
+            .iter()
+            .filter_map(|m| m.response_time_ms)
+            .fold(0.0, f64::max);
+        let servers: serde_json::Map<String, Value> = members
+            .iter()
+            .map(|m| (m.component.clone(), json!(m.status)))
+            .collect();
+        let ratio = healthy as f64 / total as f64;
+        let record = CheckRecord {
+            timestamp_ms: now,
+            status,
+            effective_status: status,
+            response_time_ms: slowest,
+            error_message: (status != Status::Healthy).then(|| {
+                format!(
+                    "{healthy} of {total} MCP servers healthy ({:.0} %; healthy needs 90 %, degraded 70 %)",
+                    ratio * 100.0
+                )
+            }),
+            details: json!({
+                "healthy_servers": healthy,
+                "checked_servers": total,
+                "ratio": (ratio * 1000.0).round() / 1000.0,
+                "servers": servers,
+            }),
+        };
+        let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
+        let st = state.entry(MCP_GROUP.to_string()).or_default();
+        st.damper.status = status;
+        st.push_latency(record.response_time_ms);
+        st.last = Some(record.clone());
+        drop(state);
+        self.inner.metrics.set_component_status(MCP_GROUP, status);
+        Some(record)
+    }
+
+    /// The derived group as a component: not critical, never checked on its own.
+    fn group_health(&self, st: Option<&ComponentState>) -> ComponentHealth {
+        let last = st.and_then(|s| s.last.as_ref());
+        let interval = self
+            .inner
+            .components
+            .iter()
+            .filter(|c| c.check.kind() == "mcp")
+            .map(|c| c.interval.as_secs_f64())
+            .fold(f64::INFINITY, f64::min);
+        ComponentHealth {
+            component: MCP_GROUP.to_string(),
+            component_type: ComponentType::ExternalService,
+            kind: "mcp_group".to_string(),
+            critical: false,
+            status: st.map(|s| s.damper.status).unwrap_or_default(),
+            response_time_ms: last.map(|l| l.response_time_ms),
+            timestamp: last.map(|l| rfc3339_ms(l.timestamp_ms)),
+            details: last.map(|l| l.details.clone()).unwrap_or(Value::Null),
+            error_message: last.and_then(|l| l.error_message.clone()),
+            last_result_status: last.map(|l| l.status).unwrap_or_default(),
+            consecutive_failures: 0,
+            consecutive_successes: 0,
+            interval_secs: if interval.is_finite() { interval } else { 0.0 },
+            timeout_ms: 0.0,
+            degraded_after_ms: None,
+            p95_ms: st.and_then(ComponentState::p95),
         }
     }
 
@@ -268,36 +435,45 @@ impl HealthEngine {
             interval_secs: cfg.interval.as_secs_f64(),
             timeout_ms: cfg.timeout.as_secs_f64() * 1000.0,
             degraded_after_ms: cfg.degraded_after.map(|d| d.as_secs_f64() * 1000.0),
+            p95_ms: st.and_then(ComponentState::p95),
         }
     }
 
     pub fn component(&self, name: &str) -> Option<ComponentHealth> {
-        let cfg = self.config(name).ok()?;
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+        if self.is_group(name) {
+            return Some(self.group_health(state.get(name)));
+        }
+        let cfg = self.config(name).ok()?;
         Some(self.health_of(cfg, state.get(name)))
     }
 
     /// The health score alone, without building the whole summary.
     fn health_score(&self) -> f64 {
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
-        let statuses = self.inner.components.iter().map(|c| {
-            state
-                .get(&c.name)
-                .map(|s| s.damper.status)
-                .unwrap_or_default()
-        });
+        let group = self.inner.has_mcp_group.then_some(MCP_GROUP);
+        let statuses = self
+            .inner
+            .components
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(group)
+            .map(|name| state.get(name).map(|s| s.damper.status).unwrap_or_default());
         rules::health_score(Counts::of(statuses))
     }
 
     /// The current snapshot; reads memory only.
     pub fn summary(&self) -> HealthSummary {
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
-        let components: Vec<ComponentHealth> = self
+        let mut components: Vec<ComponentHealth> = self
             .inner
             .components
             .iter()
             .map(|c| self.health_of(c, state.get(&c.name)))
             .collect();
+        if self.inner.has_mcp_group {
+            components.push(self.group_health(state.get(MCP_GROUP)));
+        }
         let last_check = state
             .values()
             .filter_map(|s| s.last.as_ref().map(|l| l.timestamp_ms))
@@ -631,6 +807,120 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    fn mcp(name: &str) -> ComponentConfig {
+        let mut c = comp(
+            name,
+            CheckSpec::Mcp {
+                url: format!("http://127.0.0.1:{}/mcp", closed_port()),
+                headers: vec![],
+                protocol_version: None,
+                list_tools: true,
+                auth_required_status: Status::Degraded,
+            },
+            false,
+        );
+        c.failure_threshold = 1;
+        c.success_threshold = 1;
+        c
+    }
+
+    #[tokio::test]
+    async fn mcp_servers_group_follows_the_seed_thresholds_and_has_history() {
+        let servers: Vec<ComponentConfig> = (0..4).map(|i| mcp(&format!("m{i}"))).collect();
+        let mut all = servers.clone();
+        all.push(comp("db", CheckSpec::Database, false));
+        let (engine, _dir) = engine_with(all).await;
+        let group = engine.component(MCP_GROUP).unwrap();
+        assert_eq!(group.status, Status::Unknown, "nothing checked yet");
+        assert_eq!(
+            engine.summary().total_components,
+            6,
+            "four servers, db and the group"
+        );
+        let ok = || CheckOutcome::healthy(json!({"verdict": "ok"}));
+        for s in &servers {
+            engine.record(s, ok(), Duration::from_millis(3)).await;
+        }
+        assert_eq!(engine.component(MCP_GROUP).unwrap().status, Status::Healthy);
+        // 3 of 4 = 0.75: degraded; 2 of 4: unhealthy.
+        let down = || CheckOutcome::unhealthy("connection refused", Value::Null);
+        engine
+            .record(&servers[0], down(), Duration::from_millis(3))
+            .await;
+        let g = engine.component(MCP_GROUP).unwrap();
+        assert_eq!(g.status, Status::Degraded);
+        assert_eq!(g.details["healthy_servers"], 3);
+        assert!(g
+            .error_message
+            .unwrap()
+            .starts_with("3 of 4 MCP servers healthy"));
+        engine
+            .record(&servers[1], down(), Duration::from_millis(3))
+            .await;
+        assert_eq!(
+            engine.component(MCP_GROUP).unwrap().status,
+            Status::Unhealthy
+        );
+        let summary = engine.summary();
+        let listed = summary.components.iter().find(|c| c.component == MCP_GROUP);
+        assert_eq!(listed.map(|c| c.status), Some(Status::Unhealthy));
+        // The group has a detail page with its own history, newest first.
+        let d = engine.detail(MCP_GROUP).await.unwrap();
+        assert_eq!(d.history.len(), 6);
+        assert_eq!(d.history[0].status, Status::Unhealthy);
+        assert_eq!(d.history[1].status, Status::Degraded);
+        // "Check now" on the group checks every server (here all refuse connections).
+        let g = engine.check_now(MCP_GROUP).await.unwrap();
+        assert_eq!(g.details["healthy_servers"], 0);
+        assert!(engine.component("db").unwrap().p95_ms.is_none());
+    }
+
+    #[tokio::test]
+    async fn no_group_without_mcp_servers() {
+        let (engine, _dir) = engine_with(vec![comp("db", CheckSpec::Database, false)]).await;
+        assert!(engine.component(MCP_GROUP).is_none());
+        assert!(matches!(
+            engine.check_now(MCP_GROUP).await,
+            Err(EngineError::UnknownComponent(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn p95_and_the_tool_baseline_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/p.db", dir.path().display());
+        let server = mcp("m");
+        let outcome =
+            |hash: &str| CheckOutcome::healthy(json!({"verdict": "ok", "tools_hash": hash}));
+        {
+            let store = Store::connect(&url).await.unwrap();
+            let engine = HealthEngine::new(vec![server.clone()], store, Metrics::new().unwrap(), 2);
+            for ms in 1..=20u64 {
+                engine
+                    .record(&server, outcome("aaa"), Duration::from_millis(ms))
+                    .await;
+            }
+            let p95 = engine.component("m").unwrap().p95_ms.unwrap();
+            assert!(
+                (19.0..20.5).contains(&p95),
+                "p95 of 1..=20 ms is 19 ms, got {p95}"
+            );
+            engine.store().close().await;
+        }
+        let store = Store::connect(&url).await.unwrap();
+        let engine = HealthEngine::new(vec![server.clone()], store, Metrics::new().unwrap(), 2);
+        engine.restore().await.unwrap();
+        assert!(
+            engine.component("m").unwrap().p95_ms.is_some(),
+            "p95 restored"
+        );
+        // The tool list changed while Pulse was down: the first check after restart says so.
+        engine
+            .record(&server, outcome("bbb"), Duration::from_millis(1))
+            .await;
+        assert!(engine.component("m").unwrap().details["tools_changed_at"].is_string());
     }
 
     #[tokio::test]

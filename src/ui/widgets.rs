@@ -95,6 +95,11 @@ pub fn reading(c: &ComponentHealth) -> Option<String> {
             )),
             verdict => Some(verdict.replace('_', " ")),
         },
+        "mcp_group" => Some(format!(
+            "{}/{} servers healthy",
+            d.get("healthy_servers")?.as_u64()?,
+            d.get("checked_servers")?.as_u64()?
+        )),
         "tcp" => d
             .get("peer")
             .and_then(|p| p.as_str())
@@ -295,6 +300,7 @@ pub fn McpServers(components: Vec<ComponentHealth>) -> impl IntoView {
                                 <th scope="col" class="num">"Tools"</th>
                                 <th scope="col">"Tools changed"</th>
                                 <th scope="col" class="num">"Latency"</th>
+                                <th scope="col" class="num">"p95"</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -314,6 +320,7 @@ pub fn McpServers(components: Vec<ComponentHealth>) -> impl IntoView {
                                                 {c.details.get("tools_changed_at").and_then(|v| v.as_str()).map(fmt_rfc3339).unwrap_or_else(|| "—".into())}
                                             </td>
                                             <td class="num">{c.response_time_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}</td>
+                                            <td class="num" data-col="p95">{c.p95_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}</td>
                                         </tr>
                                     }
                                 })
@@ -348,6 +355,7 @@ mod tests {
             interval_secs: 30.0,
             timeout_ms: 5000.0,
             degraded_after_ms: None,
+            p95_ms: None,
         }
     }
 
@@ -368,6 +376,11 @@ mod tests {
             json!({"connections": 7, "max_connections": 100}),
         );
         assert_eq!(reading(&pg).as_deref(), Some("7/100 conns"));
+        let group = health(
+            "mcp_group",
+            json!({"healthy_servers": 2, "checked_servers": 3}),
+        );
+        assert_eq!(reading(&group).as_deref(), Some("2/3 servers healthy"));
     }
 
     #[test]

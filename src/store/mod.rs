@@ -4,9 +4,14 @@
 //! Times are epoch milliseconds in integer columns because `Any` decodes only plain scalars.
 
 use crate::model::{CheckRecord, Status};
+
+pub mod traffic;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
+pub use traffic::{
+    EndpointAgg, EventSource, RequestEvent, Resolution, SystemSample, HOUR_MS, MINUTE_MS,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

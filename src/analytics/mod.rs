@@ -1,0 +1,317 @@
+//! Traffic analytics: the shapes the APIs and pages show, the fixed latency histogram every
+//! rollup carries, and percentile estimation from it. Server-side queries live in `service`.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// Upper bounds (ms) of the latency histogram buckets; the last bucket is open-ended.
+/// Dense where MCP latency targets sit (100-500 ms) so p95 against a target is meaningful.
+pub const BUCKET_BOUNDS_MS: [f64; 21] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 35.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0,
+    750.0, 1000.0, 1500.0, 2500.0, 5000.0, 10000.0,
+];
+/// Number of histogram buckets (the bounds plus the open-ended one).
+pub const BUCKETS: usize = BUCKET_BOUNDS_MS.len() + 1;
+
+/// The bucket a latency falls in.
+pub fn bucket_of(ms: f64) -> usize {
+    BUCKET_BOUNDS_MS
+        .iter()
+        .position(|&b| ms <= b)
+        .unwrap_or(BUCKET_BOUNDS_MS.len())
+}
+
+/// Estimates the `q` quantile (0..=1) from bucket counts, interpolating linearly inside the
+/// bucket that holds the rank and clamping to the observed min and max. The estimate always
+/// lies in the same bucket as the exact value.
+pub fn estimate_quantile(hist: &[i64], q: f64, min: f64, max: f64) -> Option<f64> {
+    let total: i64 = hist.iter().sum();
+    if total <= 0 {
+        return None;
+    }
+    let rank = ((q * total as f64).ceil() as i64).clamp(1, total);
+    let mut seen = 0i64;
+    for (i, &n) in hist.iter().enumerate() {
+        if n <= 0 {
+            continue;
+        }
+        if seen + n >= rank {
+            let lo = if i == 0 { 0.0 } else { BUCKET_BOUNDS_MS[i - 1] };
+            let hi = BUCKET_BOUNDS_MS.get(i).copied().unwrap_or(max.max(lo));
+            let lo = lo.max(min);
+            let hi = hi.min(max).max(lo);
+            let frac = (rank - seen) as f64 / n as f64;
+            return Some(lo + (hi - lo) * frac);
+        }
+        seen += n;
+    }
+    Some(max)
+}
+
+/// Aggregated traffic of some slice of time: what every table row and chart point is built from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Agg {
+    pub count: i64,
+    pub errors: i64,
+    pub sum_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub hist: Vec<i64>,
+}
+
+impl Agg {
+    pub fn error_pct(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            round2(self.errors as f64 * 100.0 / self.count as f64)
+        }
+    }
+    pub fn avg_ms(&self) -> Option<f64> {
+        (self.count > 0).then(|| round2(self.sum_ms / self.count as f64))
+    }
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        estimate_quantile(&self.hist, q, self.min_ms, self.max_ms).map(round2)
+    }
+}
+
+pub fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// A window the endpoint tables accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Window {
+    #[default]
+    #[serde(rename = "1h")]
+    H1,
+    #[serde(rename = "6h")]
+    H6,
+    #[serde(rename = "24h")]
+    H24,
+    #[serde(rename = "7d")]
+    D7,
+}
+
+impl Window {
+    pub const ALL: [Window; 4] = [Window::H1, Window::H6, Window::H24, Window::D7];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Window::H1 => "1h",
+            Window::H6 => "6h",
+            Window::H24 => "24h",
+            Window::D7 => "7d",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Window> {
+        Window::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+    pub fn hours(self) -> u32 {
+        match self {
+            Window::H1 => 1,
+            Window::H6 => 6,
+            Window::H24 => 24,
+            Window::D7 => 168,
+        }
+    }
+}
+
+/// A period the summary accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    H1,
+    H6,
+    H24,
+    D7,
+    D30,
+}
+
+impl Period {
+    pub const ALL: [Period; 5] = [Period::H1, Period::H6, Period::H24, Period::D7, Period::D30];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::H1 => "1h",
+            Period::H6 => "6h",
+            Period::H24 => "24h",
+            Period::D7 => "7d",
+            Period::D30 => "30d",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Period> {
+        Period::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+    pub fn hours(self) -> u32 {
+        match self {
+            Period::H1 => 1,
+            Period::H6 => 6,
+            Period::H24 => 24,
+            Period::D7 => 168,
+            Period::D30 => 720,
+        }
+    }
+}
+
+/// How the endpoint table is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SortBy {
+    #[default]
+    Count,
+    Errors,
+    Avg,
+    P95,
+}
+
+impl SortBy {
+    pub const ALL: [SortBy; 4] = [SortBy::Count, SortBy::Errors, SortBy::Avg, SortBy::P95];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortBy::Count => "count",
+            SortBy::Errors => "errors",
+            SortBy::Avg => "avg",
+            SortBy::P95 => "p95",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SortBy> {
+        SortBy::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// One endpoint (route + method, with MCP server and tool when the events named them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointStat {
+    pub route: String,
+    pub method: String,
+    pub server: Option<String>,
+    pub tool: Option<String>,
+    pub count: i64,
+    pub errors: i64,
+    pub error_pct: f64,
+    pub avg_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+/// Totals of a span of time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Totals {
+    pub requests: i64,
+    pub errors: i64,
+    pub error_rate_pct: f64,
+    pub avg_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// The host's latest sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SystemNow {
+    pub ts_ms: i64,
+    pub cpu_pct: f64,
+    pub memory_pct: f64,
+    pub memory_used_bytes: i64,
+    pub memory_total_bytes: i64,
+    pub disk_pct: f64,
+}
+
+/// `GET /api/v1/analytics/real-time`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RealTime {
+    pub last_hour: Totals,
+    pub last_minute: Totals,
+    pub requests_per_minute: f64,
+    pub requests_per_second: f64,
+    pub system: Option<SystemNow>,
+    pub top_endpoints: Vec<EndpointStat>,
+    pub slowest_endpoints: Vec<EndpointStat>,
+    pub generated_at_ms: i64,
+}
+
+/// One bucket of a trend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub ts_ms: i64,
+    pub requests: i64,
+    pub errors: i64,
+    pub error_rate_pct: f64,
+    pub avg_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub cpu_pct: Option<f64>,
+    pub memory_pct: Option<f64>,
+}
+
+/// `GET /api/v1/analytics/trends`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Trends {
+    pub hours: u32,
+    /// Bucket width: 60 000 (minutes) up to 6 h, 3 600 000 (hours) beyond.
+    pub bucket_ms: i64,
+    pub points: Vec<TrendPoint>,
+    pub generated_at_ms: i64,
+}
+
+/// `GET /api/v1/analytics/summary`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub period: String,
+    pub totals: Totals,
+    pub system: Option<SystemNow>,
+    pub trends: Trends,
+}
+
+/// `GET /api/v1/analytics/endpoints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Endpoints {
+    pub window: String,
+    pub sort: String,
+    pub endpoints: Vec<EndpointStat>,
+    pub generated_at_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_upper_inclusive() {
+        assert_eq!(bucket_of(0.2), 0);
+        assert_eq!(bucket_of(1.0), 0);
+        assert_eq!(bucket_of(1.01), 1);
+        assert_eq!(bucket_of(100.0), 8);
+        assert_eq!(bucket_of(99_999.0), BUCKETS - 1);
+    }
+
+    #[test]
+    fn quantiles_land_in_the_exact_values_bucket() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..200 {
+            let n = rng.usize(1..2000);
+            let mut v: Vec<f64> = (0..n)
+                .map(|_| (rng.f64() * rng.f64() * 3000.0).max(0.05))
+                .collect();
+            let mut hist = vec![0i64; BUCKETS];
+            for &x in &v {
+                hist[bucket_of(x)] += 1;
+            }
+            v.sort_by(f64::total_cmp);
+            let (min, max) = (v[0], v[n - 1]);
+            for q in [0.5, 0.95, 0.99] {
+                let exact = v[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+                let est = estimate_quantile(&hist, q, min, max).unwrap();
+                assert_eq!(
+                    bucket_of(est),
+                    bucket_of(exact),
+                    "q={q} exact={exact} est={est}"
+                );
+                assert!(est >= min && est <= max);
+            }
+        }
+        assert_eq!(estimate_quantile(&[0; BUCKETS], 0.5, 0.0, 0.0), None);
+    }
+}

@@ -1,0 +1,193 @@
+//! Builds the analytics answers from the store's rollups (never from raw rows).
+
+use super::*;
+use crate::store::{EndpointAgg, Resolution, Store, StoreError, HOUR_MS, MINUTE_MS};
+
+fn floor_to(ts: i64, bucket: i64) -> i64 {
+    ts - ts.rem_euclid(bucket)
+}
+
+/// Windows up to 6 h read minutes; longer ones read hours.
+fn resolution_for(hours: u32) -> Resolution {
+    if hours <= 6 {
+        Resolution::Minute
+    } else {
+        Resolution::Hour
+    }
+}
+
+/// `[from, to)` covering the last `hours`, aligned to the resolution's buckets, current bucket
+/// included.
+fn range(now: i64, hours: u32, res: Resolution) -> (i64, i64) {
+    let b = res.bucket_ms();
+    let to = floor_to(now, b) + b;
+    (to - i64::from(hours) * HOUR_MS, to)
+}
+
+pub fn totals(a: &Agg) -> Totals {
+    Totals {
+        requests: a.count,
+        errors: a.errors,
+        error_rate_pct: a.error_pct(),
+        avg_ms: a.avg_ms(),
+        p50_ms: a.quantile(0.50),
+        p95_ms: a.quantile(0.95),
+        p99_ms: a.quantile(0.99),
+    }
+}
+
+fn endpoint(e: &EndpointAgg) -> EndpointStat {
+    let a = &e.agg;
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    EndpointStat {
+        route: e.route.clone(),
+        method: e.method.clone(),
+        server: some(&e.server),
+        tool: some(&e.tool),
+        count: a.count,
+        errors: a.errors,
+        error_pct: a.error_pct(),
+        avg_ms: a.avg_ms(),
+        p50_ms: a.quantile(0.50),
+        p95_ms: a.quantile(0.95),
+        p99_ms: a.quantile(0.99),
+        max_ms: (a.count > 0).then(|| round2(a.max_ms)),
+    }
+}
+
+/// Orders endpoints, biggest first, ties broken by name so the order is stable.
+pub fn sort_endpoints(list: &mut [EndpointStat], by: SortBy) {
+    let key = |e: &EndpointStat| -> f64 {
+        match by {
+            SortBy::Count => e.count as f64,
+            SortBy::Errors => e.errors as f64 + e.error_pct / 1000.0,
+            SortBy::Avg => e.avg_ms.unwrap_or(0.0),
+            SortBy::P95 => e.p95_ms.unwrap_or(0.0),
+        }
+    };
+    list.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then_with(|| a.route.cmp(&b.route))
+            .then_with(|| a.method.cmp(&b.method))
+            .then_with(|| a.tool.cmp(&b.tool))
+    });
+}
+
+fn system_now(s: crate::store::SystemSample) -> SystemNow {
+    SystemNow {
+        ts_ms: s.ts_ms,
+        cpu_pct: round2(s.cpu_pct),
+        memory_pct: if s.memory_total_bytes > 0 {
+            round2(s.memory_used_bytes as f64 * 100.0 / s.memory_total_bytes as f64)
+        } else {
+            0.0
+        },
+        memory_used_bytes: s.memory_used_bytes,
+        memory_total_bytes: s.memory_total_bytes,
+        disk_pct: round2(s.disk_pct),
+    }
+}
+
+pub async fn real_time(store: &Store, now: i64) -> Result<RealTime, StoreError> {
+    let (from, to) = range(now, 1, Resolution::Minute);
+    let hour = store.traffic_totals(Resolution::Minute, from, to).await?;
+    // The last full minute: the current one is still filling.
+    let minute_start = floor_to(now, MINUTE_MS) - MINUTE_MS;
+    let minute = store
+        .traffic_totals(Resolution::Minute, minute_start, minute_start + MINUTE_MS)
+        .await?;
+    let mut endpoints: Vec<EndpointStat> = store
+        .traffic_endpoints(Resolution::Minute, from, to)
+        .await?
+        .iter()
+        .map(endpoint)
+        .collect();
+    sort_endpoints(&mut endpoints, SortBy::Count);
+    let top_endpoints: Vec<EndpointStat> = endpoints.iter().take(10).cloned().collect();
+    sort_endpoints(&mut endpoints, SortBy::P95);
+    endpoints.truncate(10);
+    Ok(RealTime {
+        requests_per_minute: round2(hour.count as f64 / 60.0),
+        requests_per_second: round2(minute.count as f64 / 60.0),
+        last_hour: totals(&hour),
+        last_minute: totals(&minute),
+        system: store.latest_system_sample().await?.map(system_now),
+        top_endpoints,
+        slowest_endpoints: endpoints,
+        generated_at_ms: now,
+    })
+}
+
+/// Trend buckets over the last `hours` (1..=720), every bucket present (zero when quiet).
+pub async fn trends(store: &Store, now: i64, hours: u32) -> Result<Trends, StoreError> {
+    let res = resolution_for(hours);
+    let b = res.bucket_ms();
+    let (from, to) = range(now, hours, res);
+    let series = store.traffic_series(res, from, to).await?;
+    let system = store.system_series(b, from, to).await?;
+    let mut by_bucket: std::collections::HashMap<i64, Agg> = series.into_iter().collect();
+    let sys: std::collections::HashMap<i64, (f64, f64)> =
+        system.into_iter().map(|(t, c, m)| (t, (c, m))).collect();
+    let mut points = Vec::with_capacity(((to - from) / b) as usize);
+    let mut t = from;
+    while t < to {
+        let a = by_bucket.remove(&t).unwrap_or_default();
+        let s = sys.get(&t);
+        points.push(TrendPoint {
+            ts_ms: t,
+            requests: a.count,
+            errors: a.errors,
+            error_rate_pct: a.error_pct(),
+            avg_ms: a.avg_ms(),
+            p50_ms: a.quantile(0.50),
+            p95_ms: a.quantile(0.95),
+            cpu_pct: s.map(|s| round2(s.0)),
+            memory_pct: s.map(|s| round2(s.1)),
+        });
+        t += b;
+    }
+    Ok(Trends {
+        hours,
+        bucket_ms: b,
+        points,
+        generated_at_ms: now,
+    })
+}
+
+pub async fn summary(store: &Store, now: i64, period: Period) -> Result<Summary, StoreError> {
+    let res = resolution_for(period.hours());
+    let (from, to) = range(now, period.hours(), res);
+    let agg = store.traffic_totals(res, from, to).await?;
+    Ok(Summary {
+        period: period.as_str().to_string(),
+        totals: totals(&agg),
+        system: store.latest_system_sample().await?.map(system_now),
+        trends: trends(store, now, period.hours()).await?,
+    })
+}
+
+pub async fn endpoints(
+    store: &Store,
+    now: i64,
+    window: Window,
+    sort: SortBy,
+    limit: usize,
+) -> Result<Endpoints, StoreError> {
+    let res = resolution_for(window.hours());
+    let (from, to) = range(now, window.hours(), res);
+    let mut list: Vec<EndpointStat> = store
+        .traffic_endpoints(res, from, to)
+        .await?
+        .iter()
+        .map(endpoint)
+        .collect();
+    sort_endpoints(&mut list, sort);
+    list.truncate(limit);
+    Ok(Endpoints {
+        window: window.as_str().to_string(),
+        sort: sort.as_str().to_string(),
+        endpoints: list,
+        generated_at_ms: now,
+    })
+}

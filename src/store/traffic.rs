@@ -1,0 +1,667 @@
+//! Request events, their minute/hour rollups and host samples: the traffic side of the store.
+//!
+//! Every write lands raw rows and both rollups in one transaction, so a committed batch is
+//! visible to every reader at once and an acknowledged batch is never half-stored.
+
+use super::{Backend, Store, StoreError};
+use crate::analytics::{bucket_of, Agg, BUCKETS};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::HashMap;
+
+pub const MINUTE_MS: i64 = 60_000;
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    /// Posted to the ingest API.
+    Ingest,
+    /// Pulse's own HTTP traffic.
+    SelfTraffic,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSource::Ingest => "ingest",
+            EventSource::SelfTraffic => "self",
+        }
+    }
+}
+
+/// One request as stored (already validated; client IP already truncated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestEvent {
+    pub ts_ms: i64,
+    pub method: String,
+    pub route: String,
+    pub tool: Option<String>,
+    pub server: Option<String>,
+    pub status: u16,
+    pub duration_ms: f64,
+    pub user_id: Option<String>,
+    pub role: Option<String>,
+    pub bytes_in: Option<i64>,
+    pub bytes_out: Option<i64>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub source: EventSource,
+}
+
+/// Which rollup table a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Minute,
+    Hour,
+}
+
+impl Resolution {
+    pub fn table(self) -> &'static str {
+        match self {
+            Resolution::Minute => "request_minute",
+            Resolution::Hour => "request_hour",
+        }
+    }
+    pub fn bucket_ms(self) -> i64 {
+        match self {
+            Resolution::Minute => MINUTE_MS,
+            Resolution::Hour => HOUR_MS,
+        }
+    }
+}
+
+/// One endpoint's aggregate over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointAgg {
+    pub route: String,
+    pub method: String,
+    pub server: String,
+    pub tool: String,
+    pub agg: Agg,
+}
+
+/// A host sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemSample {
+    pub ts_ms: i64,
+    pub cpu_pct: f64,
+    pub memory_used_bytes: i64,
+    pub memory_total_bytes: i64,
+    pub disk_pct: f64,
+}
+
+type RollKey = (i64, String, String, i32, String, String, String);
+
+const EVENT_COLS: &str = "ts_ms, method, route, tool, server, status, duration_ms, user_id, \
+                          role, bytes_in, bytes_out, client_ip, user_agent, source";
+const EVENT_PARAMS: usize = 14;
+const KEY_COLS: &str = "bucket_ms, route, method, status_class, role, server, tool";
+/// Bound parameters per statement, under SQLite's 32 766 and PostgreSQL's 65 535.
+const MAX_PARAMS: usize = 30_000;
+
+fn hist_cols() -> Vec<String> {
+    (0..BUCKETS).map(|i| format!("h{i:02}")).collect()
+}
+
+/// `CAST(SUM(h00) AS BIGINT), …`: sums come back as plain integers on both backends.
+fn agg_select() -> String {
+    let mut s = String::from(
+        "CAST(SUM(count) AS BIGINT), CAST(SUM(errors) AS BIGINT), SUM(sum_ms), MIN(min_ms), MAX(max_ms)",
+    );
+    for h in hist_cols() {
+        s.push_str(&format!(", CAST(SUM({h}) AS BIGINT)"));
+    }
+    s
+}
+
+/// Reads the columns `agg_select` produced, starting at `at`.
+fn agg_from_row(row: &AnyRow, at: usize) -> Result<Agg, StoreError> {
+    let count: Option<i64> = row.try_get(at)?;
+    let mut hist = Vec::with_capacity(BUCKETS);
+    for i in 0..BUCKETS {
+        hist.push(row.try_get::<Option<i64>, _>(at + 5 + i)?.unwrap_or(0));
+    }
+    Ok(Agg {
+        count: count.unwrap_or(0),
+        errors: row.try_get::<Option<i64>, _>(at + 1)?.unwrap_or(0),
+        sum_ms: row.try_get::<Option<f64>, _>(at + 2)?.unwrap_or(0.0),
+        min_ms: row.try_get::<Option<f64>, _>(at + 3)?.unwrap_or(0.0),
+        max_ms: row.try_get::<Option<f64>, _>(at + 4)?.unwrap_or(0.0),
+        hist,
+    })
+}
+
+/// Folds events into rollup rows for one resolution.
+fn rollup(events: &[RequestEvent], bucket: i64) -> HashMap<RollKey, Agg> {
+    let mut out: HashMap<RollKey, Agg> = HashMap::new();
+    for e in events {
+        let key = (
+            e.ts_ms - e.ts_ms.rem_euclid(bucket),
+            e.route.clone(),
+            e.method.clone(),
+            i32::from(e.status / 100),
+            e.role.clone().unwrap_or_default(),
+            e.server.clone().unwrap_or_default(),
+            e.tool.clone().unwrap_or_default(),
+        );
+        let a = out.entry(key).or_insert_with(|| Agg {
+            min_ms: f64::INFINITY,
+            max_ms: f64::NEG_INFINITY,
+            hist: vec![0; BUCKETS],
+            ..Agg::default()
+        });
+        a.count += 1;
+        a.errors += i64::from(e.status >= 400);
+        a.sum_ms += e.duration_ms;
+        a.min_ms = a.min_ms.min(e.duration_ms);
+        a.max_ms = a.max_ms.max(e.duration_ms);
+        a.hist[bucket_of(e.duration_ms)] += 1;
+    }
+    out
+}
+
+impl Store {
+    fn upsert_sql(&self, table: &str, rows: usize) -> String {
+        let hist = hist_cols();
+        let per_row = 12 + BUCKETS;
+        let mut text = format!(
+            "INSERT INTO {table} ({KEY_COLS}, count, errors, sum_ms, min_ms, max_ms, {}) VALUES ",
+            hist.join(", ")
+        );
+        let one = format!("({})", vec!["?"; per_row].join(", "));
+        for i in 0..rows {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&one);
+        }
+        let (least, greatest) = match self.backend {
+            Backend::Sqlite => ("MIN", "MAX"),
+            Backend::Postgres => ("LEAST", "GREATEST"),
+        };
+        text.push_str(&format!(
+            " ON CONFLICT ({KEY_COLS}) DO UPDATE SET count = {table}.count + excluded.count, \
+             errors = {table}.errors + excluded.errors, sum_ms = {table}.sum_ms + excluded.sum_ms, \
+             min_ms = {least}({table}.min_ms, excluded.min_ms), \
+             max_ms = {greatest}({table}.max_ms, excluded.max_ms)"
+        ));
+        for h in &hist {
+            text.push_str(&format!(", {h} = {table}.{h} + excluded.{h}"));
+        }
+        self.sql(&text)
+    }
+
+    /// Stores a batch atomically: raw rows plus both rollups, in one transaction.
+    pub async fn insert_requests(&self, events: &[RequestEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in events.chunks(MAX_PARAMS / EVENT_PARAMS) {
+            let one = format!("({})", vec!["?"; EVENT_PARAMS].join(", "));
+            let mut text = format!("INSERT INTO request_events ({EVENT_COLS}) VALUES ");
+            text.push_str(&vec![one.as_str(); chunk.len()].join(","));
+            let sql = self.sql(&text);
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.ts_ms)
+                    .bind(e.method.clone())
+                    .bind(e.route.clone())
+                    .bind(e.tool.clone())
+                    .bind(e.server.clone())
+                    .bind(i32::from(e.status))
+                    .bind(e.duration_ms)
+                    .bind(e.user_id.clone())
+                    .bind(e.role.clone())
+                    .bind(e.bytes_in)
+                    .bind(e.bytes_out)
+                    .bind(e.client_ip.clone())
+                    .bind(e.user_agent.clone())
+                    .bind(e.source.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for res in [Resolution::Minute, Resolution::Hour] {
+            let rows: Vec<(RollKey, Agg)> = rollup(events, res.bucket_ms()).into_iter().collect();
+            let per_row = 12 + BUCKETS;
+            for chunk in rows.chunks(MAX_PARAMS / per_row) {
+                let sql = self.upsert_sql(res.table(), chunk.len());
+                let mut q = sqlx::query(&sql);
+                for ((bucket, route, method, class, role, server, tool), a) in chunk {
+                    q = q
+                        .bind(*bucket)
+                        .bind(route.clone())
+                        .bind(method.clone())
+                        .bind(*class)
+                        .bind(role.clone())
+                        .bind(server.clone())
+                        .bind(tool.clone())
+                        .bind(a.count)
+                        .bind(a.errors)
+                        .bind(a.sum_ms)
+                        .bind(a.min_ms)
+                        .bind(a.max_ms);
+                    for &h in &a.hist {
+                        q = q.bind(h);
+                    }
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Everything in `[from, to)` of one rollup table, summed.
+    pub async fn traffic_totals(
+        &self,
+        res: Resolution,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Agg, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ?",
+            agg_select(),
+            res.table()
+        ));
+        let row = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        agg_from_row(&row, 0)
+    }
+
+    /// Per endpoint (route, method, server, tool) in `[from, to)`.
+    pub async fn traffic_endpoints(
+        &self,
+        res: Resolution,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<EndpointAgg>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT route, method, server, tool, {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ? \
+             GROUP BY route, method, server, tool",
+            agg_select(),
+            res.table()
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EndpointAgg {
+                    route: r.try_get(0)?,
+                    method: r.try_get(1)?,
+                    server: r.try_get(2)?,
+                    tool: r.try_get(3)?,
+                    agg: agg_from_row(r, 4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Per bucket in `[from, to)`, oldest first.
+    pub async fn traffic_series(
+        &self,
+        res: Resolution,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, Agg)>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT bucket_ms, {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ? \
+             GROUP BY bucket_ms ORDER BY bucket_ms",
+            agg_select(),
+            res.table()
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, agg_from_row(r, 1)?)))
+            .collect()
+    }
+
+    /// The naive way, for comparison in the benchmark: group the raw rows.
+    pub async fn naive_endpoint_counts(
+        &self,
+        from_ms: i64,
+    ) -> Result<Vec<(String, String, i64, f64)>, StoreError> {
+        let sql = self.sql(
+            "SELECT route, method, CAST(COUNT(*) AS BIGINT), CAST(AVG(duration_ms) AS DOUBLE PRECISION) \
+             FROM request_events WHERE ts_ms >= ? GROUP BY route, method",
+        );
+        let sql = match self.backend {
+            Backend::Sqlite => sql.replace("AS DOUBLE PRECISION", "AS REAL"),
+            Backend::Postgres => sql,
+        };
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+
+    pub async fn count_request_events(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM request_events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn insert_system_sample(&self, s: &SystemSample) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "INSERT INTO system_samples (ts_ms, cpu_pct, memory_used_bytes, memory_total_bytes, disk_pct) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (ts_ms) DO NOTHING",
+        );
+        sqlx::query(&sql)
+            .bind(s.ts_ms)
+            .bind(s.cpu_pct)
+            .bind(s.memory_used_bytes)
+            .bind(s.memory_total_bytes)
+            .bind(s.disk_pct)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn latest_system_sample(&self) -> Result<Option<SystemSample>, StoreError> {
+        let row = sqlx::query(
+            "SELECT ts_ms, cpu_pct, memory_used_bytes, memory_total_bytes, disk_pct \
+             FROM system_samples ORDER BY ts_ms DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SystemSample {
+                ts_ms: r.try_get(0)?,
+                cpu_pct: r.try_get(1)?,
+                memory_used_bytes: r.try_get(2)?,
+                memory_total_bytes: r.try_get(3)?,
+                disk_pct: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Average CPU and memory % per bucket in `[from, to)`.
+    pub async fn system_series(
+        &self,
+        bucket_ms: i64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, f64, f64)>, StoreError> {
+        let sql = self.sql(
+            "SELECT (ts_ms / ?) * ?, AVG(cpu_pct), \
+             AVG(CAST(memory_used_bytes AS DOUBLE PRECISION) * 100.0 / memory_total_bytes) \
+             FROM system_samples WHERE ts_ms >= ? AND ts_ms < ? AND memory_total_bytes > 0 \
+             GROUP BY 1 ORDER BY 1",
+        );
+        let sql = match self.backend {
+            Backend::Sqlite => sql.replace("AS DOUBLE PRECISION", "AS REAL"),
+            Backend::Postgres => sql,
+        };
+        let rows = sqlx::query(&sql)
+            .bind(bucket_ms)
+            .bind(bucket_ms)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
+    /// Deletes what is past retention; returns rows deleted per table.
+    pub async fn prune_traffic(
+        &self,
+        raw_before_ms: i64,
+        minute_before_ms: i64,
+        hour_before_ms: i64,
+    ) -> Result<[u64; 4], StoreError> {
+        let mut out = [0u64; 4];
+        let jobs = [
+            ("DELETE FROM request_events WHERE ts_ms < ?", raw_before_ms),
+            (
+                "DELETE FROM request_minute WHERE bucket_ms < ?",
+                minute_before_ms,
+            ),
+            (
+                "DELETE FROM request_hour WHERE bucket_ms < ?",
+                hour_before_ms,
+            ),
+            // Samples feed the same charts as minute rollups and go with them.
+            (
+                "DELETE FROM system_samples WHERE ts_ms < ?",
+                minute_before_ms,
+            ),
+        ];
+        for (i, (text, before)) in jobs.into_iter().enumerate() {
+            let sql = self.sql(text);
+            out[i] = sqlx::query(&sql)
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::estimate_quantile;
+
+    fn random_events(rng: &mut fastrand::Rng, base: i64, n: usize, tag: &str) -> Vec<RequestEvent> {
+        let routes = [
+            "tools/call",
+            "tools/list",
+            "resources/read",
+            "/api/servers",
+            "/api/keys",
+        ];
+        let tools = ["", "search", "fetch", "summarize"];
+        let roles = ["admin", "viewer", "guest", ""];
+        (0..n)
+            .map(|_| {
+                let tool = tools[rng.usize(..tools.len())];
+                let role = roles[rng.usize(..roles.len())];
+                RequestEvent {
+                    ts_ms: base + rng.i64(0..3 * HOUR_MS),
+                    method: if rng.bool() { "POST" } else { "GET" }.into(),
+                    route: format!("{tag}{}", routes[rng.usize(..routes.len())]),
+                    tool: (!tool.is_empty()).then(|| tool.to_string()),
+                    server: Some("srv".into()).filter(|_| !tool.is_empty()),
+                    status: [200, 200, 200, 201, 404, 500][rng.usize(..6)],
+                    duration_ms: (rng.f64() * rng.f64() * 2000.0).max(0.1),
+                    user_id: Some(format!("u{}", rng.u8(..20))),
+                    role: (!role.is_empty()).then(|| role.to_string()),
+                    bytes_in: Some(100),
+                    bytes_out: None,
+                    client_ip: Some("10.1.2.0".into()),
+                    user_agent: None,
+                    source: EventSource::Ingest,
+                }
+            })
+            .collect()
+    }
+
+    /// Rollups against exact computation: counts exact, percentiles in the exact value's bucket.
+    async fn rollups_match_exact(store: &Store, base: i64, tag: &str) {
+        let mut rng = fastrand::Rng::with_seed(42);
+        let mut all = Vec::new();
+        for n in [1500, 2500, 1000] {
+            let batch = random_events(&mut rng, base, n, tag);
+            store.insert_requests(&batch).await.unwrap();
+            all.extend(batch);
+        }
+        let end = base + 3 * HOUR_MS;
+        let minute = store
+            .traffic_totals(Resolution::Minute, base, end)
+            .await
+            .unwrap();
+        let hour = store
+            .traffic_totals(Resolution::Hour, base, end)
+            .await
+            .unwrap();
+        assert_eq!(minute.count, all.len() as i64);
+        assert_eq!(hour.count, minute.count);
+        assert_eq!(hour.hist, minute.hist);
+        let errors = all.iter().filter(|e| e.status >= 400).count() as i64;
+        assert_eq!(minute.errors, errors);
+        let sum: f64 = all.iter().map(|e| e.duration_ms).sum();
+        assert!((minute.sum_ms - sum).abs() < 1e-6 * sum);
+
+        let mut groups: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
+        for e in &all {
+            groups
+                .entry((
+                    e.route.clone(),
+                    e.method.clone(),
+                    e.tool.clone().unwrap_or_default(),
+                ))
+                .or_default()
+                .push(e.duration_ms);
+        }
+        let endpoints = store
+            .traffic_endpoints(Resolution::Minute, base, end)
+            .await
+            .unwrap();
+        assert_eq!(endpoints.len(), groups.len());
+        for ep in &endpoints {
+            let mut exact = groups[&(ep.route.clone(), ep.method.clone(), ep.tool.clone())].clone();
+            assert_eq!(ep.agg.count, exact.len() as i64, "{ep:?}");
+            exact.sort_by(f64::total_cmp);
+            assert_eq!(ep.agg.min_ms, exact[0]);
+            assert_eq!(ep.agg.max_ms, exact[exact.len() - 1]);
+            for q in [0.5, 0.95, 0.99] {
+                let n = exact.len();
+                let want = exact[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+                let got = estimate_quantile(&ep.agg.hist, q, ep.agg.min_ms, ep.agg.max_ms).unwrap();
+                assert_eq!(bucket_of(got), bucket_of(want), "{} q={q}", ep.route);
+            }
+        }
+        let series = store
+            .traffic_series(Resolution::Hour, base, end)
+            .await
+            .unwrap();
+        assert_eq!(series.len(), 3);
+        for (t, a) in series {
+            let n = all
+                .iter()
+                .filter(|e| e.ts_ms >= t && e.ts_ms < t + HOUR_MS)
+                .count();
+            assert_eq!(a.count, n as i64);
+        }
+        let per_minute = store
+            .traffic_series(Resolution::Minute, base, end)
+            .await
+            .unwrap();
+        assert_eq!(
+            per_minute.iter().map(|(_, a)| a.count).sum::<i64>(),
+            all.len() as i64
+        );
+    }
+
+    async fn sqlite() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
+    #[tokio::test]
+    async fn sqlite_rollups_match_exact_computation() {
+        let (store, _dir) = sqlite().await;
+        rollups_match_exact(&store, 1_700_000_000_000 - 1_700_000_000_000 % HOUR_MS, "").await;
+        assert_eq!(store.count_request_events().await.unwrap(), 5000);
+    }
+
+    #[tokio::test]
+    async fn postgres_rollups_match_exact_computation() {
+        if std::env::var("PULSE_TEST_POSTGRES").as_deref() == Ok("skip") {
+            return;
+        }
+        let url = std::env::var("PULSE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        let store = Store::connect(&url).await.expect("PostgreSQL");
+        // A time slot of its own (an hour in 1990 picked by process id) keeps runs apart.
+        let base = 631_152_000_000 + i64::from(std::process::id() % 50_000) * 4 * HOUR_MS;
+        let tag = format!("t{}", std::process::id());
+        rollups_match_exact(&store, base, &tag).await;
+        for (table, col) in [
+            ("request_events", "ts_ms"),
+            ("request_minute", "bucket_ms"),
+            ("request_hour", "bucket_ms"),
+        ] {
+            let sql = store.sql(&format!(
+                "DELETE FROM {table} WHERE {col} >= ? AND {col} < ?"
+            ));
+            sqlx::query(&sql)
+                .bind(base)
+                .bind(base + 3 * HOUR_MS)
+                .execute(&store.pool)
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn retention_drops_each_table_at_its_own_age() {
+        let (store, _dir) = sqlite().await;
+        let mut rng = fastrand::Rng::with_seed(1);
+        let base = 100 * HOUR_MS;
+        store
+            .insert_requests(&random_events(&mut rng, base, 300, ""))
+            .await
+            .unwrap();
+        let sample = |ts| SystemSample {
+            ts_ms: ts,
+            cpu_pct: 10.0,
+            memory_used_bytes: 1,
+            memory_total_bytes: 4,
+            disk_pct: 50.0,
+        };
+        store.insert_system_sample(&sample(base)).await.unwrap();
+        store
+            .insert_system_sample(&sample(base + 2 * HOUR_MS))
+            .await
+            .unwrap();
+        // Raw rows before base+1h go; minute rollups before base+2h; hourly rollups stay.
+        let gone = store
+            .prune_traffic(base + HOUR_MS, base + 2 * HOUR_MS, base)
+            .await
+            .unwrap();
+        assert!(
+            gone[0] > 50 && gone[1] > 50 && gone[2] == 0 && gone[3] == 1,
+            "{gone:?}"
+        );
+        let left = store.count_request_events().await.unwrap();
+        assert_eq!(left as u64, 300 - gone[0]);
+        let minutes = store
+            .traffic_totals(Resolution::Minute, 0, i64::MAX)
+            .await
+            .unwrap();
+        let hours = store
+            .traffic_totals(Resolution::Hour, 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(hours.count, 300, "hourly rollups keep the full history");
+        assert!(minutes.count < 300 && minutes.count > 0);
+        assert_eq!(
+            store.latest_system_sample().await.unwrap().unwrap().ts_ms,
+            base + 2 * HOUR_MS
+        );
+    }
+}

@@ -19,6 +19,10 @@ pub struct Metrics {
     component_up: IntGaugeVec,
     check_duration: HistogramVec,
     health_score: Gauge,
+    ingested: IntCounterVec,
+    ingest_rejected: IntCounterVec,
+    ingest_batch: prometheus::Histogram,
+    queue_depth: prometheus::IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -26,6 +30,16 @@ impl std::fmt::Debug for Metrics {
         f.write_str("Metrics")
     }
 }
+
+/// Why ingest refuses a request (the `reason` label).
+pub const REJECT_REASONS: [&str; 6] = [
+    "unauthorized",
+    "body_too_large",
+    "batch_too_large",
+    "invalid",
+    "queue_full",
+    "store_error",
+];
 
 /// Latency buckets in seconds, from sub-millisecond local calls to slow remote checks.
 const BUCKETS: &[f64] = &[
@@ -87,6 +101,43 @@ impl Metrics {
         registry.register(Box::new(check_duration.clone()))?;
         registry.register(Box::new(health_score.clone()))?;
         registry.register(Box::new(build_info))?;
+        let ingested = IntCounterVec::new(
+            Opts::new(
+                "pulse_ingested_events_total",
+                "Request events committed to the store, by kind (ingest, self).",
+            ),
+            &["kind"],
+        )?;
+        let ingest_rejected = IntCounterVec::new(
+            Opts::new(
+                "pulse_ingest_rejected_total",
+                "Ingest requests refused, by reason.",
+            ),
+            &["reason"],
+        )?;
+        let ingest_batch = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "pulse_ingest_batch_size",
+                "Events per accepted ingest request.",
+            )
+            .buckets(vec![
+                1.0, 10.0, 100.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 50000.0,
+            ]),
+        )?;
+        let queue_depth = prometheus::IntGauge::with_opts(Opts::new(
+            "pulse_writer_queue_depth",
+            "Events accepted but not yet committed by the batching writer.",
+        ))?;
+        registry.register(Box::new(ingested.clone()))?;
+        registry.register(Box::new(ingest_rejected.clone()))?;
+        registry.register(Box::new(ingest_batch.clone()))?;
+        registry.register(Box::new(queue_depth.clone()))?;
+        for reason in REJECT_REASONS {
+            ingest_rejected.with_label_values(&[reason]).inc_by(0);
+        }
+        for kind in ["ingest", "self"] {
+            ingested.with_label_values(&[kind]).inc_by(0);
+        }
         Ok(Metrics {
             registry,
             http_requests,
@@ -95,7 +146,28 @@ impl Metrics {
             component_up,
             check_duration,
             health_score,
+            ingested,
+            ingest_rejected,
+            ingest_batch,
+            queue_depth,
         })
+    }
+
+    pub fn ingested(&self, kind: &str, n: usize) {
+        self.ingested.with_label_values(&[kind]).inc_by(n as u64);
+    }
+
+    /// `reason` is one of `REJECT_REASONS`, so the label set stays bounded.
+    pub fn ingest_rejected(&self, reason: &'static str) {
+        self.ingest_rejected.with_label_values(&[reason]).inc();
+    }
+
+    pub fn ingest_batch(&self, n: usize) {
+        self.ingest_batch.observe(n as f64);
+    }
+
+    pub fn set_queue_depth(&self, n: usize) {
+        self.queue_depth.set(n as i64);
     }
 
     /// Sets the status gauges so exactly one status per component reads 1.

@@ -200,6 +200,15 @@ pub struct ComponentDetail {
     pub generated_at_ms: i64,
 }
 
+/// Wall-clock epoch milliseconds (server side; the browser has no `SystemTime`).
+#[cfg(feature = "ssr")]
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 /// Formats epoch milliseconds as an RFC 3339 UTC timestamp.
 pub fn rfc3339_ms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -2,6 +2,8 @@
 
 use crate::config::{Config, LogFormat};
 use crate::health::HealthEngine;
+use crate::ingest::selftraffic::SelfTraffic;
+use crate::ingest::Writer;
 use crate::metrics::{self, Metrics};
 use crate::state::AppState;
 use crate::store::Store;
@@ -47,6 +49,14 @@ pub fn app(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            SelfTraffic {
+                writer: state.writer.clone(),
+                enabled: state.config.traffic.self_instrument,
+                exclude: Arc::new(state.config.traffic.self_exclude.clone()),
+            },
+            crate::ingest::selftraffic::record,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -97,9 +107,10 @@ pub async fn build_state(
 ) -> Result<AppState, ServeError> {
     let store = Store::connect(&config.database_url).await?;
     let metrics = Metrics::new()?;
+    let writer = Writer::start(store.clone(), metrics.clone(), &config.traffic);
     let engine = HealthEngine::new(
         config.components.clone(),
-        store,
+        store.clone(),
         metrics.clone(),
         config.health.max_concurrent_checks,
     );
@@ -111,6 +122,8 @@ pub async fn build_state(
         engine,
         metrics,
         config: Arc::new(config),
+        store,
+        writer,
     })
 }
 
@@ -130,12 +143,21 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         })?;
     // Checks start once the socket is bound, so the self-check can reach us.
     let checks = state.engine.spawn(retention);
+    let background = crate::ingest::spawn_background(
+        state.store.clone(),
+        &state.config.traffic,
+        crate::config::data_dir(&state.config.database_url),
+    );
     tracing::info!("listening on http://{addr}");
-    let store = state.engine.store().clone();
+    let store = state.store.clone();
+    let writer = state.writer.clone();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     drop(checks);
+    drop(background);
+    // Every accepted event is committed before the database closes.
+    writer.shutdown().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

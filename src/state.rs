@@ -2,7 +2,9 @@
 
 use crate::config::Config;
 use crate::health::HealthEngine;
+use crate::ingest::Writer;
 use crate::metrics::Metrics;
+use crate::store::Store;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -13,6 +15,8 @@ pub struct AppState {
     pub engine: HealthEngine,
     pub metrics: Metrics,
     pub config: Arc<Config>,
+    pub store: Store,
+    pub writer: Writer,
 }
 
 /// How server functions reach the state: it is provided as Leptos context on every request.

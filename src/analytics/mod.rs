@@ -274,6 +274,37 @@ pub struct Endpoints {
     pub generated_at_ms: i64,
 }
 
+/// Orders endpoints, biggest first, ties broken by name so the order is stable.
+pub fn sort_endpoints(list: &mut [EndpointStat], by: SortBy) {
+    let key = |e: &EndpointStat| -> f64 {
+        match by {
+            SortBy::Count => e.count as f64,
+            SortBy::Errors => e.errors as f64 + e.error_pct / 1000.0,
+            SortBy::Avg => e.avg_ms.unwrap_or(0.0),
+            SortBy::P95 => e.p95_ms.unwrap_or(0.0),
+        }
+    };
+    list.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then_with(|| a.route.cmp(&b.route))
+            .then_with(|| a.method.cmp(&b.method))
+            .then_with(|| a.tool.cmp(&b.tool))
+    });
+}
+
+/// Axis label of a trend bucket: `HH:MM` for minutes, `MM-DD HH:00` for hours (UTC).
+pub fn bucket_label(ts_ms: i64, bucket_ms: i64) -> String {
+    let fmt = if bucket_ms >= 3_600_000 {
+        "%m-%d %H:00"
+    } else {
+        "%H:%M"
+    };
+    chrono::DateTime::from_timestamp_millis(ts_ms)
+        .map(|t| t.format(fmt).to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

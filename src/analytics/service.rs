@@ -55,25 +55,6 @@ fn endpoint(e: &EndpointAgg) -> EndpointStat {
     }
 }
 
-/// Orders endpoints, biggest first, ties broken by name so the order is stable.
-pub fn sort_endpoints(list: &mut [EndpointStat], by: SortBy) {
-    let key = |e: &EndpointStat| -> f64 {
-        match by {
-            SortBy::Count => e.count as f64,
-            SortBy::Errors => e.errors as f64 + e.error_pct / 1000.0,
-            SortBy::Avg => e.avg_ms.unwrap_or(0.0),
-            SortBy::P95 => e.p95_ms.unwrap_or(0.0),
-        }
-    };
-    list.sort_by(|a, b| {
-        key(b)
-            .total_cmp(&key(a))
-            .then_with(|| a.route.cmp(&b.route))
-            .then_with(|| a.method.cmp(&b.method))
-            .then_with(|| a.tool.cmp(&b.tool))
-    });
-}
-
 fn system_now(s: crate::store::SystemSample) -> SystemNow {
     SystemNow {
         ts_ms: s.ts_ms,

@@ -185,45 +185,57 @@ fn usage_outcome(
     }
 }
 
-pub fn disk(path: &Path, degraded: f64, unhealthy: f64) -> CheckOutcome {
-    let canonical = match std::fs::canonicalize(path) {
-        Ok(p) => p,
-        Err(e) => {
-            return CheckOutcome::unhealthy(
-                format!("path {} is not accessible: {e}", path.display()),
-                json!({"path": path.display().to_string()}),
-            )
-        }
-    };
+/// Size of the filesystem that holds a path.
+#[derive(Debug, Clone)]
+pub struct DiskSpace {
+    pub path: String,
+    pub mount_point: String,
+    pub total: u64,
+    pub available: u64,
+}
+
+impl DiskSpace {
+    pub fn used_pct(&self) -> f64 {
+        round2((self.total - self.available.min(self.total)) as f64 * 100.0 / self.total as f64)
+    }
+}
+
+/// Finds the filesystem holding `path` (the mount point that is its longest prefix).
+pub fn disk_space(path: &Path) -> Result<DiskSpace, String> {
+    let canonical = std::fs::canonicalize(path)
+        .map_err(|e| format!("path {} is not accessible: {e}", path.display()))?;
     let disks = sysinfo::Disks::new_with_refreshed_list();
-    // The filesystem holding the path is the mount point that is its longest prefix.
-    let Some(d) = disks
+    let d = disks
         .list()
         .iter()
         .filter(|d| canonical.starts_with(d.mount_point()))
         .max_by_key(|d| d.mount_point().as_os_str().len())
-    else {
-        return CheckOutcome::unhealthy(
-            format!("no mounted filesystem holds {}", canonical.display()),
-            json!({"path": canonical.display().to_string()}),
-        );
-    };
-    let total = d.total_space();
-    let available = d.available_space();
-    if total == 0 {
-        return CheckOutcome::unhealthy(
-            "filesystem reports zero size",
-            json!({"path": canonical.display().to_string()}),
-        );
+        .ok_or_else(|| format!("no mounted filesystem holds {}", canonical.display()))?;
+    if d.total_space() == 0 {
+        return Err("filesystem reports zero size".to_string());
     }
-    let used_pct = round2((total - available.min(total)) as f64 * 100.0 / total as f64);
+    Ok(DiskSpace {
+        path: canonical.display().to_string(),
+        mount_point: d.mount_point().display().to_string(),
+        total: d.total_space(),
+        available: d.available_space(),
+    })
+}
+
+pub fn disk(path: &Path, degraded: f64, unhealthy: f64) -> CheckOutcome {
+    let space = match disk_space(path) {
+        Ok(s) => s,
+        Err(message) => {
+            return CheckOutcome::unhealthy(message, json!({"path": path.display().to_string()}))
+        }
+    };
     let details = json!({
-        "path": canonical.display().to_string(),
-        "mount_point": d.mount_point().display().to_string(),
-        "total_bytes": total,
-        "available_bytes": available,
+        "path": space.path,
+        "mount_point": space.mount_point,
+        "total_bytes": space.total,
+        "available_bytes": space.available,
     });
-    usage_outcome("disk", used_pct, degraded, unhealthy, details)
+    usage_outcome("disk", space.used_pct(), degraded, unhealthy, details)
 }
 
 pub fn memory(degraded: f64, unhealthy: f64) -> CheckOutcome {

@@ -120,12 +120,7 @@ impl std::fmt::Debug for HealthEngine {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
+use crate::model::now_ms;
 
 /// Runs one check future with a timeout, in its own task so a panic is caught rather than
 /// taking the scheduler down with it.

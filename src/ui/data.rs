@@ -34,3 +34,49 @@ pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
+
+/// Traffic right now: the overview's cards.
+#[server]
+pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError> {
+    let state = crate::state::app_state()?;
+    crate::analytics::service::real_time(&state.store, crate::model::now_ms())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading real-time traffic failed");
+            ServerFnError::new("could not load traffic figures")
+        })
+}
+
+/// Endpoints over a window, sorted; unknown window or sort names are errors, not defaults.
+#[server]
+pub async fn get_endpoints(
+    window: String,
+    sort: String,
+) -> Result<crate::analytics::Endpoints, ServerFnError> {
+    use crate::analytics::{SortBy, Window};
+    let state = crate::state::app_state()?;
+    let window = Window::parse(&window)
+        .ok_or_else(|| ServerFnError::new(format!("unknown window `{window}`")))?;
+    let sort =
+        SortBy::parse(&sort).ok_or_else(|| ServerFnError::new(format!("unknown sort `{sort}`")))?;
+    crate::analytics::service::endpoints(&state.store, crate::model::now_ms(), window, sort, 100)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading endpoints failed");
+            ServerFnError::new("could not load endpoints")
+        })
+}
+
+#[server]
+pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFnError> {
+    let state = crate::state::app_state()?;
+    if !(1..=168).contains(&hours) {
+        return Err(ServerFnError::new("hours must be from 1 to 168"));
+    }
+    crate::analytics::service::trends(&state.store, crate::model::now_ms(), hours)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading trends failed");
+            ServerFnError::new("could not load trends")
+        })
+}

@@ -52,8 +52,8 @@ pub fn App() -> impl IntoView {
                         view=pages::component::ComponentPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/requests") view=pages::empty::Requests />
-                    <Route path=path!("/performance") view=pages::empty::Performance />
+                    <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async />
+                    <Route path=path!("/performance") view=pages::performance::PerformancePage ssr=SsrMode::Async />
                     <Route path=path!("/roles") view=pages::empty::Roles />
                 </Routes>
             </main>

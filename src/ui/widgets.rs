@@ -262,6 +262,53 @@ pub fn ComponentCard(c: ComponentHealth) -> impl IntoView {
     }
 }
 
+/// Seed 000's four traffic cards: CPU, memory, requests per minute, error rate.
+#[component]
+pub fn TrafficCards(rt: crate::analytics::RealTime) -> impl IntoView {
+    let sys = rt.system.clone();
+    let stat = |testid: &'static str, label: &'static str, value: String, sub: String| {
+        view! {
+            <article class="stat" data-testid=testid>
+                <p class="stat-label">{label}</p>
+                <p class="stat-value">{value}</p>
+                <p class="stat-sub muted">{sub}</p>
+            </article>
+        }
+    };
+    let no_sample = || "no host sample yet".to_string();
+    let hour = &rt.last_hour;
+    view! {
+        <div class="stats" data-testid="traffic-cards">
+            {stat(
+                "stat-cpu",
+                "CPU",
+                sys.as_ref().map(|s| format!("{:.1}%", s.cpu_pct)).unwrap_or_else(|| "—".into()),
+                sys.as_ref().map(|s| format!("disk {:.0}% used", s.disk_pct)).unwrap_or_else(no_sample),
+            )}
+            {stat(
+                "stat-memory",
+                "Memory",
+                sys.as_ref().map(|s| format!("{:.1}%", s.memory_pct)).unwrap_or_else(|| "—".into()),
+                sys.as_ref()
+                    .map(|s| format!("{} of {}", fmt_bytes(s.memory_used_bytes as f64), fmt_bytes(s.memory_total_bytes as f64)))
+                    .unwrap_or_else(no_sample),
+            )}
+            {stat(
+                "stat-rpm",
+                "Requests / min",
+                format!("{:.1}", rt.requests_per_minute),
+                format!("{} in the last hour", hour.requests),
+            )}
+            {stat(
+                "stat-errors",
+                "Error rate",
+                format!("{:.1}%", hour.error_rate_pct),
+                hour.avg_ms.map(|a| format!("avg {}", fmt_ms(a))).unwrap_or_else(|| "no requests in the last hour".into()),
+            )}
+        </div>
+    }
+}
+
 /// The MCP servers among the components, with what their probes found.
 #[component]
 pub fn McpServers(components: Vec<ComponentHealth>) -> impl IntoView {

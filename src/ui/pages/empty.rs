@@ -19,28 +19,6 @@ fn Planned(title: &'static str, what: &'static str, source: &'static str) -> imp
 }
 
 #[component]
-pub fn Requests() -> impl IntoView {
-    view! {
-        <Planned
-            title="Requests"
-            what="Top and slowest endpoints, per MCP tool and server, appear here once Pulse stores request events."
-            source="Filled by the metrics store: gateways post request logs to POST /api/v1/requests. This build does not accept them yet."
-        />
-    }
-}
-
-#[component]
-pub fn Performance() -> impl IntoView {
-    view! {
-        <Planned
-            title="Performance"
-            what="Charts of requests per minute, error rate, p50/p95 latency, CPU and memory appear here once Pulse stores request events and system samples."
-            source="Filled by the metrics store. Until then, each component's response-time history is on its detail page."
-        />
-    }
-}
-
-#[component]
 pub fn Roles() -> impl IntoView {
     view! {
         <Planned

@@ -4,3 +4,5 @@ pub mod component;
 pub mod empty;
 pub mod not_found;
 pub mod overview;
+pub mod performance;
+pub mod requests;

@@ -1,8 +1,8 @@
 //! `/`: overall status and one card per component, refreshed in place.
 
-use crate::ui::data::get_health;
+use crate::ui::data::{get_health, get_realtime};
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
-use crate::ui::widgets::{ComponentCard, ErrorBox, McpServers, OverallCard};
+use crate::ui::widgets::{ComponentCard, ErrorBox, McpServers, OverallCard, TrafficCards};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -10,6 +10,7 @@ use leptos_meta::Title;
 pub fn Overview() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let health = Resource::new(move || ctl.tick.get(), |_| get_health());
+    let traffic = Resource::new(move || ctl.tick.get(), |_| get_realtime());
     let (busy, set_busy) = signal(false);
     let updated_at =
         Signal::derive(move || health.get().and_then(|r| r.ok()).map(|s| s.generated_at_ms));
@@ -27,6 +28,7 @@ pub fn Overview() -> impl IntoView {
             set_pending=set_busy
         >
             {move || Suspend::new(async move {
+                let rt = traffic.await.ok();
                 match health.await {
                     Ok(summary) => {
                         let cards = summary.components.clone();
@@ -34,6 +36,7 @@ pub fn Overview() -> impl IntoView {
                         let empty = cards.is_empty();
                         view! {
                             <OverallCard summary />
+                            {rt.map(|rt| view! { <TrafficCards rt /> })}
                             <h2 class="section-title">"Components"</h2>
                             {empty.then(|| view! {
                                 <section class="empty">

@@ -1,5 +1,8 @@
 //! The JSON and text HTTP surface: health summary, Kubernetes probes, component drill-down and
-//! Prometheus metrics. Errors are mapped to HTTP here, once; clients never see internals.
+//! Prometheus metrics; `v1` adds traffic ingest and analytics. Errors are mapped to HTTP here,
+//! once; clients never see internals.
+
+pub mod v1;
 
 use crate::health::{EngineError, HealthEngine};
 use crate::metrics::Metrics;
@@ -21,6 +24,17 @@ pub enum ApiError {
     BadRequest(String),
     #[error("internal error")]
     Internal(String),
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{total} problem(s) in the events; nothing was stored")]
+    Invalid {
+        problems: Vec<crate::ingest::Problem>,
+        total: usize,
+    },
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<EngineError> for ApiError {
@@ -34,7 +48,34 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        match &self {
+            ApiError::Unauthorized => {
+                let body = json!({"error": self.to_string(), "status": 401});
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    Json(body),
+                )
+                    .into_response();
+            }
+            ApiError::Invalid { problems, total } => {
+                let body = json!({"error": self.to_string(), "status": 422,
+                                  "problems": problems, "problem_count": total});
+                return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+            }
+            ApiError::Unavailable(m) => {
+                let body = json!({"error": m, "status": 503});
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "1")],
+                    Json(body),
+                )
+                    .into_response();
+            }
+            _ => {}
+        }
         let (code, message) = match &self {
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             ApiError::Internal(detail) => {
@@ -44,6 +85,9 @@ impl IntoResponse for ApiError {
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal error; see the server log".to_string(),
                 )
+            }
+            ApiError::Unauthorized | ApiError::Invalid { .. } | ApiError::Unavailable(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, String::new())
             }
         };
         (
@@ -62,6 +106,7 @@ pub fn routes() -> Router<AppState> {
         .route("/health/components/{name}", get(component))
         .route("/health/components/{name}/check", post(check_now))
         .route("/metrics", get(metrics))
+        .merge(v1::routes())
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,234 @@
+//! `/api/v1`: request ingest and the traffic analytics, behind bearer tokens.
+
+use super::ApiError;
+use crate::analytics::{service, Period, SortBy, Window};
+use crate::config::Secret;
+use crate::ingest::{listed, validate_batch, Limits, WriterError};
+use crate::model::now_ms;
+use crate::state::AppState;
+use axum::body::{to_bytes, Body};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/requests", post(ingest))
+        .route("/api/v1/analytics/real-time", get(real_time))
+        .route("/api/v1/analytics/trends", get(trends))
+        .route("/api/v1/analytics/summary", get(summary))
+        .route("/api/v1/analytics/endpoints", get(endpoints))
+}
+
+/// Compares digests in constant time, so neither content nor length leaks through timing.
+fn token_matches(given: &str, tokens: &[Secret]) -> bool {
+    let given = Sha256::digest(given.as_bytes());
+    tokens.iter().fold(false, |found, t| {
+        let want = Sha256::digest(t.0.as_bytes());
+        found | bool::from(given.ct_eq(&want))
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap, write: bool) -> Result<(), ApiError> {
+    let t = &state.config.traffic;
+    let ok = bearer(headers).is_some_and(|given| {
+        token_matches(given, &t.ingest_tokens) || (!write && token_matches(given, &t.read_tokens))
+    });
+    if ok {
+        Ok(())
+    } else {
+        state.metrics.ingest_rejected("unauthorized");
+        Err(ApiError::Unauthorized)
+    }
+}
+
+async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, true)?;
+    let t = &state.config.traffic;
+    let too_large = |state: &AppState| {
+        state.metrics.ingest_rejected("body_too_large");
+        ApiError::TooLarge(format!(
+            "the body is larger than {} bytes",
+            state.config.traffic.max_body_bytes
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > t.max_body_bytes) {
+        return Err(too_large(&state));
+    }
+    let bytes = to_bytes(body, t.max_body_bytes)
+        .await
+        .map_err(|_| too_large(&state))?;
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
+        state.metrics.ingest_rejected("invalid");
+        ApiError::BadRequest(format!("the body must be a JSON array of events: {e}"))
+    })?;
+    if items.len() > t.max_batch {
+        state.metrics.ingest_rejected("batch_too_large");
+        return Err(ApiError::TooLarge(format!(
+            "{} events in one request; at most {} are accepted",
+            items.len(),
+            t.max_batch
+        )));
+    }
+    let now = now_ms();
+    let limits = Limits {
+        now_ms: now,
+        max_future_ms: t.max_future.as_millis() as i64,
+        oldest_ms: now - t.raw_retention.as_millis() as i64,
+    };
+    let events = validate_batch(&items, limits).map_err(|problems| {
+        state.metrics.ingest_rejected("invalid");
+        let (problems, total) = listed(problems);
+        ApiError::Invalid { problems, total }
+    })?;
+    let n = events.len();
+    match state.writer.submit(events).await {
+        Ok(stored) => {
+            state.metrics.ingest_batch(n);
+            Ok(Json(serde_json::json!({"accepted": stored})).into_response())
+        }
+        Err(WriterError::QueueFull) => {
+            state.metrics.ingest_rejected("queue_full");
+            Err(ApiError::Unavailable(
+                "the write queue is full; retry shortly".into(),
+            ))
+        }
+        Err(WriterError::Closed) => Err(ApiError::Unavailable("Pulse is shutting down".into())),
+        Err(WriterError::Store(e)) => Err(ApiError::Internal(e)),
+    }
+}
+
+type Params = Query<HashMap<String, String>>;
+
+/// Refuses parameters the endpoint does not know, so a typo is an error, not a default.
+fn only(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+    match params.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(ApiError::BadRequest(format!(
+            "unknown parameter `{k}`; accepted: {}",
+            allowed.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn store_error(e: crate::store::StoreError) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+async fn real_time(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, false)?;
+    only(&params, &[])?;
+    let rt = service::real_time(&state.store, now_ms())
+        .await
+        .map_err(store_error)?;
+    Ok(Json(rt).into_response())
+}
+
+/// `hours` as the trends endpoint takes it: an integer 1..=168.
+pub fn parse_hours(v: Option<&String>) -> Result<u32, ApiError> {
+    let Some(v) = v else { return Ok(1) };
+    match v.parse::<u32>() {
+        Ok(h) if (1..=168).contains(&h) => Ok(h),
+        _ => Err(ApiError::BadRequest(format!(
+            "`hours` must be an integer from 1 to 168, not `{v}`"
+        ))),
+    }
+}
+
+async fn trends(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, false)?;
+    only(&params, &["hours"])?;
+    let hours = parse_hours(params.get("hours"))?;
+    let t = service::trends(&state.store, now_ms(), hours)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(t).into_response())
+}
+
+async fn summary(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, false)?;
+    only(&params, &["period"])?;
+    let period = match params.get("period") {
+        None => Period::H24,
+        Some(p) => Period::parse(p).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "`period` must be one of 1h, 6h, 24h, 7d, 30d, not `{p}`"
+            ))
+        })?,
+    };
+    let s = service::summary(&state.store, now_ms(), period)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(s).into_response())
+}
+
+async fn endpoints(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, false)?;
+    only(&params, &["window", "sort", "limit"])?;
+    let window = match params.get("window") {
+        None => Window::H1,
+        Some(w) => Window::parse(w).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "`window` must be one of 1h, 6h, 24h, 7d, not `{w}`"
+            ))
+        })?,
+    };
+    let sort = match params.get("sort") {
+        None => SortBy::Count,
+        Some(s) => SortBy::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "`sort` must be one of count, errors, avg, p95, not `{s}`"
+            ))
+        })?,
+    };
+    let limit = match params.get("limit") {
+        None => 20,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "`limit` must be an integer from 1 to 100, not `{l}`"
+                )))
+            }
+        },
+    };
+    let e = service::endpoints(&state.store, now_ms(), window, sort, limit)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(e).into_response())
+}

@@ -1,0 +1,380 @@
+//! Traffic in: validation of posted request events, the batching writer every event goes
+//! through, Pulse's own traffic, and the host sampler.
+
+pub mod sampler;
+pub mod selftraffic;
+pub mod writer;
+
+use crate::store::{EventSource, RequestEvent};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+
+pub use writer::{Writer, WriterError};
+
+/// The six roles of the seed's hierarchy.
+pub const ROLES: [&str; 6] = [
+    "admin",
+    "manager",
+    "developer",
+    "analyst",
+    "viewer",
+    "guest",
+];
+
+/// Most problems listed in one 422 answer; the total is reported too.
+const MAX_LISTED_PROBLEMS: usize = 100;
+
+/// One thing wrong with one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub index: usize,
+    pub field: String,
+    pub reason: String,
+}
+
+/// Limits an event is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub now_ms: i64,
+    pub max_future_ms: i64,
+    pub oldest_ms: i64,
+}
+
+/// Validates a posted array; every problem of every event is reported, or all events are
+/// returned ready to store.
+pub fn validate_batch(items: &[Value], limits: Limits) -> Result<Vec<RequestEvent>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut events = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        match validate_event(item, limits) {
+            Ok(e) => events.push(e),
+            Err(list) => {
+                problems.extend(list.into_iter().map(|(field, reason)| Problem {
+                    index,
+                    field: field.to_string(),
+                    reason,
+                }));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(events)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Only the first problems are listed; how many there were in all is said separately.
+pub fn listed(mut problems: Vec<Problem>) -> (Vec<Problem>, usize) {
+    let total = problems.len();
+    problems.truncate(MAX_LISTED_PROBLEMS);
+    (problems, total)
+}
+
+type FieldErrors = Vec<(&'static str, String)>;
+
+fn text(
+    obj: &Map<String, Value>,
+    field: &'static str,
+    max: usize,
+    required: bool,
+    errs: &mut FieldErrors,
+) -> Option<String> {
+    match obj.get(field) {
+        None | Some(Value::Null) => {
+            if required {
+                errs.push((field, "is required".into()));
+            }
+            None
+        }
+        Some(Value::String(s)) if s.is_empty() && required => {
+            errs.push((field, "must not be empty".into()));
+            None
+        }
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) if s.chars().count() > max => {
+            errs.push((field, format!("must be at most {max} characters")));
+            None
+        }
+        Some(Value::String(s)) if s.chars().any(char::is_control) => {
+            errs.push((field, "must not contain control characters".into()));
+            None
+        }
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            errs.push((field, "must be a string".into()));
+            None
+        }
+    }
+}
+
+fn int(
+    obj: &Map<String, Value>,
+    field: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+    required: bool,
+    errs: &mut FieldErrors,
+) -> Option<i64> {
+    match obj.get(field) {
+        None | Some(Value::Null) => {
+            if required {
+                errs.push((field, "is required".into()));
+            }
+            None
+        }
+        Some(v) => match v.as_i64() {
+            Some(n) if range.contains(&n) => Some(n),
+            _ => {
+                errs.push((
+                    field,
+                    format!(
+                        "must be an integer from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                ));
+                None
+            }
+        },
+    }
+}
+
+fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErrors> {
+    let Some(obj) = item.as_object() else {
+        return Err(vec![("", "must be a JSON object".into())]);
+    };
+    let mut errs: FieldErrors = Vec::new();
+    let ts_ms = match obj.get("ts") {
+        None | Some(Value::Null) => Some(limits.now_ms),
+        Some(Value::String(s)) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(t) => {
+                let ms = t.timestamp_millis();
+                if ms > limits.now_ms + limits.max_future_ms {
+                    errs.push(("ts", "is too far in the future".into()));
+                    None
+                } else if ms < limits.oldest_ms {
+                    errs.push(("ts", "is older than the raw-event retention".into()));
+                    None
+                } else {
+                    Some(ms)
+                }
+            }
+            Err(_) => {
+                errs.push((
+                    "ts",
+                    "must be an RFC 3339 time such as 2026-11-22T10:00:00Z".into(),
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            errs.push(("ts", "must be an RFC 3339 string".into()));
+            None
+        }
+    };
+    let method = text(obj, "method", 16, true, &mut errs);
+    if let Some(m) = &method {
+        if !m.chars().all(|c| c.is_ascii_alphabetic()) {
+            errs.push(("method", "must be letters only, such as POST".into()));
+        }
+    }
+    let route = text(obj, "route", 256, true, &mut errs);
+    let tool = text(obj, "tool", 128, false, &mut errs);
+    let server = text(obj, "server", 128, false, &mut errs);
+    let status = int(obj, "status", 100..=599, true, &mut errs);
+    let duration_ms = match obj.get("duration_ms") {
+        None | Some(Value::Null) => {
+            errs.push(("duration_ms", "is required".into()));
+            None
+        }
+        Some(v) => match v.as_f64() {
+            Some(d) if d.is_finite() && (0.0..=3_600_000.0).contains(&d) => Some(d),
+            _ => {
+                errs.push(("duration_ms", "must be a number from 0 to 3600000".into()));
+                None
+            }
+        },
+    };
+    let user_id = text(obj, "user_id", 128, false, &mut errs);
+    let role = text(obj, "role", 16, false, &mut errs);
+    if let Some(r) = &role {
+        if !ROLES.contains(&r.as_str()) {
+            errs.push(("role", format!("`{r}` is not one of {}", ROLES.join(", "))));
+        }
+    }
+    let bytes_in = int(obj, "bytes_in", 0..=i64::MAX, false, &mut errs);
+    let bytes_out = int(obj, "bytes_out", 0..=i64::MAX, false, &mut errs);
+    let client_ip =
+        text(obj, "client_ip", 64, false, &mut errs).and_then(|ip| match ip.parse::<IpAddr>() {
+            Ok(addr) => Some(truncate_ip(addr)),
+            Err(_) => {
+                errs.push(("client_ip", "must be an IPv4 or IPv6 address".into()));
+                None
+            }
+        });
+    let user_agent = text(obj, "user_agent", 512, false, &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    match (ts_ms, method, route, status, duration_ms) {
+        (Some(ts_ms), Some(method), Some(route), Some(status), Some(duration_ms)) => {
+            Ok(RequestEvent {
+                ts_ms,
+                method: method.to_ascii_uppercase(),
+                route,
+                tool,
+                server,
+                status: status as u16,
+                duration_ms,
+                user_id,
+                role,
+                bytes_in,
+                bytes_out,
+                client_ip,
+                user_agent,
+                source: EventSource::Ingest,
+            })
+        }
+        _ => Err(vec![("", "is incomplete".into())]),
+    }
+}
+
+/// The traffic side's background work: the host sampler and hourly retention. The set aborts
+/// both when dropped.
+pub fn spawn_background(
+    store: crate::store::Store,
+    settings: &crate::config::TrafficSettings,
+    disk_path: std::path::PathBuf,
+) -> tokio::task::JoinSet<()> {
+    let mut set = tokio::task::JoinSet::new();
+    set.spawn(sampler::run(
+        store.clone(),
+        settings.sample_interval,
+        disk_path,
+    ));
+    let ages = [
+        settings.raw_retention,
+        settings.minute_retention,
+        settings.hour_retention,
+    ];
+    set.spawn(async move {
+        loop {
+            let now = crate::model::now_ms();
+            let [raw, minute, hour] = ages.map(|a| now - a.as_millis() as i64);
+            match store.prune_traffic(raw, minute, hour).await {
+                Ok(n) if n.iter().any(|&x| x > 0) => {
+                    tracing::info!(
+                        raw = n[0],
+                        minute = n[1],
+                        hour = n[2],
+                        samples = n[3],
+                        "pruned old traffic"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "pruning traffic failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
+    set
+}
+
+/// Keeps the network, drops the host: IPv4 to /24, IPv6 to /48 (no personal data in metrics).
+pub fn truncate_ip(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000_000;
+    fn limits() -> Limits {
+        Limits {
+            now_ms: NOW,
+            max_future_ms: 300_000,
+            oldest_ms: NOW - 7 * 86_400_000,
+        }
+    }
+
+    fn good() -> Value {
+        json!({"method": "post", "route": "tools/call", "tool": "search", "server": "docs",
+               "status": 200, "duration_ms": 12.5, "role": "analyst", "client_ip": "203.0.113.77",
+               "user_id": "u1"})
+    }
+
+    #[test]
+    fn a_good_event_is_normalised() {
+        let e = validate_batch(&[good()], limits()).unwrap().remove(0);
+        assert_eq!(e.ts_ms, NOW, "ts defaults to now");
+        assert_eq!(e.method, "POST");
+        assert_eq!(e.client_ip.as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(e.tool.as_deref(), Some("search"));
+        let mut v6 = good();
+        v6["client_ip"] = json!("2001:db8:abcd:12::1");
+        v6["ts"] = json!("2027-01-15T08:00:00.250Z");
+        let e = validate_batch(&[v6], limits()).unwrap().remove(0);
+        assert_eq!(e.client_ip.as_deref(), Some("2001:db8:abcd::/48"));
+        assert_eq!(
+            crate::model::rfc3339_ms(e.ts_ms),
+            "2027-01-15T08:00:00.250Z"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_index_and_field() {
+        let mut bad = good();
+        bad["role"] = json!("superuser");
+        bad["status"] = json!(700);
+        let mut late = good();
+        late["ts"] = json!("2099-01-01T00:00:00Z");
+        let mut old = good();
+        old["ts"] = json!("2020-01-01T00:00:00Z");
+        let cases = vec![good(), bad, json!({"route": "x"}), late, old, json!(3)];
+        let problems = validate_batch(&cases, limits()).unwrap_err();
+        let has = |i: usize, f: &str| problems.iter().any(|p| p.index == i && p.field == f);
+        assert!(has(1, "role") && has(1, "status"));
+        assert!(has(2, "method") && has(2, "status") && has(2, "duration_ms"));
+        assert!(has(3, "ts") && has(4, "ts") && has(5, ""));
+        assert!(!problems.iter().any(|p| p.index == 0));
+        let role = problems.iter().find(|p| p.field == "role").unwrap();
+        assert!(
+            role.reason.contains("not one of admin, manager"),
+            "{}",
+            role.reason
+        );
+    }
+
+    #[test]
+    fn lengths_types_and_addresses_are_checked() {
+        for (field, value) in [
+            ("route", json!("r".repeat(257))),
+            ("route", json!(5)),
+            ("duration_ms", json!(-1)),
+            ("duration_ms", json!("12")),
+            ("client_ip", json!("10.0.0")),
+            ("user_agent", json!("a".repeat(513))),
+            ("method", json!("PO ST")),
+            ("bytes_in", json!(-5)),
+            ("route", json!("a\u{0007}b")),
+        ] {
+            let mut e = good();
+            e[field] = value;
+            let problems = validate_batch(&[e], limits()).unwrap_err();
+            assert_eq!(problems.len(), 1, "{field}: {problems:?}");
+            assert_eq!(problems[0].field, field);
+        }
+    }
+}

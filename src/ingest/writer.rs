@@ -1,0 +1,350 @@
+//! The batching writer: the one path from accepted events to the store.
+//!
+//! Callers hand over a batch and (for the ingest API) wait for its commit, so an answer of 200
+//! means the events are on disk. Batches that arrive together share one transaction (flush at
+//! `flush_rows` rows or `flush_interval`); a semaphore bounds events in flight, and when it is
+//! exhausted callers are told at once (503) rather than queued without bound.
+
+use crate::config::TrafficSettings;
+use crate::metrics::Metrics;
+use crate::store::{RequestEvent, Store};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Mutex, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    #[error("the write queue is full")]
+    QueueFull,
+    #[error("the writer is shutting down")]
+    Closed,
+    #[error("storing the events failed: {0}")]
+    Store(String),
+}
+
+struct Job {
+    events: Vec<RequestEvent>,
+    kind: &'static str,
+    _permit: OwnedSemaphorePermit,
+    ack: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Job>,
+    permits: Arc<Semaphore>,
+    capacity: usize,
+    closed: Arc<AtomicBool>,
+    stop: Arc<Notify>,
+    task: Arc<Mutex<Option<JoinHandle<()>>>>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("queued", &self.queued())
+            .finish()
+    }
+}
+
+impl Writer {
+    pub fn start(store: Store, metrics: Metrics, settings: &TrafficSettings) -> Writer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let permits = Arc::new(Semaphore::new(settings.queue_events));
+        let stop = Arc::new(Notify::new());
+        let task = tokio::spawn(run(
+            rx,
+            store,
+            metrics.clone(),
+            settings.flush_rows,
+            settings.flush_interval,
+            stop.clone(),
+            permits.clone(),
+            settings.queue_events,
+        ));
+        Writer {
+            tx,
+            permits,
+            capacity: settings.queue_events,
+            closed: Arc::new(AtomicBool::new(false)),
+            stop,
+            task: Arc::new(Mutex::new(Some(task))),
+            metrics,
+        }
+    }
+
+    /// Events accepted and not yet committed.
+    pub fn queued(&self) -> usize {
+        self.capacity - self.permits.available_permits()
+    }
+
+    fn enqueue(
+        &self,
+        events: Vec<RequestEvent>,
+        kind: &'static str,
+        ack: Option<oneshot::Sender<Result<(), String>>>,
+    ) -> Result<(), WriterError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(WriterError::Closed);
+        }
+        let n = u32::try_from(events.len()).map_err(|_| WriterError::QueueFull)?;
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| WriterError::QueueFull)?;
+        self.tx
+            .send(Job {
+                events,
+                kind,
+                _permit: permit,
+                ack,
+            })
+            .map_err(|_| WriterError::Closed)?;
+        self.metrics.set_queue_depth(self.queued());
+        Ok(())
+    }
+
+    /// Queues a batch and waits until it is committed.
+    pub async fn submit(&self, events: Vec<RequestEvent>) -> Result<usize, WriterError> {
+        let n = events.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let (ack, done) = oneshot::channel();
+        self.enqueue(events, "ingest", Some(ack))?;
+        match done.await {
+            Ok(Ok(())) => Ok(n),
+            Ok(Err(e)) => Err(WriterError::Store(e)),
+            Err(_) => Err(WriterError::Closed),
+        }
+    }
+
+    /// Queues Pulse's own traffic without waiting; dropped (and counted) when the queue is full.
+    pub fn record_self(&self, event: RequestEvent) {
+        if let Err(e) = self.enqueue(vec![event], "self", None) {
+            if matches!(e, WriterError::QueueFull) {
+                self.metrics.ingest_rejected("queue_full");
+            }
+        }
+    }
+
+    /// Stops taking events, commits everything queued, and waits for the writer to finish.
+    pub async fn shutdown(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.stop.notify_one();
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    store: Store,
+    metrics: Metrics,
+    flush_rows: usize,
+    flush_interval: Duration,
+    stop: Arc<Notify>,
+    permits: Arc<Semaphore>,
+    capacity: usize,
+) {
+    let mut stopping = false;
+    loop {
+        let first = if stopping {
+            match rx.try_recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        } else {
+            tokio::select! {
+                job = rx.recv() => match job {
+                    Some(job) => job,
+                    None => break,
+                },
+                _ = stop.notified() => {
+                    stopping = true;
+                    rx.close();
+                    continue;
+                }
+            }
+        };
+        let mut jobs = vec![first];
+        let mut rows = jobs[0].events.len();
+        let deadline = tokio::time::Instant::now() + flush_interval;
+        while rows < flush_rows {
+            // Take what is already waiting; wait for more only until the flush deadline.
+            let next = match rx.try_recv() {
+                Ok(job) => Some(job),
+                Err(_) if stopping => None,
+                Err(_) => tokio::select! {
+                    job = tokio::time::timeout_at(deadline, rx.recv()) => job.ok().flatten(),
+                    _ = stop.notified() => {
+                        // Commit what is in hand now; the outer loop drains the rest.
+                        stopping = true;
+                        rx.close();
+                        None
+                    }
+                },
+            };
+            match next {
+                Some(job) => {
+                    rows += job.events.len();
+                    jobs.push(job);
+                }
+                None => break,
+            }
+        }
+        commit(&store, &metrics, jobs).await;
+        metrics.set_queue_depth(capacity - permits.available_permits());
+    }
+    metrics.set_queue_depth(capacity - permits.available_permits());
+}
+
+/// Commits jobs together; if that fails, each on its own so one bad batch cannot sink others.
+async fn commit(store: &Store, metrics: &Metrics, jobs: Vec<Job>) {
+    let all: Vec<RequestEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
+    let together = if jobs.len() == 1 {
+        store.insert_requests(&jobs[0].events).await
+    } else {
+        store.insert_requests(&all).await
+    };
+    match together {
+        Ok(()) => {
+            for job in jobs {
+                metrics.ingested(job.kind, job.events.len());
+                if let Some(ack) = job.ack {
+                    let _ = ack.send(Ok(()));
+                }
+            }
+        }
+        Err(e) if jobs.len() == 1 => {
+            tracing::error!(error = %e, events = all.len(), "storing request events failed");
+            fail(metrics, jobs, &e.to_string());
+        }
+        Err(_) => {
+            for job in jobs {
+                match store.insert_requests(&job.events).await {
+                    Ok(()) => {
+                        metrics.ingested(job.kind, job.events.len());
+                        if let Some(ack) = job.ack {
+                            let _ = ack.send(Ok(()));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, events = job.events.len(), "storing request events failed");
+                        fail(metrics, vec![job], &e.to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn fail(metrics: &Metrics, jobs: Vec<Job>, reason: &str) {
+    for job in jobs {
+        metrics.ingest_rejected("store_error");
+        if let Some(ack) = job.ack {
+            let _ = ack.send(Err(reason.to_string()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EventSource;
+
+    fn event(i: i64) -> RequestEvent {
+        RequestEvent {
+            ts_ms: 1_700_000_000_000 + i,
+            method: "POST".into(),
+            route: "tools/call".into(),
+            tool: None,
+            server: None,
+            status: 200,
+            duration_ms: 5.0,
+            user_id: None,
+            role: None,
+            bytes_in: None,
+            bytes_out: None,
+            client_ip: None,
+            user_agent: None,
+            source: EventSource::SelfTraffic,
+        }
+    }
+
+    async fn setup(settings: TrafficSettings) -> (Writer, Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/w.db", dir.path().display()))
+            .await
+            .unwrap();
+        let w = Writer::start(store.clone(), Metrics::new().unwrap(), &settings);
+        (w, store, dir)
+    }
+
+    #[tokio::test]
+    async fn submit_returns_after_commit_and_shutdown_flushes_the_rest() {
+        let settings = TrafficSettings {
+            flush_interval: Duration::from_secs(3600),
+            flush_rows: 1_000_000,
+            ..TrafficSettings::default()
+        };
+        let (w, store, _dir) = setup(settings).await;
+        // Fire-and-forget events sit in the queue (the flush interval is an hour)...
+        for i in 0..250 {
+            w.record_self(event(i));
+        }
+        assert_eq!(w.queued(), 250);
+        // ...until shutdown, which commits them before returning.
+        w.shutdown().await;
+        assert_eq!(store.count_request_events().await.unwrap(), 250);
+        assert!(matches!(
+            w.submit(vec![event(1)]).await,
+            Err(WriterError::Closed)
+        ));
+    }
+
+    #[tokio::test]
+    async fn concurrent_batches_are_all_committed_and_acknowledged() {
+        let (w, store, _dir) = setup(TrafficSettings::default()).await;
+        let mut tasks = Vec::new();
+        for b in 0..20 {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move {
+                w.submit((0..500).map(|i| event(b * 1000 + i)).collect())
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), 500);
+        }
+        assert_eq!(store.count_request_events().await.unwrap(), 10_000);
+        assert_eq!(w.queued(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_instead_of_buffering() {
+        let settings = TrafficSettings {
+            queue_events: 1000,
+            max_batch: 1000,
+            flush_interval: Duration::from_secs(3600),
+            flush_rows: 1_000_000,
+            ..TrafficSettings::default()
+        };
+        let (w, store, _dir) = setup(settings).await;
+        for i in 0..1000 {
+            w.record_self(event(i));
+        }
+        assert!(matches!(
+            w.submit(vec![event(5000)]).await,
+            Err(WriterError::QueueFull)
+        ));
+        w.shutdown().await;
+        assert_eq!(store.count_request_events().await.unwrap(), 1000);
+    }
+}

@@ -1,0 +1,149 @@
+//! `/performance`: traffic, errors, latency and host charts over a chosen window; the charts
+//! follow auto-refresh and update in place.
+
+use crate::analytics::{bucket_label, Trends};
+use crate::ui::chart::{LineChart, SeriesData};
+use crate::ui::data::get_trends;
+use crate::ui::pages::requests::NoTraffic;
+use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::widgets::ErrorBox;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+const CHOICES: [(u32, &str); 4] = [(1, "1h"), (6, "6h"), (24, "24h"), (168, "7d")];
+
+#[component]
+pub fn PerformancePage() -> impl IntoView {
+    let ctl = RefreshCtl::use_ctx();
+    let query = use_query_map();
+    let hours = Memo::new(move |_| {
+        query
+            .read()
+            .get("window")
+            .and_then(|w| CHOICES.iter().find(|c| c.1 == w).map(|c| c.0))
+            .unwrap_or(1)
+    });
+    let data = Resource::new(
+        move || (hours.get(), ctl.tick.get()),
+        |(h, _)| get_trends(h),
+    );
+    let (busy, set_busy) = signal(false);
+    let trends = Signal::derive(move || data.get().and_then(|r| r.ok()));
+    let updated_at = Signal::derive(move || trends.get().map(|t| t.generated_at_ms));
+    let labels = Signal::derive(move || {
+        trends
+            .get()
+            .map(|t| {
+                t.points
+                    .iter()
+                    .map(|p| bucket_label(p.ts_ms, t.bucket_ms))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    let pick = move |f: fn(&Trends) -> Vec<SeriesData>| {
+        Signal::derive(move || trends.get().map(|t| f(&t)).unwrap_or_default())
+    };
+    let requests = pick(|t| {
+        vec![SeriesData {
+            name: if t.bucket_ms == 60_000 {
+                "Requests / min"
+            } else {
+                "Requests / hour"
+            },
+            color: "#2563eb",
+            values: t.points.iter().map(|p| Some(p.requests as f64)).collect(),
+        }]
+    });
+    let errors = pick(|t| {
+        vec![SeriesData {
+            name: "Error rate",
+            color: "#dc2626",
+            values: t
+                .points
+                .iter()
+                .map(|p| (p.requests > 0).then_some(p.error_rate_pct))
+                .collect(),
+        }]
+    });
+    let latency = pick(|t| {
+        vec![
+            SeriesData {
+                name: "p50",
+                color: "#16a34a",
+                values: t.points.iter().map(|p| p.p50_ms).collect(),
+            },
+            SeriesData {
+                name: "p95",
+                color: "#d97706",
+                values: t.points.iter().map(|p| p.p95_ms).collect(),
+            },
+        ]
+    });
+    let host = pick(|t| {
+        vec![
+            SeriesData {
+                name: "CPU",
+                color: "#7c3aed",
+                values: t.points.iter().map(|p| p.cpu_pct).collect(),
+            },
+            SeriesData {
+                name: "Memory",
+                color: "#0891b2",
+                values: t.points.iter().map(|p| p.memory_pct).collect(),
+            },
+        ]
+    });
+    let quiet = Signal::derive(move || {
+        trends
+            .get()
+            .is_some_and(|t| t.points.iter().all(|p| p.requests == 0))
+    });
+    let window_label = move || {
+        CHOICES
+            .iter()
+            .find(|c| c.0 == hours.get())
+            .map(|c| c.1)
+            .unwrap_or("1h")
+    };
+    view! {
+        <Title text="Performance" />
+        <div class="page-head">
+            <h1>"Performance"</h1>
+            <nav class="segmented" aria-label="Time window" data-testid="window-picker">
+                {CHOICES
+                    .into_iter()
+                    .map(|(h, label)| {
+                        let current = move || (hours.get() == h).then_some("page");
+                        view! { <a href=format!("?window={label}") aria-current=current>{label}</a> }
+                    })
+                    .collect_view()}
+            </nav>
+            <Transition fallback=|| ()>
+                <RefreshControls updated_at busy />
+            </Transition>
+        </div>
+        <Transition fallback=|| () set_pending=set_busy>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => Some(view! { <ErrorBox title="Cannot load trends" message=e.to_string() /> }),
+                    Ok(_) => None,
+                }
+            })}
+        </Transition>
+        <Show when=move || quiet.get()>
+            {move || {
+                let label = window_label();
+                view! { <NoTraffic window=label /> }
+            }}
+        </Show>
+        // The charts live outside the Transition so refreshes update them instead of remounting.
+        <div class="charts" data-testid="performance-charts">
+            <LineChart id="chart-requests" label="Requests" unit="req" labels series=requests />
+            <LineChart id="chart-errors" label="Error rate" unit="%" labels series=errors />
+            <LineChart id="chart-latency" label="Latency (p50 / p95)" unit="ms" labels series=latency />
+            <LineChart id="chart-host" label="CPU and memory" unit="%" labels series=host />
+        </div>
+    }
+}

@@ -1,0 +1,175 @@
+//! `/requests`: top and slowest endpoints over a window, sortable, from the rollups.
+
+use crate::analytics::{sort_endpoints, EndpointStat, SortBy, Window};
+use crate::ui::data::get_endpoints;
+use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::widgets::{fmt_ms, ErrorBox};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// The curl line an operator can paste to see the page come alive.
+pub const CURL_EXAMPLE: &str = r#"curl -X POST http://127.0.0.1:3000/api/v1/requests \
+  -H "Authorization: Bearer $PULSE_TOKEN" -H "Content-Type: application/json" \
+  -d '[{"method":"POST","route":"tools/call","tool":"search","server":"docs","status":200,"duration_ms":42,"role":"developer"}]'"#;
+
+/// What to do when there is no traffic yet.
+#[component]
+pub fn NoTraffic(window: &'static str) -> impl IntoView {
+    view! {
+        <section class="empty" data-testid="empty-state">
+            <h2>{format!("No requests in the last {window}")}</h2>
+            <p>"Send request events to " <code>"POST /api/v1/requests"</code>
+               " with a token from " <code>"[ingest] tokens"</code> " (or " <code>"PULSE_INGEST_TOKENS"</code> "):"</p>
+            <pre class="code">{CURL_EXAMPLE}</pre>
+            <p class="muted">"Or run " <code>"make demo"</code> " to start Pulse with simulated MCP-gateway traffic."</p>
+        </section>
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{v:.1}%")
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map(fmt_ms).unwrap_or_else(|| "—".into())
+}
+
+#[component]
+fn EndpointTable(
+    title: &'static str,
+    testid: &'static str,
+    rows: Vec<EndpointStat>,
+    window: Window,
+    /// `Some(sort)` makes the numeric headers links that re-sort the table.
+    sort: Option<SortBy>,
+) -> impl IntoView {
+    let mcp = rows.iter().any(|r| r.tool.is_some() || r.server.is_some());
+    let head = move |label: &'static str, by: SortBy| match sort {
+        Some(current) => {
+            let href = format!("?window={}&sort={}", window.as_str(), by.as_str());
+            let aria = if current == by { "descending" } else { "none" };
+            view! { <th scope="col" class="num" aria-sort=aria><a href=href>{label}</a></th> }
+                .into_any()
+        }
+        None => view! { <th scope="col" class="num">{label}</th> }.into_any(),
+    };
+    view! {
+        <section class="panel" data-testid=testid>
+            <h2 class="section-title">{title}</h2>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Route"</th>
+                            <th scope="col">"Method"</th>
+                            {mcp.then(|| view! { <th scope="col">"Server"</th><th scope="col">"Tool"</th> })}
+                            {head("Requests", SortBy::Count)}
+                            {head("Errors", SortBy::Errors)}
+                            {head("Avg", SortBy::Avg)}
+                            {head("p95", SortBy::P95)}
+                            <th scope="col" class="num">"p99"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|r| {
+                                let err_class = if r.error_pct >= 5.0 { "num bad" } else { "num" };
+                                view! {
+                                    <tr data-route=r.route.clone() data-tool=r.tool.clone().unwrap_or_default()>
+                                        <td class="mono">{r.route.clone()}</td>
+                                        <td>{r.method.clone()}</td>
+                                        {mcp.then(|| view! {
+                                            <td>{r.server.clone().unwrap_or_else(|| "—".into())}</td>
+                                            <td>{r.tool.clone().unwrap_or_else(|| "—".into())}</td>
+                                        })}
+                                        <td class="num" data-col="count">{r.count}</td>
+                                        <td class=err_class data-col="errors">{format!("{} ({})", r.errors, pct(r.error_pct))}</td>
+                                        <td class="num">{ms(r.avg_ms)}</td>
+                                        <td class="num" data-col="p95">{ms(r.p95_ms)}</td>
+                                        <td class="num">{ms(r.p99_ms)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// Window buttons as links, so the choice is in the URL (shareable, works without JS).
+#[component]
+pub fn WindowPicker(current: Window, sort: SortBy) -> impl IntoView {
+    view! {
+        <nav class="segmented" aria-label="Time window" data-testid="window-picker">
+            {Window::ALL
+                .into_iter()
+                .map(|w| {
+                    let href = format!("?window={}&sort={}", w.as_str(), sort.as_str());
+                    let current = (w == current).then_some("page");
+                    view! { <a href=href aria-current=current>{w.as_str()}</a> }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+pub fn RequestsPage() -> impl IntoView {
+    let ctl = RefreshCtl::use_ctx();
+    let query = use_query_map();
+    let window = Memo::new(move |_| {
+        query
+            .read()
+            .get("window")
+            .and_then(|w| Window::parse(&w))
+            .unwrap_or_default()
+    });
+    let sort = Memo::new(move |_| {
+        query
+            .read()
+            .get("sort")
+            .and_then(|s| SortBy::parse(&s))
+            .unwrap_or_default()
+    });
+    let data = Resource::new(
+        move || (window.get(), sort.get(), ctl.tick.get()),
+        |(w, s, _)| get_endpoints(w.as_str().to_string(), s.as_str().to_string()),
+    );
+    let (busy, set_busy) = signal(false);
+    let updated_at =
+        Signal::derive(move || data.get().and_then(|r| r.ok()).map(|e| e.generated_at_ms));
+    view! {
+        <Title text="Requests" />
+        <div class="page-head">
+            <h1>"Requests"</h1>
+            {move || view! { <WindowPicker current=window.get() sort=sort.get() /> }}
+            <Transition fallback=|| ()>
+                <RefreshControls updated_at busy />
+            </Transition>
+        </div>
+        <Transition fallback=|| view! { <p class="loading">"Loading endpoints…"</p> } set_pending=set_busy>
+            {move || Suspend::new(async move {
+                let w = window.get_untracked();
+                let s = sort.get_untracked();
+                match data.await {
+                    Ok(e) if e.endpoints.is_empty() => view! { <NoTraffic window=w.as_str() /> }.into_any(),
+                    Ok(e) => {
+                        let mut slowest = e.endpoints.clone();
+                        sort_endpoints(&mut slowest, SortBy::P95);
+                        slowest.truncate(10);
+                        view! {
+                            <EndpointTable title="Top endpoints" testid="top-endpoints" rows=e.endpoints window=w sort=Some(s) />
+                            <EndpointTable title="Slowest endpoints (by p95)" testid="slowest-endpoints" rows=slowest window=w sort=None />
+                        }
+                        .into_any()
+                    }
+                    Err(err) => view! { <ErrorBox title="Cannot load endpoints" message=err.to_string() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -95,11 +95,6 @@ pub fn PerformancePage() -> impl IntoView {
             },
         ]
     });
-    let quiet = Signal::derive(move || {
-        trends
-            .get()
-            .is_some_and(|t| t.points.iter().all(|p| p.requests == 0))
-    });
     let window_label = move || {
         CHOICES
             .iter()
@@ -127,17 +122,14 @@ pub fn PerformancePage() -> impl IntoView {
         <Transition fallback=|| () set_pending=set_busy>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => Some(view! { <ErrorBox title="Cannot load trends" message=e.to_string() /> }),
-                    Ok(_) => None,
+                    Err(e) => view! { <ErrorBox title="Cannot load trends" message=e.to_string() /> }.into_any(),
+                    Ok(t) if t.points.iter().all(|p| p.requests == 0) => {
+                        view! { <NoTraffic window=window_label() /> }.into_any()
+                    }
+                    Ok(_) => ().into_any(),
                 }
             })}
         </Transition>
-        <Show when=move || quiet.get()>
-            {move || {
-                let label = window_label();
-                view! { <NoTraffic window=label /> }
-            }}
-        </Show>
         // The charts live outside the Transition so refreshes update them instead of remounting.
         <div class="charts" data-testid="performance-charts">
             <LineChart id="chart-requests" label="Requests" unit="req" labels series=requests />

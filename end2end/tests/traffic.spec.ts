@@ -1,0 +1,91 @@
+import { test, expect, Page } from '@playwright/test';
+
+const TOKEN = 'e2e-ingest-token-0123456789';
+
+async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** A batch with routes no other test uses, so counts are exact. */
+function batch(tag: string) {
+  const events = [];
+  for (let i = 0; i < 7; i++) {
+    events.push({ method: 'POST', route: 'tools/call', tool: `search-${tag}`, server: 'docs', status: 200, duration_ms: 40 + i, role: 'developer' });
+  }
+  for (let i = 0; i < 3; i++) {
+    events.push({ method: 'GET', route: `/e2e/${tag}`, status: i === 0 ? 500 : 200, duration_ms: 900 + i * 10, role: 'viewer' });
+  }
+  return events;
+}
+
+test('an ingested batch shows on the Requests page with the right counts', async ({ page, request }) => {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const denied = await request.post('/api/v1/requests', { data: batch(tag) });
+  expect(denied.status()).toBe(401);
+  const res = await request.post('/api/v1/requests', {
+    data: batch(tag),
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  expect(res.status()).toBe(200);
+  expect(await res.json()).toEqual({ accepted: 10 });
+
+  await page.goto('/requests');
+  await hydrated(page);
+  const top = page.getByTestId('top-endpoints');
+  const toolRow = top.locator(`tr[data-tool="search-${tag}"]`);
+  await expect(toolRow.locator('[data-col=count]')).toHaveText('7');
+  await expect(toolRow).toContainText('docs');
+  const routeRow = top.locator(`tr[data-route="/e2e/${tag}"]`);
+  await expect(routeRow.locator('[data-col=count]')).toHaveText('3');
+  await expect(routeRow.locator('[data-col=errors]')).toHaveText('1 (33.3%)');
+  // The slow route leads the slowest table.
+  await expect(page.getByTestId('slowest-endpoints').locator('tbody tr').first()).toHaveAttribute('data-route', `/e2e/${tag}`);
+
+  // Sorting by p95 and changing the window go through the URL and keep the data.
+  await top.getByRole('link', { name: 'p95' }).click();
+  await expect(page).toHaveURL(/sort=p95/);
+  await expect(top.locator('tbody tr').first()).toHaveAttribute('data-route', `/e2e/${tag}`);
+  await page.getByTestId('window-picker').getByRole('link', { name: '24h' }).click();
+  await expect(page).toHaveURL(/window=24h/);
+  await expect(page.getByTestId('top-endpoints').locator(`tr[data-route="/e2e/${tag}"] [data-col=count]`)).toHaveText('3');
+
+  // The overview's traffic cards count them too.
+  await page.goto('/');
+  await hydrated(page);
+  const rpm = page.getByTestId('stat-rpm');
+  await expect(rpm).toContainText('in the last hour');
+  const total = Number((await rpm.locator('.stat-sub').textContent())?.split(' ')[0]);
+  expect(total).toBeGreaterThanOrEqual(10);
+  await expect(page.getByTestId('stat-errors')).toContainText('%');
+  await expect(page.getByTestId('stat-cpu')).toContainText('%');
+});
+
+test('performance charts render and update in place on refresh', async ({ page, request }) => {
+  const res = await request.post('/api/v1/requests', {
+    data: batch('perf'),
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  expect(res.status()).toBe(200);
+  await page.goto('/performance');
+  await hydrated(page);
+  for (const id of ['chart-requests', 'chart-errors', 'chart-latency', 'chart-host']) {
+    await expect(page.locator(`#${id} canvas`)).toBeVisible();
+  }
+  const chartId = () =>
+    page.evaluate(() => {
+      const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { id: string } | undefined } };
+      return w.echarts.getInstanceByDom(document.getElementById('chart-latency'))?.id ?? null;
+    });
+  const before = await chartId();
+  expect(before).not.toBeNull();
+  const updated = page.getByTestId('last-updated');
+  const stamp = await updated.textContent();
+  await page.waitForTimeout(1_100);
+  await page.getByTestId('refresh').click();
+  await expect(updated).not.toHaveText(stamp ?? '');
+  expect(await chartId()).toBe(before);
+  await expect(page.locator('#chart-latency canvas')).toHaveCount(1);
+  await page.getByTestId('window-picker').getByRole('link', { name: '7d' }).click();
+  await expect(page).toHaveURL(/window=7d/);
+  expect(await chartId()).toBe(before);
+});

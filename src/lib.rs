@@ -9,6 +9,8 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod bench;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod health;
@@ -18,6 +20,8 @@ pub mod ingest;
 pub mod metrics;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod simulate;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

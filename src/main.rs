@@ -27,6 +27,33 @@ async fn main() -> std::process::ExitCode {
             #[arg(long, short)]
             config: Option<PathBuf>,
         },
+        /// Post realistic MCP-gateway traffic to a running Pulse through its ingest API.
+        Simulate {
+            /// Pulse's base URL.
+            #[arg(long, default_value = "http://127.0.0.1:3000")]
+            url: String,
+            /// An ingest token (one of `[ingest] tokens`).
+            #[arg(long, env = "PULSE_TOKEN")]
+            token: String,
+            /// Events per second (bursts reach three times this).
+            #[arg(long, default_value_t = 200)]
+            rate: u32,
+            /// How long to run, e.g. 60s, 10m, 1h.
+            #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+            duration: std::time::Duration,
+        },
+        /// Print ingest throughput and query latency figures (see README, "Figures").
+        Bench {
+            /// Where the benchmark databases go (removed and re-created).
+            #[arg(long, default_value = "target/bench")]
+            dir: PathBuf,
+            /// Events for the throughput runs.
+            #[arg(long, default_value_t = 500_000)]
+            events: usize,
+            /// Stored-event counts for the query runs, comma-separated.
+            #[arg(long, value_delimiter = ',', default_value = "1000000")]
+            sizes: Vec<usize>,
+        },
         /// Validate a config file and print the components it declares.
         CheckConfig {
             #[arg(long, short)]
@@ -49,6 +76,39 @@ async fn main() -> std::process::ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "Pulse stopped with an error");
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Simulate {
+            url,
+            token,
+            rate,
+            duration,
+        } => {
+            if rate == 0 {
+                eprintln!("error: --rate must be at least 1");
+                return ExitCode::from(2);
+            }
+            let opts = mcp_pulse::simulate::Options {
+                url,
+                token,
+                rate,
+                duration,
+            };
+            match mcp_pulse::simulate::run(opts).await {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Bench { dir, events, sizes } => {
+            match mcp_pulse::bench::run(&dir, events, &sizes).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::FAILURE
                 }

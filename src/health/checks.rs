@@ -256,7 +256,7 @@ pub fn memory(degraded: f64, unhealthy: f64) -> CheckOutcome {
 }
 
 /// Walks an error's sources into one line, naming TLS failures as such.
-pub(crate) fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut tls = false;
     let mut cur = e.source();

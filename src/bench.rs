@@ -1,0 +1,307 @@
+//! `mcp-pulse bench`: prints ingest throughput (HTTP, writer, bare INSERT loop) and analytics
+//! query latency (rollups vs a naive GROUP BY over raw rows) at the given sizes. Figures only;
+//! nothing here asserts a speed.
+
+use crate::analytics::{service, SortBy, Window};
+use crate::config::{Config, TrafficSettings};
+use crate::ingest::{validate_batch, Limits, Writer};
+use crate::metrics::Metrics;
+use crate::simulate::Generator;
+use crate::store::{RequestEvent, Store};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `n` valid events spread over the `span_ms` before `now`, as ingest would store them.
+fn events(g: &mut Generator, n: usize, now: i64, span_ms: i64) -> Vec<RequestEvent> {
+    let json: Vec<serde_json::Value> = (0..n)
+        .map(|i| g.event(now - span_ms + (i as i64 * span_ms / n.max(1) as i64)))
+        .collect();
+    let limits = Limits {
+        now_ms: now + 1,
+        max_future_ms: 60_000,
+        oldest_ms: now - span_ms - 1,
+    };
+    validate_batch(&json, limits).unwrap_or_default()
+}
+
+async fn fresh(dir: &Path, name: &str) -> BenchResult<(Store, String)> {
+    let path = dir.join(name);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let url = format!("sqlite://{}", path.display());
+    Ok((Store::connect(&url).await?, url))
+}
+
+fn rate(n: usize, took: Duration) -> String {
+    format!("{:>10.0} events/s", n as f64 / took.as_secs_f64())
+}
+
+/// The baseline: the same rows, multi-row INSERTs in transactions of `chunk`, no rollups.
+async fn bare_loop(url: &str, events: &[RequestEvent], chunk: usize) -> BenchResult<Duration> {
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&pool)
+        .await?;
+    let started = Instant::now();
+    for part in events.chunks(chunk) {
+        let mut tx = pool.begin().await?;
+        for rows in part.chunks(2000) {
+            let one = format!("({})", vec!["?"; 14].join(", "));
+            let sql = format!(
+                "INSERT INTO request_events (ts_ms, method, route, tool, server, status, duration_ms, \
+                 user_id, role, bytes_in, bytes_out, client_ip, user_agent, source) VALUES {}",
+                vec![one.as_str(); rows.len()].join(",")
+            );
+            let mut q = sqlx::query(&sql);
+            for e in rows {
+                q = q
+                    .bind(e.ts_ms)
+                    .bind(e.method.clone())
+                    .bind(e.route.clone())
+                    .bind(e.tool.clone())
+                    .bind(e.server.clone())
+                    .bind(i32::from(e.status))
+                    .bind(e.duration_ms)
+                    .bind(e.user_id.clone())
+                    .bind(e.role.clone())
+                    .bind(e.bytes_in)
+                    .bind(e.bytes_out)
+                    .bind(e.client_ip.clone())
+                    .bind(e.user_agent.clone())
+                    .bind(e.source.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    let took = started.elapsed();
+    pool.close().await;
+    Ok(took)
+}
+
+async fn through_writer(
+    store: Store,
+    events: &[RequestEvent],
+    batch: usize,
+) -> BenchResult<Duration> {
+    let settings = TrafficSettings {
+        flush_rows: 20_000,
+        flush_interval: Duration::from_millis(20),
+        queue_events: 1_000_000,
+        ..TrafficSettings::default()
+    };
+    let writer = Writer::start(store, Metrics::new()?, &settings);
+    let batches: Vec<Vec<RequestEvent>> = events.chunks(batch).map(|c| c.to_vec()).collect();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for lane in 0..4 {
+        let w = writer.clone();
+        let mine: Vec<Vec<RequestEvent>> = batches.iter().skip(lane).step_by(4).cloned().collect();
+        tasks.spawn(async move {
+            for b in mine {
+                w.submit(b).await?;
+            }
+            Ok::<_, crate::ingest::WriterError>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let took = started.elapsed();
+    writer.shutdown().await;
+    Ok(took)
+}
+
+async fn through_http(
+    dir: &Path,
+    events: &[RequestEvent],
+    n: usize,
+    batch: usize,
+) -> BenchResult<Duration> {
+    let token = "bench-token-0123456789abcdef";
+    let db = dir.join("http.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let text = format!(
+        "database_url = \"sqlite://{}\"\n[ingest]\ntokens = [\"{token}\"]\nself_instrument = false\n\
+         max_batch = {batch}\nflush_rows = 20000\nflush_interval = \"20ms\"\nqueue_events = 1000000\n\
+         [[components]]\nname = \"db\"\nkind = \"database\"\n",
+        db.display()
+    );
+    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("mcp-pulse")
+        .build();
+    let state = crate::server::build_state(config, options).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = crate::server::app(state.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    // Bodies are prepared up front: the figure is Pulse's, not the client's JSON encoder's.
+    let bodies: Vec<Vec<u8>> = events
+        .iter()
+        .take(n)
+        .collect::<Vec<_>>()
+        .chunks(batch)
+        .map(|c| {
+            let v: Vec<serde_json::Value> = c
+                .iter()
+                .map(|e| {
+                    serde_json::json!({"ts": crate::model::rfc3339_ms(crate::model::now_ms()),
+                        "method": e.method, "route": e.route, "tool": e.tool, "server": e.server,
+                        "status": e.status, "duration_ms": e.duration_ms, "user_id": e.user_id,
+                        "role": e.role, "bytes_in": e.bytes_in, "bytes_out": e.bytes_out,
+                        "client_ip": "10.0.0.1", "user_agent": e.user_agent})
+                })
+                .collect();
+            serde_json::to_vec(&v).unwrap_or_default()
+        })
+        .collect();
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/requests");
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for lane in 0..4 {
+        let mine: Vec<Vec<u8>> = bodies.iter().skip(lane).step_by(4).cloned().collect();
+        let client = client.clone();
+        let url = url.clone();
+        tasks.spawn(async move {
+            for body in mine {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                if r.status() != 200 {
+                    return Err(format!("ingest answered {}", r.status()).into());
+                }
+            }
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let took = started.elapsed();
+    server.abort();
+    state.writer.shutdown().await;
+    Ok(took)
+}
+
+fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
+    v.sort();
+    let at = |q: f64| {
+        let i = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+        v[i].as_secs_f64() * 1000.0
+    };
+    (at(0.5), at(0.99))
+}
+
+async fn time_query<F, Fut, T>(runs: usize, mut f: F) -> BenchResult<(f64, f64)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
+{
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        std::hint::black_box(f().await?);
+        times.push(started.elapsed());
+    }
+    Ok(percentiles(times))
+}
+
+pub async fn run(dir: &Path, throughput_events: usize, sizes: &[usize]) -> BenchResult<()> {
+    std::fs::create_dir_all(dir)?;
+    let now = crate::model::now_ms();
+    let mut g = Generator::new(11);
+    println!(
+        "# Pulse benchmark ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!("\n## Ingest throughput, {throughput_events} events into SQLite, batches of 5000");
+    let evs = events(&mut g, throughput_events, now, 3_600_000);
+    let (_, url) = fresh(dir, "bare.db").await?;
+    let bare = bare_loop(&url, &evs, 20_000).await?;
+    println!(
+        "bare sqlx multi-row INSERT loop (raw rows only): {}",
+        rate(evs.len(), bare)
+    );
+    let (store, _) = fresh(dir, "writer.db").await?;
+    let writer = through_writer(store.clone(), &evs, 5000).await?;
+    store.close().await;
+    println!(
+        "batching writer (raw rows + minute and hour rollups): {}  ({:.0} % of bare)",
+        rate(evs.len(), writer),
+        bare.as_secs_f64() / writer.as_secs_f64() * 100.0
+    );
+    let http = through_http(dir, &evs, evs.len(), 5000).await?;
+    println!(
+        "HTTP end to end (POST /api/v1/requests, 4 clients): {}",
+        rate(evs.len(), http)
+    );
+    let size = std::fs::metadata(dir.join("writer.db"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+        + std::fs::metadata(dir.join("writer.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    println!(
+        "storage: {:.0} bytes per stored event (raw row + its share of rollups, SQLite file)",
+        size as f64 / evs.len() as f64
+    );
+
+    for &n in sizes {
+        println!("\n## Queries at {n} stored events (spread over 7 days)");
+        let (store, _) = fresh(dir, &format!("q{n}.db")).await?;
+        let fill = Instant::now();
+        let mut left = n;
+        let chunk = 50_000;
+        let mut i = 0i64;
+        while left > 0 {
+            let take = left.min(chunk);
+            // Each chunk covers its slice of the week, oldest first.
+            let slice_end = now - 7 * DAY_MS + (i + 1) * (7 * DAY_MS) * chunk as i64 / n as i64;
+            let span = (7 * DAY_MS) * take as i64 / n as i64;
+            let part = events(&mut g, take, slice_end.min(now), span.max(1));
+            store.insert_requests(&part).await?;
+            left -= take;
+            i += 1;
+        }
+        println!("filled in {:.1} s", fill.elapsed().as_secs_f64());
+        let s = &store;
+        let runs = 30;
+        let (p50, p99) = time_query(runs, || service::real_time(s, now)).await?;
+        println!("real-time (rollups):              p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || service::trends(s, now, 24)).await?;
+        println!("trends 24h (rollups):             p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (e50, e99) = time_query(runs, || {
+            service::endpoints(s, now, Window::D7, SortBy::P95, 100)
+        })
+        .await?;
+        println!("endpoints 7d (rollups):           p50 {e50:>8.2} ms  p99 {e99:>8.2} ms");
+        let (n50, n99) = time_query(5, || s.naive_endpoint_counts(now - 7 * DAY_MS)).await?;
+        println!("endpoints 7d (naive GROUP BY raw): p50 {n50:>8.2} ms  p99 {n99:>8.2} ms  ({:.0}x slower at p50)", n50 / e50);
+        store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!(
+                "{}{suffix}",
+                dir.join(format!("q{n}.db")).display()
+            ));
+        }
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
 # share one build of the dependencies instead of rebuilding them in turn.
 export LEPTOS_OUTPUT_NAME := mcp-pulse
 
-.PHONY: bootstrap build run test test-rust build-debug e2e lint fmt clean
+.PHONY: bootstrap build run demo bench test test-rust build-debug e2e lint fmt clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -18,6 +18,21 @@ build: bootstrap
 ## Build the release and serve on http://127.0.0.1:3000 (SQLite at ./data/pulse.db)
 run: build
 	./target/release/mcp-pulse serve
+
+DEMO_TOKEN := demo-token-not-for-production
+
+## Serve on :3000 and feed it simulated MCP-gateway traffic (Ctrl-C stops both)
+demo: build
+	@PULSE_INGEST_TOKENS=$(DEMO_TOKEN) ./target/release/mcp-pulse serve & server=$$!; \
+	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 1 50); do curl -sf http://127.0.0.1:3000/health/live >/dev/null && break; sleep 0.2; done; \
+	echo "demo: open http://127.0.0.1:3000 (simulating 50 events/s for an hour)"; \
+	./target/release/mcp-pulse simulate --url http://127.0.0.1:3000 --token $(DEMO_TOKEN) --rate 50 --duration 1h
+
+## Ingest and query figures (release build; add SIZES=1000000,10000000 for the 10M run)
+SIZES ?= 1000000
+bench: build
+	./target/release/mcp-pulse bench --sizes $(SIZES)
 
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
 test: bootstrap lint test-rust build-debug e2e

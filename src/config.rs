@@ -1231,6 +1231,64 @@ mod tests {
     }
 
     #[test]
+    fn traffic_settings_validate_tokens_limits_and_env() {
+        let err = |text: &str, env: &dyn Fn(&str) -> Option<String>| {
+            Config::from_sources(Some(("pulse.toml", text)), env)
+                .unwrap_err()
+                .to_string()
+        };
+        let none = |_: &str| None;
+        let e = err("[ingest]\ntokens = [\"short\"]", &none);
+        assert!(e.contains("ingest.tokens[0]") && e.contains("16"), "{e}");
+        let e = err("[ingest]\nmax_batch = 500\nqueue_events = 100", &none);
+        assert!(e.contains("ingest.queue_events"), "{e}");
+        let e = err("[retention]\nraw_events = \"10m\"", &none);
+        assert!(e.contains("retention.raw_events"), "{e}");
+        let e = err("[ingest]\nflush_interval = \"soon\"", &none);
+        assert!(e.contains("ingest.flush_interval"), "{e}");
+        let e = err("[ingest]\ntokenz = []", &none);
+        assert!(e.contains("tokenz"), "{e}");
+        let bad_env =
+            |k: &str| (k == "PULSE_INGEST_TOKENS").then(|| "ok-token-0123456789,x".to_string());
+        let e = err("", &bad_env);
+        assert!(
+            e.starts_with("environment") && e.contains("PULSE_INGEST_TOKENS[1]"),
+            "{e}"
+        );
+        let env = |k: &str| {
+            (k == "PULSE_INGEST_TOKENS")
+                .then(|| " a-token-0123456789ab , b-token-0123456789ab ".to_string())
+        };
+        let c = Config::from_sources(
+            Some((
+                "pulse.toml",
+                "[ingest]\ntokens = [\"file-token-0123456789\"]",
+            )),
+            env,
+        )
+        .unwrap();
+        let t: Vec<&str> = c
+            .traffic
+            .ingest_tokens
+            .iter()
+            .map(|s| s.0.as_str())
+            .collect();
+        assert_eq!(
+            t,
+            ["a-token-0123456789ab", "b-token-0123456789ab"],
+            "env replaces the file's list"
+        );
+        assert_eq!(
+            format!("{:?}", c.traffic.ingest_tokens),
+            "[***, ***]",
+            "never printed"
+        );
+        let d = Config::from_sources(None, none).unwrap().traffic;
+        assert_eq!((d.max_batch, d.max_body_bytes), (10_000, 5 * 1024 * 1024));
+        assert!(d.ingest_tokens.is_empty());
+    }
+
+    #[test]
     fn mcp_kind_expands_header_variables_and_hides_them() {
         let text = "[[components]]\nname = \"srv\"\nkind = \"mcp\"\nurl = \"http://127.0.0.1:9/mcp\"\n\
                     headers = { Authorization = \"Bearer ${MCP_TOKEN}\" }\nprotocol_version = \"2025-03-26\"";

@@ -244,7 +244,7 @@ pub async fn run(dir: &Path, throughput_events: usize, sizes: &[usize]) -> Bench
     let writer = through_writer(store.clone(), &evs, 5000).await?;
     store.close().await;
     println!(
-        "batching writer (raw rows + minute and hour rollups): {}  ({:.0} % of bare)",
+        "batching writer (raw rows + minute, hour and day rollups): {}  ({:.0} % of bare)",
         rate(evs.len(), writer),
         bare.as_secs_f64() / writer.as_secs_f64() * 100.0
     );

@@ -62,6 +62,25 @@ pub struct Agg {
 }
 
 impl Agg {
+    /// Adds another aggregate of the same shape (an empty one adopts the other's).
+    pub fn merge(&mut self, o: &Agg) {
+        if o.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = o.clone();
+            return;
+        }
+        self.count += o.count;
+        self.errors += o.errors;
+        self.sum_ms += o.sum_ms;
+        self.min_ms = self.min_ms.min(o.min_ms);
+        self.max_ms = self.max_ms.max(o.max_ms);
+        for (a, b) in self.hist.iter_mut().zip(&o.hist) {
+            *a += b;
+        }
+    }
+
     pub fn error_pct(&self) -> f64 {
         if self.count == 0 {
             0.0

@@ -139,7 +139,10 @@ pub async fn trends(store: &Store, now: i64, hours: u32) -> Result<Trends, Store
 pub async fn summary(store: &Store, now: i64, period: Period) -> Result<Summary, StoreError> {
     let res = resolution_for(period.hours());
     let (from, to) = range(now, period.hours(), res);
-    let agg = store.traffic_totals(res, from, to).await?;
+    let agg = match res {
+        Resolution::Minute => store.traffic_totals(res, from, to).await?,
+        _ => store.traffic_totals_long(from, to).await?,
+    };
     Ok(Summary {
         period: period.as_str().to_string(),
         totals: totals(&agg),
@@ -157,12 +160,11 @@ pub async fn endpoints(
 ) -> Result<Endpoints, StoreError> {
     let res = resolution_for(window.hours());
     let (from, to) = range(now, window.hours(), res);
-    let mut list: Vec<EndpointStat> = store
-        .traffic_endpoints(res, from, to)
-        .await?
-        .iter()
-        .map(endpoint)
-        .collect();
+    let rows = match res {
+        Resolution::Minute => store.traffic_endpoints(res, from, to).await?,
+        _ => store.traffic_endpoints_long(from, to).await?,
+    };
+    let mut list: Vec<EndpointStat> = rows.iter().map(endpoint).collect();
     sort_endpoints(&mut list, sort);
     list.truncate(limit);
     Ok(Endpoints {

@@ -269,6 +269,7 @@ pub fn spawn_background(
                         minute = n[1],
                         hour = n[2],
                         samples = n[3],
+                        day = n[4],
                         "pruned old traffic"
                     )
                 }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 pub const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
 
 /// Where an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,7 @@ pub struct RequestEvent {
 pub enum Resolution {
     Minute,
     Hour,
+    Day,
 }
 
 impl Resolution {
@@ -61,12 +63,14 @@ impl Resolution {
         match self {
             Resolution::Minute => "request_minute",
             Resolution::Hour => "request_hour",
+            Resolution::Day => "request_day",
         }
     }
     pub fn bucket_ms(self) -> i64 {
         match self {
             Resolution::Minute => MINUTE_MS,
             Resolution::Hour => HOUR_MS,
+            Resolution::Day => DAY_MS,
         }
     }
 }
@@ -130,6 +134,23 @@ fn agg_from_row(row: &AnyRow, at: usize) -> Result<Agg, StoreError> {
         max_ms: row.try_get::<Option<f64>, _>(at + 4)?.unwrap_or(0.0),
         hist,
     })
+}
+
+/// Re-buckets rollups into a coarser resolution: hours come from minutes and days from
+/// hours, so each event is folded once.
+fn coarsen(finer: &HashMap<RollKey, Agg>, bucket: i64) -> HashMap<RollKey, Agg> {
+    let mut out: HashMap<RollKey, Agg> = HashMap::with_capacity(finer.len());
+    for (k, a) in finer {
+        let mut key = k.clone();
+        key.0 = k.0 - k.0.rem_euclid(bucket);
+        match out.get_mut(&key) {
+            Some(acc) => acc.merge(a),
+            None => {
+                out.insert(key, a.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Folds events into rollup rows for one resolution.
@@ -223,8 +244,15 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        for res in [Resolution::Minute, Resolution::Hour] {
-            let rows: Vec<(RollKey, Agg)> = rollup(events, res.bucket_ms()).into_iter().collect();
+        let minutes = rollup(events, MINUTE_MS);
+        let hours = coarsen(&minutes, HOUR_MS);
+        let days = coarsen(&hours, DAY_MS);
+        for (res, map) in [
+            (Resolution::Minute, minutes),
+            (Resolution::Hour, hours),
+            (Resolution::Day, days),
+        ] {
+            let rows: Vec<(RollKey, Agg)> = map.into_iter().collect();
             let per_row = 12 + BUCKETS;
             for chunk in rows.chunks(MAX_PARAMS / per_row) {
                 let sql = self.upsert_sql(res.table(), chunk.len());
@@ -303,6 +331,64 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Splits an hour-aligned `[from, to)` into hour edges and whole days, so long windows read
+    /// one row per day instead of twenty-four.
+    fn spans(from_ms: i64, to_ms: i64) -> Vec<(Resolution, i64, i64)> {
+        let day_start = from_ms + (DAY_MS - from_ms.rem_euclid(DAY_MS)) % DAY_MS;
+        let day_end = to_ms - to_ms.rem_euclid(DAY_MS);
+        if from_ms.rem_euclid(HOUR_MS) != 0
+            || to_ms.rem_euclid(HOUR_MS) != 0
+            || day_start >= day_end
+        {
+            return vec![(Resolution::Hour, from_ms, to_ms)];
+        }
+        let mut out = Vec::with_capacity(3);
+        if from_ms < day_start {
+            out.push((Resolution::Hour, from_ms, day_start));
+        }
+        out.push((Resolution::Day, day_start, day_end));
+        if day_end < to_ms {
+            out.push((Resolution::Hour, day_end, to_ms));
+        }
+        out
+    }
+
+    /// Totals over an hour-aligned window, from hourly and daily rollups.
+    pub async fn traffic_totals_long(&self, from_ms: i64, to_ms: i64) -> Result<Agg, StoreError> {
+        let mut total = Agg::default();
+        for (res, f, t) in Self::spans(from_ms, to_ms) {
+            total.merge(&self.traffic_totals(res, f, t).await?);
+        }
+        Ok(total)
+    }
+
+    /// Endpoints over an hour-aligned window, from hourly and daily rollups.
+    pub async fn traffic_endpoints_long(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<EndpointAgg>, StoreError> {
+        let mut merged: HashMap<(String, String, String, String), Agg> = HashMap::new();
+        for (res, f, t) in Self::spans(from_ms, to_ms) {
+            for e in self.traffic_endpoints(res, f, t).await? {
+                merged
+                    .entry((e.route, e.method, e.server, e.tool))
+                    .or_default()
+                    .merge(&e.agg);
+            }
+        }
+        Ok(merged
+            .into_iter()
+            .map(|((route, method, server, tool), agg)| EndpointAgg {
+                route,
+                method,
+                server,
+                tool,
+                agg,
+            })
+            .collect())
     }
 
     /// Per bucket in `[from, to)`, oldest first.
@@ -427,8 +513,8 @@ impl Store {
         raw_before_ms: i64,
         minute_before_ms: i64,
         hour_before_ms: i64,
-    ) -> Result<[u64; 4], StoreError> {
-        let mut out = [0u64; 4];
+    ) -> Result<[u64; 5], StoreError> {
+        let mut out = [0u64; 5];
         let jobs = [
             ("DELETE FROM request_events WHERE ts_ms < ?", raw_before_ms),
             (
@@ -443,6 +529,10 @@ impl Store {
             (
                 "DELETE FROM system_samples WHERE ts_ms < ?",
                 minute_before_ms,
+            ),
+            (
+                "DELETE FROM request_day WHERE bucket_ms < ?",
+                hour_before_ms,
             ),
         ];
         for (i, (text, before)) in jobs.into_iter().enumerate() {
@@ -563,6 +653,28 @@ mod tests {
                 .count();
             assert_eq!(a.count, n as i64);
         }
+        let day = store
+            .traffic_totals(Resolution::Day, base - DAY_MS, end + DAY_MS)
+            .await
+            .unwrap();
+        assert_eq!((day.count, &day.hist), (minute.count, &minute.hist));
+        let long = store
+            .traffic_endpoints_long(base - 2 * DAY_MS, end + 3 * HOUR_MS)
+            .await
+            .unwrap();
+        assert_eq!(long.len(), endpoints.len());
+        for ep in &long {
+            let n = groups[&(ep.route.clone(), ep.method.clone(), ep.tool.clone())].len();
+            assert_eq!(
+                ep.agg.count, n as i64,
+                "long window mixes hours and days exactly"
+            );
+        }
+        let total = store
+            .traffic_totals_long(base - 2 * DAY_MS, end + 3 * HOUR_MS)
+            .await
+            .unwrap();
+        assert_eq!(total.count, all.len() as i64);
         let per_minute = store
             .traffic_series(Resolution::Minute, base, end)
             .await

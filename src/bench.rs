@@ -288,6 +288,8 @@ pub async fn run(dir: &Path, throughput_events: usize, sizes: &[usize]) -> Bench
         println!("real-time (rollups):              p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
         let (p50, p99) = time_query(runs, || service::trends(s, now, 24)).await?;
         println!("trends 24h (rollups):             p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || service::trends(s, now, 168)).await?;
+        println!("trends 7d (rollups):              p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
         let (e50, e99) = time_query(runs, || {
             service::endpoints(s, now, Window::D7, SortBy::P95, 100)
         })

@@ -66,6 +66,14 @@ impl Resolution {
             Resolution::Day => "request_day",
         }
     }
+    /// The table with one row per bucket over all keys (totals and trends read it).
+    pub fn totals_table(self) -> &'static str {
+        match self {
+            Resolution::Minute => "request_minute_total",
+            Resolution::Hour => "request_hour_total",
+            Resolution::Day => "request_day",
+        }
+    }
     pub fn bucket_ms(self) -> i64 {
         match self {
             Resolution::Minute => MINUTE_MS,
@@ -153,6 +161,15 @@ fn coarsen(finer: &HashMap<RollKey, Agg>, bucket: i64) -> HashMap<RollKey, Agg> 
     out
 }
 
+/// One aggregate per bucket over all keys.
+fn bucket_totals(rows: &HashMap<RollKey, Agg>) -> HashMap<i64, Agg> {
+    let mut out: HashMap<i64, Agg> = HashMap::new();
+    for (k, a) in rows {
+        out.entry(k.0).or_default().merge(a);
+    }
+    out
+}
+
 /// Folds events into rollup rows for one resolution.
 fn rollup(events: &[RequestEvent], bucket: i64) -> HashMap<RollKey, Agg> {
     let mut out: HashMap<RollKey, Agg> = HashMap::new();
@@ -183,11 +200,11 @@ fn rollup(events: &[RequestEvent], bucket: i64) -> HashMap<RollKey, Agg> {
 }
 
 impl Store {
-    fn upsert_sql(&self, table: &str, rows: usize) -> String {
+    fn upsert_sql(&self, table: &str, key_cols: &str, keys: usize, rows: usize) -> String {
         let hist = hist_cols();
-        let per_row = 12 + BUCKETS;
+        let per_row = keys + 5 + BUCKETS;
         let mut text = format!(
-            "INSERT INTO {table} ({KEY_COLS}, count, errors, sum_ms, min_ms, max_ms, {}) VALUES ",
+            "INSERT INTO {table} ({key_cols}, count, errors, sum_ms, min_ms, max_ms, {}) VALUES ",
             hist.join(", ")
         );
         let one = format!("({})", vec!["?"; per_row].join(", "));
@@ -202,7 +219,7 @@ impl Store {
             Backend::Postgres => ("LEAST", "GREATEST"),
         };
         text.push_str(&format!(
-            " ON CONFLICT ({KEY_COLS}) DO UPDATE SET count = {table}.count + excluded.count, \
+            " ON CONFLICT ({key_cols}) DO UPDATE SET count = {table}.count + excluded.count, \
              errors = {table}.errors + excluded.errors, sum_ms = {table}.sum_ms + excluded.sum_ms, \
              min_ms = {least}({table}.min_ms, excluded.min_ms), \
              max_ms = {greatest}({table}.max_ms, excluded.max_ms)"
@@ -247,6 +264,10 @@ impl Store {
         let minutes = rollup(events, MINUTE_MS);
         let hours = coarsen(&minutes, HOUR_MS);
         let days = coarsen(&hours, DAY_MS);
+        let totals = [
+            ("request_minute_total", bucket_totals(&minutes)),
+            ("request_hour_total", bucket_totals(&hours)),
+        ];
         for (res, map) in [
             (Resolution::Minute, minutes),
             (Resolution::Hour, hours),
@@ -255,7 +276,7 @@ impl Store {
             let rows: Vec<(RollKey, Agg)> = map.into_iter().collect();
             let per_row = 12 + BUCKETS;
             for chunk in rows.chunks(MAX_PARAMS / per_row) {
-                let sql = self.upsert_sql(res.table(), chunk.len());
+                let sql = self.upsert_sql(res.table(), KEY_COLS, 7, chunk.len());
                 let mut q = sqlx::query(&sql);
                 for ((bucket, route, method, class, role, server, tool), a) in chunk {
                     q = q
@@ -266,6 +287,26 @@ impl Store {
                         .bind(role.clone())
                         .bind(server.clone())
                         .bind(tool.clone())
+                        .bind(a.count)
+                        .bind(a.errors)
+                        .bind(a.sum_ms)
+                        .bind(a.min_ms)
+                        .bind(a.max_ms);
+                    for &h in &a.hist {
+                        q = q.bind(h);
+                    }
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        for (table, map) in totals {
+            let rows: Vec<(i64, Agg)> = map.into_iter().collect();
+            for chunk in rows.chunks(MAX_PARAMS / (6 + BUCKETS)) {
+                let sql = self.upsert_sql(table, "bucket_ms", 1, chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (bucket, a) in chunk {
+                    q = q
+                        .bind(*bucket)
                         .bind(a.count)
                         .bind(a.errors)
                         .bind(a.sum_ms)
@@ -292,7 +333,7 @@ impl Store {
         let sql = self.sql(&format!(
             "SELECT {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ?",
             agg_select(),
-            res.table()
+            res.totals_table()
         ));
         let row = sqlx::query(&sql)
             .bind(from_ms)
@@ -402,7 +443,7 @@ impl Store {
             "SELECT bucket_ms, {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ? \
              GROUP BY bucket_ms ORDER BY bucket_ms",
             agg_select(),
-            res.table()
+            res.totals_table()
         ));
         let rows = sqlx::query(&sql)
             .bind(from_ms)
@@ -513,8 +554,8 @@ impl Store {
         raw_before_ms: i64,
         minute_before_ms: i64,
         hour_before_ms: i64,
-    ) -> Result<[u64; 5], StoreError> {
-        let mut out = [0u64; 5];
+    ) -> Result<[u64; 7], StoreError> {
+        let mut out = [0u64; 7];
         let jobs = [
             ("DELETE FROM request_events WHERE ts_ms < ?", raw_before_ms),
             (
@@ -532,6 +573,14 @@ impl Store {
             ),
             (
                 "DELETE FROM request_day WHERE bucket_ms < ?",
+                hour_before_ms,
+            ),
+            (
+                "DELETE FROM request_minute_total WHERE bucket_ms < ?",
+                minute_before_ms,
+            ),
+            (
+                "DELETE FROM request_hour_total WHERE bucket_ms < ?",
                 hour_before_ms,
             ),
         ];

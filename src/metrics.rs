@@ -215,7 +215,7 @@ impl Metrics {
 
 /// Route label for a request: the matched pattern, never the raw URI, so label sets stay
 /// bounded. Requests no route matched are static files when served, else `unmatched`.
-fn route_label(matched: Option<&MatchedPath>, status: u16) -> String {
+pub fn route_label(matched: Option<&MatchedPath>, status: u16) -> String {
     match matched {
         Some(p) => p.as_str().to_string(),
         None if status == 404 => "unmatched".to_string(),

@@ -48,53 +48,43 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            ApiError::Unauthorized => {
-                let body = json!({"error": self.to_string(), "status": 401});
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, "Bearer")],
-                    Json(body),
-                )
-                    .into_response();
-            }
-            ApiError::Invalid { problems, total } => {
-                let body = json!({"error": self.to_string(), "status": 422,
-                                  "problems": problems, "problem_count": total});
-                return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
-            }
-            ApiError::Unavailable(m) => {
-                let body = json!({"error": m, "status": 503});
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(header::RETRY_AFTER, "1")],
-                    Json(body),
-                )
-                    .into_response();
-            }
-            _ => {}
-        }
-        let (code, message) = match &self {
-            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
-            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+        // One match: status, the client-facing message, and the extra header some answers need.
+        let (code, message, extra) = match &self {
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), None),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), None),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone(), None),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                self.to_string(),
+                Some((header::WWW_AUTHENTICATE, "Bearer")),
+            ),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, self.to_string(), None),
+            ApiError::Unavailable(m) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                m.clone(),
+                Some((header::RETRY_AFTER, "1")),
+            ),
             ApiError::Internal(detail) => {
                 // The detail goes to the log; the client gets a generic message.
                 tracing::error!(error = %detail, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal error; see the server log".to_string(),
+                    None,
                 )
             }
-            ApiError::Unauthorized | ApiError::Invalid { .. } | ApiError::Unavailable(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, String::new())
-            }
         };
-        (
-            code,
-            Json(json!({"error": message, "status": code.as_u16()})),
-        )
-            .into_response()
+        let mut body = json!({"error": message, "status": code.as_u16()});
+        if let ApiError::Invalid { problems, total } = &self {
+            body["problems"] = json!(problems);
+            body["problem_count"] = json!(total);
+        }
+        let mut resp = (code, Json(body)).into_response();
+        if let Some((name, value)) = extra {
+            resp.headers_mut()
+                .insert(name, axum::http::HeaderValue::from_static(value));
+        }
+        resp
     }
 }
 

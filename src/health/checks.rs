@@ -154,9 +154,7 @@ async fn database(store: &Store) -> CheckOutcome {
     }
 }
 
-fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
-}
+use crate::analytics::round2;
 
 /// Judges a resource's usage against its thresholds; `details` gains the figures.
 fn usage_outcome(

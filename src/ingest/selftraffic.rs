@@ -22,10 +22,7 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let method = req.method().as_str().to_string();
-    let matched = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
+    let matched = req.extensions().get::<MatchedPath>().cloned();
     let bytes_in = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -35,8 +32,7 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
     let resp = next.run(req).await;
     let status = resp.status().as_u16();
     // Route patterns, never raw paths: bounded, and no identifiers from URLs.
-    let route =
-        matched.unwrap_or_else(|| if status == 404 { "unmatched" } else { "static" }.to_string());
+    let route = crate::metrics::route_label(matched.as_ref(), status);
     st.writer.record_self(RequestEvent {
         ts_ms: crate::model::now_ms(),
         method,

@@ -207,10 +207,10 @@ async fn run(
 
 /// Commits jobs together; if that fails, each on its own so one bad batch cannot sink others.
 async fn commit(store: &Store, metrics: &Metrics, jobs: Vec<Job>) {
-    let all: Vec<RequestEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
     let together = if jobs.len() == 1 {
         store.insert_requests(&jobs[0].events).await
     } else {
+        let all: Vec<RequestEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
         store.insert_requests(&all).await
     };
     match together {
@@ -223,7 +223,7 @@ async fn commit(store: &Store, metrics: &Metrics, jobs: Vec<Job>) {
             }
         }
         Err(e) if jobs.len() == 1 => {
-            tracing::error!(error = %e, events = all.len(), "storing request events failed");
+            tracing::error!(error = %e, events = jobs[0].events.len(), "storing request events failed");
             fail(metrics, jobs, &e.to_string());
         }
         Err(_) => {

@@ -1,32 +1,30 @@
 //! `/performance`: traffic, errors, latency and host charts over a chosen window; the charts
 //! follow auto-refresh and update in place.
 
-use crate::analytics::{bucket_label, Trends};
+use crate::analytics::{bucket_label, Trends, Window};
 use crate::ui::chart::{LineChart, SeriesData};
 use crate::ui::data::get_trends;
-use crate::ui::pages::requests::NoTraffic;
+use crate::ui::pages::requests::{NoTraffic, WindowPicker};
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
 use crate::ui::widgets::ErrorBox;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const CHOICES: [(u32, &str); 4] = [(1, "1h"), (6, "6h"), (24, "24h"), (168, "7d")];
-
 #[component]
 pub fn PerformancePage() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let query = use_query_map();
-    let hours = Memo::new(move |_| {
+    let window = Memo::new(move |_| {
         query
             .read()
             .get("window")
-            .and_then(|w| CHOICES.iter().find(|c| c.1 == w).map(|c| c.0))
-            .unwrap_or(1)
+            .and_then(|w| Window::parse(&w))
+            .unwrap_or_default()
     });
     let data = Resource::new(
-        move || (hours.get(), ctl.tick.get()),
-        |(h, _)| get_trends(h),
+        move || (window.get(), ctl.tick.get()),
+        |(w, _)| get_trends(w.hours()),
     );
     let (busy, set_busy) = signal(false);
     let trends = Signal::derive(move || data.get().and_then(|r| r.ok()));
@@ -95,26 +93,11 @@ pub fn PerformancePage() -> impl IntoView {
             },
         ]
     });
-    let window_label = move || {
-        CHOICES
-            .iter()
-            .find(|c| c.0 == hours.get())
-            .map(|c| c.1)
-            .unwrap_or("1h")
-    };
     view! {
         <Title text="Performance" />
         <div class="page-head">
             <h1>"Performance"</h1>
-            <nav class="segmented" aria-label="Time window" data-testid="window-picker">
-                {CHOICES
-                    .into_iter()
-                    .map(|(h, label)| {
-                        let current = move || (hours.get() == h).then_some("page");
-                        view! { <a href=format!("?window={label}") aria-current=current>{label}</a> }
-                    })
-                    .collect_view()}
-            </nav>
+            {move || view! { <WindowPicker current=window.get() /> }}
             <Transition fallback=|| ()>
                 <RefreshControls updated_at busy />
             </Transition>
@@ -124,7 +107,7 @@ pub fn PerformancePage() -> impl IntoView {
                 match data.await {
                     Err(e) => view! { <ErrorBox title="Cannot load trends" message=e.to_string() /> }.into_any(),
                     Ok(t) if t.points.iter().all(|p| p.requests == 0) => {
-                        view! { <NoTraffic window=window_label() /> }.into_any()
+                        view! { <NoTraffic window=window.get_untracked().as_str() /> }.into_any()
                     }
                     Ok(_) => ().into_any(),
                 }

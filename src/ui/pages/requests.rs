@@ -102,13 +102,21 @@ fn EndpointTable(
 
 /// Window buttons as links, so the choice is in the URL (shareable, works without JS).
 #[component]
-pub fn WindowPicker(current: Window, sort: SortBy) -> impl IntoView {
+pub fn WindowPicker(
+    current: Window,
+    /// Kept in the links when the page has a sort order.
+    #[prop(optional)]
+    sort: Option<SortBy>,
+) -> impl IntoView {
     view! {
         <nav class="segmented" aria-label="Time window" data-testid="window-picker">
             {Window::ALL
                 .into_iter()
                 .map(|w| {
-                    let href = format!("?window={}&sort={}", w.as_str(), sort.as_str());
+                    let href = match sort {
+                        Some(s) => format!("?window={}&sort={}", w.as_str(), s.as_str()),
+                        None => format!("?window={}", w.as_str()),
+                    };
                     let current = (w == current).then_some("page");
                     view! { <a href=href aria-current=current>{w.as_str()}</a> }
                 })

@@ -90,7 +90,7 @@ impl Default for TrafficSettings {
                 "/metrics",
                 "/health",
                 "/pkg/",
-                "/favicon.ico",
+                "/favicon",
                 "/echarts.min.js",
                 "/style/",
             ]

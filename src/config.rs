@@ -47,7 +47,37 @@ pub struct Config {
     pub log_format: LogFormat,
     pub health: HealthSettings,
     pub traffic: TrafficSettings,
+    pub audit: AuditSettings,
     pub components: Vec<ComponentConfig>,
+}
+
+/// Audit ingest and the role views: extra categories, latency targets, rate limits, and
+/// Pulse's audit of its own use.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    pub max_details_bytes: usize,
+    /// Categories added to (or actions moved within) the seed's table.
+    pub categories: Vec<(String, Vec<String>)>,
+    pub self_audit: bool,
+    /// The role Pulse's own users act in.
+    pub self_role: String,
+    /// p95 latency target per role, ms, in `model::ROLES` order.
+    pub targets_ms: [f64; 6],
+    /// Requests per minute allowed per user, per role, in `model::ROLES` order.
+    pub rate_limits_rpm: [u32; 6],
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            max_details_bytes: 4096,
+            categories: Vec::new(),
+            self_audit: true,
+            self_role: "analyst".to_string(),
+            targets_ms: [100.0, 150.0, 200.0, 250.0, 300.0, 500.0],
+            rate_limits_rpm: [1000, 750, 500, 250, 100, 20],
+        }
+    }
 }
 
 /// Request ingest, the batching writer, self-instrumentation, retention and the system sampler.
@@ -235,7 +265,27 @@ struct RawConfig {
     retention: RawRetention,
     #[serde(default)]
     sampler: RawSampler,
+    #[serde(default)]
+    audit: RawAudit,
+    #[serde(default)]
+    roles: RawRoles,
     components: Option<Vec<RawComponent>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    max_details_bytes: Option<usize>,
+    self_audit: Option<bool>,
+    self_role: Option<String>,
+    categories: Option<std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoles {
+    targets_ms: Option<std::collections::BTreeMap<String, f64>>,
+    rate_limits_rpm: Option<std::collections::BTreeMap<String, u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -436,6 +486,7 @@ impl Config {
         }
 
         let traffic = traffic_settings(&source, &raw, &env)?;
+        let audit = audit_settings(&source, &raw)?;
 
         let components = match raw.components {
             Some(list) => {
@@ -467,9 +518,95 @@ impl Config {
                 history_retention,
             },
             traffic,
+            audit,
             components,
         })
     }
+}
+
+fn audit_settings(source: &str, raw: &RawConfig) -> Result<AuditSettings, ConfigError> {
+    let d = AuditSettings::default();
+    let invalid = |key: String, reason: String| ConfigError::Invalid {
+        source_name: source.to_string(),
+        key,
+        reason,
+    };
+    let roles = crate::model::ROLES;
+    let max_details_bytes = raw.audit.max_details_bytes.unwrap_or(d.max_details_bytes);
+    if !(2..=65_536).contains(&max_details_bytes) {
+        return Err(invalid(
+            "audit.max_details_bytes".into(),
+            "must be between 2 and 65536".into(),
+        ));
+    }
+    let self_role = raw.audit.self_role.clone().unwrap_or(d.self_role);
+    if !roles.contains(&self_role.as_str()) {
+        return Err(invalid(
+            "audit.self_role".into(),
+            format!("`{self_role}` is not one of {}", roles.join(", ")),
+        ));
+    }
+    let mut categories = Vec::new();
+    for (name, actions) in raw.audit.categories.iter().flatten() {
+        let key = format!("audit.categories.{name}");
+        let ok_name = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok_name || name == crate::audit::OTHER {
+            return Err(invalid(
+                key,
+                "a category name is lowercase letters, digits and `_`, and not `other`".into(),
+            ));
+        }
+        if let Some(bad) = actions.iter().find(|a| !crate::audit::valid_action(a)) {
+            return Err(invalid(
+                key,
+                format!("`{bad}` is not an action name such as user.role.assign"),
+            ));
+        }
+        categories.push((name.clone(), actions.clone()));
+    }
+    let mut targets_ms = d.targets_ms;
+    for (role, ms) in raw.roles.targets_ms.iter().flatten() {
+        let key = format!("roles.targets_ms.{role}");
+        let Some(i) = roles.iter().position(|r| r == role) else {
+            return Err(invalid(
+                key,
+                format!("not a role; roles are {}", roles.join(", ")),
+            ));
+        };
+        if !ms.is_finite() || *ms <= 0.0 || *ms > 600_000.0 {
+            return Err(invalid(
+                key,
+                "must be a number of ms from 0 to 600000".into(),
+            ));
+        }
+        targets_ms[i] = *ms;
+    }
+    let mut rate_limits_rpm = d.rate_limits_rpm;
+    for (role, rpm) in raw.roles.rate_limits_rpm.iter().flatten() {
+        let key = format!("roles.rate_limits_rpm.{role}");
+        let Some(i) = roles.iter().position(|r| r == role) else {
+            return Err(invalid(
+                key,
+                format!("not a role; roles are {}", roles.join(", ")),
+            ));
+        };
+        if *rpm == 0 {
+            return Err(invalid(key, "must be at least 1".into()));
+        }
+        rate_limits_rpm[i] = *rpm;
+    }
+    Ok(AuditSettings {
+        max_details_bytes,
+        categories,
+        self_audit: raw.audit.self_audit.unwrap_or(d.self_audit),
+        self_role,
+        targets_ms,
+        rate_limits_rpm,
+    })
 }
 
 /// Tokens from the environment (comma-separated) replace the file's list.

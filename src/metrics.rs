@@ -23,6 +23,8 @@ pub struct Metrics {
     ingest_rejected: IntCounterVec,
     ingest_batch: prometheus::Histogram,
     queue_depth: prometheus::IntGauge,
+    role_actions: IntCounterVec,
+    role_active_users: IntGaugeVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -135,8 +137,28 @@ impl Metrics {
         for reason in REJECT_REASONS {
             ingest_rejected.with_label_values(&[reason]).inc_by(0);
         }
-        for kind in ["ingest", "self"] {
+        for kind in ["ingest", "self", "audit"] {
             ingested.with_label_values(&[kind]).inc_by(0);
+        }
+        // Both label sets are bounded: roles are validated and categories come from config.
+        let role_actions = IntCounterVec::new(
+            Opts::new(
+                "pulse_role_actions_total",
+                "Audit events committed, by actor role and action category.",
+            ),
+            &["role", "category"],
+        )?;
+        let role_active_users = IntGaugeVec::new(
+            Opts::new(
+                "pulse_role_active_users",
+                "Distinct actors with audit events in the last 24 hours, by role.",
+            ),
+            &["role"],
+        )?;
+        registry.register(Box::new(role_actions.clone()))?;
+        registry.register(Box::new(role_active_users.clone()))?;
+        for role in crate::model::ROLES {
+            role_active_users.with_label_values(&[role]).set(0);
         }
         Ok(Metrics {
             registry,
@@ -150,6 +172,8 @@ impl Metrics {
             ingest_rejected,
             ingest_batch,
             queue_depth,
+            role_actions,
+            role_active_users,
         })
     }
 
@@ -160,6 +184,23 @@ impl Metrics {
     /// `reason` is one of `REJECT_REASONS`, so the label set stays bounded.
     pub fn ingest_rejected(&self, reason: &'static str) {
         self.ingest_rejected.with_label_values(&[reason]).inc();
+    }
+
+    pub fn role_actions(&self, events: &[crate::store::AuditEvent]) {
+        let mut counts: std::collections::HashMap<(&str, &str), u64> =
+            std::collections::HashMap::new();
+        for e in events {
+            *counts.entry((&e.actor_role, &e.category)).or_default() += 1;
+        }
+        for ((role, category), n) in counts {
+            self.role_actions
+                .with_label_values(&[role, category])
+                .inc_by(n);
+        }
+    }
+
+    pub fn set_role_active_users(&self, role: &str, n: i64) {
+        self.role_active_users.with_label_values(&[role]).set(n);
     }
 
     pub fn ingest_batch(&self, n: usize) {

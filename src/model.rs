@@ -200,6 +200,16 @@ pub struct ComponentDetail {
     pub generated_at_ms: i64,
 }
 
+/// The six roles of the seed's hierarchy, highest privilege first.
+pub const ROLES: [&str; 6] = [
+    "admin",
+    "manager",
+    "developer",
+    "analyst",
+    "viewer",
+    "guest",
+];
+
 /// Wall-clock epoch milliseconds (server side; the browser has no `SystemTime`).
 #[cfg(feature = "ssr")]
 pub fn now_ms() -> i64 {

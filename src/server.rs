@@ -54,6 +54,12 @@ pub fn app(state: AppState) -> Router {
                 writer: state.writer.clone(),
                 enabled: state.config.traffic.self_instrument,
                 exclude: Arc::new(state.config.traffic.self_exclude.clone()),
+                audit: state.config.audit.self_audit.then(|| {
+                    (
+                        state.config.audit.self_role.clone(),
+                        state.categories.clone(),
+                    )
+                }),
             },
             crate::ingest::selftraffic::record,
         ))
@@ -121,6 +127,7 @@ pub async fn build_state(
         leptos_options,
         engine,
         metrics,
+        categories: Arc::new(crate::audit::Categories::new(&config.audit.categories)),
         config: Arc::new(config),
         store,
         writer,
@@ -148,6 +155,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         &state.config.traffic,
         crate::config::data_dir(&state.config.database_url),
     );
+    let gauges =
+        crate::analytics::roles_service::spawn_gauges(state.store.clone(), state.metrics.clone());
     tracing::info!("listening on http://{addr}");
     let store = state.store.clone();
     let writer = state.writer.clone();
@@ -156,6 +165,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .await?;
     drop(checks);
     drop(background);
+    gauges.abort();
     // Every accepted event is committed before the database closes.
     writer.shutdown().await;
     store.close().await;

@@ -17,6 +17,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub writer: Writer,
+    /// Action → category, built once from the seed's table and config.
+    pub categories: Arc<crate::audit::Categories>,
 }
 
 /// How server functions reach the state: it is provided as Leptos context on every request.

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod roles;
+#[cfg(feature = "ssr")]
+pub mod roles_service;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -93,6 +96,28 @@ impl Agg {
     }
     pub fn quantile(&self, q: f64) -> Option<f64> {
         estimate_quantile(&self.hist, q, self.min_ms, self.max_ms).map(round2)
+    }
+
+    /// Share of observations slower than `ms`, %: buckets wholly above it, plus a linear part of
+    /// the bucket it falls inside. Exact when `ms` is a bucket bound (every seed target is).
+    pub fn share_above(&self, ms: f64) -> f64 {
+        if self.count <= 0 {
+            return 0.0;
+        }
+        let mut above = 0.0;
+        for (i, &n) in self.hist.iter().enumerate() {
+            let lo = if i == 0 { 0.0 } else { BUCKET_BOUNDS_MS[i - 1] };
+            let hi = BUCKET_BOUNDS_MS
+                .get(i)
+                .copied()
+                .unwrap_or(self.max_ms.max(lo));
+            if lo >= ms {
+                above += n as f64;
+            } else if hi > ms {
+                above += n as f64 * (hi - ms) / (hi - lo);
+            }
+        }
+        round2(above * 100.0 / self.count as f64)
     }
 }
 

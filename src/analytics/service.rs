@@ -3,12 +3,12 @@
 use super::*;
 use crate::store::{EndpointAgg, Resolution, Store, StoreError, HOUR_MS, MINUTE_MS};
 
-fn floor_to(ts: i64, bucket: i64) -> i64 {
+pub(crate) fn floor_to(ts: i64, bucket: i64) -> i64 {
     ts - ts.rem_euclid(bucket)
 }
 
 /// Windows up to 6 h read minutes; longer ones read hours.
-fn resolution_for(hours: u32) -> Resolution {
+pub(crate) fn resolution_for(hours: u32) -> Resolution {
     if hours <= 6 {
         Resolution::Minute
     } else {
@@ -18,7 +18,7 @@ fn resolution_for(hours: u32) -> Resolution {
 
 /// `[from, to)` covering the last `hours`, aligned to the resolution's buckets, current bucket
 /// included.
-fn range(now: i64, hours: u32, res: Resolution) -> (i64, i64) {
+pub(crate) fn range(now: i64, hours: u32, res: Resolution) -> (i64, i64) {
     let b = res.bucket_ms();
     let to = floor_to(now, b) + b;
     (to - i64::from(hours) * HOUR_MS, to)

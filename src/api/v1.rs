@@ -1,8 +1,12 @@
 //! `/api/v1`: request ingest and the traffic analytics, behind bearer tokens.
 
 use super::ApiError;
+use crate::analytics::roles::Timeframe;
+use crate::analytics::roles_service;
 use crate::analytics::{service, Period, SortBy, Window};
+use crate::audit::{validate_audit_batch, AuditLimits};
 use crate::config::Secret;
+use crate::ingest::writer::Batch;
 use crate::ingest::{listed, validate_batch, Limits, WriterError};
 use crate::model::now_ms;
 use crate::state::AppState;
@@ -23,6 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/analytics/trends", get(trends))
         .route("/api/v1/analytics/summary", get(summary))
         .route("/api/v1/analytics/endpoints", get(endpoints))
+        .route("/api/v1/audit", post(ingest_audit))
+        .route("/api/v1/audit/export", get(audit_export))
+        .route("/api/v1/roles/{view}", get(roles))
 }
 
 /// Compares digests in constant time, so neither content nor length leaks through timing.
@@ -53,18 +60,18 @@ fn authorize(state: &AppState, headers: &HeaderMap, write: bool) -> Result<(), A
     }
 }
 
-async fn ingest(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+/// Reads a posted JSON array within the size and count limits.
+async fn read_array(
+    state: &AppState,
+    headers: &HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, true)?;
+) -> Result<Vec<serde_json::Value>, ApiError> {
     let t = &state.config.traffic;
-    let too_large = |state: &AppState| {
+    let too_large = || {
         state.metrics.ingest_rejected("body_too_large");
         ApiError::TooLarge(format!(
             "the body is larger than {} bytes",
-            state.config.traffic.max_body_bytes
+            t.max_body_bytes
         ))
     };
     let declared = headers
@@ -72,11 +79,11 @@ async fn ingest(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > t.max_body_bytes) {
-        return Err(too_large(&state));
+        return Err(too_large());
     }
     let bytes = to_bytes(body, t.max_body_bytes)
         .await
-        .map_err(|_| too_large(&state))?;
+        .map_err(|_| too_large())?;
     let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
         state.metrics.ingest_rejected("invalid");
         ApiError::BadRequest(format!("the body must be a JSON array of events: {e}"))
@@ -89,19 +96,30 @@ async fn ingest(
             t.max_batch
         )));
     }
+    Ok(items)
+}
+
+/// Times an event may carry: up to `max_future` ahead, back to the raw-event retention.
+fn time_limits(state: &AppState) -> Limits {
+    let t = &state.config.traffic;
     let now = now_ms();
-    let limits = Limits {
+    Limits {
         now_ms: now,
         max_future_ms: t.max_future.as_millis() as i64,
         oldest_ms: now - t.raw_retention.as_millis() as i64,
-    };
-    let events = validate_batch(&items, limits).map_err(|problems| {
-        state.metrics.ingest_rejected("invalid");
-        let (problems, total) = listed(problems);
-        ApiError::Invalid { problems, total }
-    })?;
-    let n = events.len();
-    match state.writer.submit(events).await {
+    }
+}
+
+fn invalid(state: &AppState, problems: Vec<crate::ingest::Problem>) -> ApiError {
+    state.metrics.ingest_rejected("invalid");
+    let (problems, total) = listed(problems);
+    ApiError::Invalid { problems, total }
+}
+
+/// Hands a validated batch to the writer and answers once it is committed.
+async fn store_batch(state: &AppState, batch: Batch) -> Result<Response, ApiError> {
+    let n = batch.len();
+    match state.writer.submit(batch).await {
         Ok(stored) => {
             state.metrics.ingest_batch(n);
             Ok(Json(serde_json::json!({"accepted": stored})).into_response())
@@ -115,6 +133,33 @@ async fn ingest(
         Err(WriterError::Closed) => Err(ApiError::Unavailable("Pulse is shutting down".into())),
         Err(WriterError::Store(e)) => Err(ApiError::Internal(e)),
     }
+}
+
+async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, true)?;
+    let items = read_array(&state, &headers, body).await?;
+    let events = validate_batch(&items, time_limits(&state)).map_err(|p| invalid(&state, p))?;
+    store_batch(&state, events.into()).await
+}
+
+async fn ingest_audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, true)?;
+    let items = read_array(&state, &headers, body).await?;
+    let limits = AuditLimits {
+        time: time_limits(&state),
+        max_details_bytes: state.config.audit.max_details_bytes,
+        categories: &state.categories,
+    };
+    let events = validate_audit_batch(&items, limits).map_err(|p| invalid(&state, p))?;
+    store_batch(&state, events.into()).await
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -231,4 +276,122 @@ async fn endpoints(
         .await
         .map_err(store_error)?;
     Ok(Json(e).into_response())
+}
+
+/// `timeframe` as the role views take it: 1h, 24h (default), 7d or 30d, nothing else.
+pub fn parse_timeframe(v: Option<&String>) -> Result<Timeframe, ApiError> {
+    match v {
+        None => Ok(Timeframe::default()),
+        Some(t) => Timeframe::parse(t).ok_or_else(|| {
+            // Echo only a short, printable prefix of what was sent.
+            let shown: String = t.chars().filter(|c| !c.is_control()).take(40).collect();
+            ApiError::BadRequest(format!(
+                "`timeframe` must be one of 1h, 24h, 7d, 30d, not `{shown}`"
+            ))
+        }),
+    }
+}
+
+async fn roles(
+    State(state): State<AppState>,
+    axum::extract::Path(view): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, false)?;
+    only(&params, &["timeframe"])?;
+    let tf = parse_timeframe(params.get("timeframe"))?;
+    let (store, audit, now) = (&state.store, &state.config.audit, now_ms());
+    let body = match view.as_str() {
+        "metrics" => Json(
+            roles_service::metrics(store, now, tf)
+                .await
+                .map_err(store_error)?,
+        )
+        .into_response(),
+        "actions" => Json(
+            roles_service::actions(store, &state.categories, now, tf)
+                .await
+                .map_err(store_error)?,
+        )
+        .into_response(),
+        "performance" => Json(
+            roles_service::performance(store, audit, now, tf)
+                .await
+                .map_err(store_error)?,
+        )
+        .into_response(),
+        "rate-limits" => Json(
+            roles_service::rate_limits(store, audit, now, tf)
+                .await
+                .map_err(store_error)?,
+        )
+        .into_response(),
+        "migration" => Json(
+            roles_service::migration(store, now, tf)
+                .await
+                .map_err(store_error)?,
+        )
+        .into_response(),
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "no role view `{}`; views: metrics, actions, performance, rate-limits, migration",
+                other.chars().take(40).collect::<String>()
+            )))
+        }
+    };
+    Ok(body)
+}
+
+/// Raw audit events of a timeframe, newest first (`limit` 1..=100000, default 10000).
+async fn audit_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, false)?;
+    only(&params, &["timeframe", "limit"])?;
+    let tf = parse_timeframe(params.get("timeframe"))?;
+    let limit = match params.get("limit") {
+        None => 10_000,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=100_000).contains(&n) => n,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "`limit` must be an integer from 1 to 100000, not `{}`",
+                    l.chars().take(40).collect::<String>()
+                )))
+            }
+        },
+    };
+    let now = now_ms();
+    let from = now - i64::from(tf.hours()) * 3_600_000;
+    let rows = state
+        .store
+        .audit_export(from, now + 1, limit)
+        .await
+        .map_err(store_error)?;
+    let events: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "ts": crate::model::rfc3339_ms(e.ts_ms),
+                "actor_id": e.actor_id,
+                "actor_role": e.actor_role,
+                "action": e.action,
+                "category": e.category,
+                "resource": e.resource,
+                "outcome": e.outcome,
+                "session_id": e.session_id,
+                "details": e.details,
+                "source": e.source.as_str(),
+            })
+        })
+        .collect();
+    Ok(
+        Json(
+            serde_json::json!({"timeframe": tf.as_str(), "count": events.len(), "events": events}),
+        )
+        .into_response(),
+    )
 }

@@ -12,15 +12,7 @@ use std::net::IpAddr;
 
 pub use writer::{Writer, WriterError};
 
-/// The six roles of the seed's hierarchy.
-pub const ROLES: [&str; 6] = [
-    "admin",
-    "manager",
-    "developer",
-    "analyst",
-    "viewer",
-    "guest",
-];
+pub use crate::model::ROLES;
 
 /// Most problems listed in one 422 answer; the total is reported too.
 const MAX_LISTED_PROBLEMS: usize = 100;
@@ -44,10 +36,18 @@ pub struct Limits {
 /// Validates a posted array; every problem of every event is reported, or all events are
 /// returned ready to store.
 pub fn validate_batch(items: &[Value], limits: Limits) -> Result<Vec<RequestEvent>, Vec<Problem>> {
+    collect(items, |item| validate_event(item, limits))
+}
+
+/// Runs one validator over every item: all events, or every problem of every event.
+pub(crate) fn collect<T>(
+    items: &[Value],
+    one: impl Fn(&Value) -> Result<T, FieldErrors>,
+) -> Result<Vec<T>, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut events = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        match validate_event(item, limits) {
+        match one(item) {
             Ok(e) => events.push(e),
             Err(list) => {
                 problems.extend(list.into_iter().map(|(field, reason)| Problem {
@@ -72,9 +72,9 @@ pub fn listed(mut problems: Vec<Problem>) -> (Vec<Problem>, usize) {
     (problems, total)
 }
 
-type FieldErrors = Vec<(&'static str, String)>;
+pub(crate) type FieldErrors = Vec<(&'static str, String)>;
 
-fn text(
+pub(crate) fn text_field(
     obj: &Map<String, Value>,
     field: &'static str,
     max: usize,
@@ -140,12 +140,13 @@ fn int(
     }
 }
 
-fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErrors> {
-    let Some(obj) = item.as_object() else {
-        return Err(vec![("", "must be a JSON object".into())]);
-    };
-    let mut errs: FieldErrors = Vec::new();
-    let ts_ms = match obj.get("ts") {
+/// `ts`: an RFC 3339 time within the accepted range; absent means now.
+pub(crate) fn ts_field(
+    obj: &Map<String, Value>,
+    limits: Limits,
+    errs: &mut FieldErrors,
+) -> Option<i64> {
+    match obj.get("ts") {
         None | Some(Value::Null) => Some(limits.now_ms),
         Some(Value::String(s)) => match chrono::DateTime::parse_from_rfc3339(s) {
             Ok(t) => {
@@ -172,16 +173,24 @@ fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErr
             errs.push(("ts", "must be an RFC 3339 string".into()));
             None
         }
+    }
+}
+
+fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErrors> {
+    let Some(obj) = item.as_object() else {
+        return Err(vec![("", "must be a JSON object".into())]);
     };
-    let method = text(obj, "method", 16, true, &mut errs);
+    let mut errs: FieldErrors = Vec::new();
+    let ts_ms = ts_field(obj, limits, &mut errs);
+    let method = text_field(obj, "method", 16, true, &mut errs);
     if let Some(m) = &method {
         if !m.chars().all(|c| c.is_ascii_alphabetic()) {
             errs.push(("method", "must be letters only, such as POST".into()));
         }
     }
-    let route = text(obj, "route", 256, true, &mut errs);
-    let tool = text(obj, "tool", 128, false, &mut errs);
-    let server = text(obj, "server", 128, false, &mut errs);
+    let route = text_field(obj, "route", 256, true, &mut errs);
+    let tool = text_field(obj, "tool", 128, false, &mut errs);
+    let server = text_field(obj, "server", 128, false, &mut errs);
     let status = int(obj, "status", 100..=599, true, &mut errs);
     let duration_ms = match obj.get("duration_ms") {
         None | Some(Value::Null) => {
@@ -196,8 +205,8 @@ fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErr
             }
         },
     };
-    let user_id = text(obj, "user_id", 128, false, &mut errs);
-    let role = text(obj, "role", 16, false, &mut errs);
+    let user_id = text_field(obj, "user_id", 128, false, &mut errs);
+    let role = text_field(obj, "role", 16, false, &mut errs);
     if let Some(r) = &role {
         if !ROLES.contains(&r.as_str()) {
             errs.push(("role", format!("`{r}` is not one of {}", ROLES.join(", "))));
@@ -205,15 +214,16 @@ fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErr
     }
     let bytes_in = int(obj, "bytes_in", 0..=i64::MAX, false, &mut errs);
     let bytes_out = int(obj, "bytes_out", 0..=i64::MAX, false, &mut errs);
-    let client_ip =
-        text(obj, "client_ip", 64, false, &mut errs).and_then(|ip| match ip.parse::<IpAddr>() {
-            Ok(addr) => Some(truncate_ip(addr)),
-            Err(_) => {
-                errs.push(("client_ip", "must be an IPv4 or IPv6 address".into()));
-                None
-            }
-        });
-    let user_agent = text(obj, "user_agent", 512, false, &mut errs);
+    let client_ip = text_field(obj, "client_ip", 64, false, &mut errs).and_then(|ip| match ip
+        .parse::<IpAddr>()
+    {
+        Ok(addr) => Some(truncate_ip(addr)),
+        Err(_) => {
+            errs.push(("client_ip", "must be an IPv4 or IPv6 address".into()));
+            None
+        }
+    });
+    let user_agent = text_field(obj, "user_agent", 512, false, &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -275,6 +285,11 @@ pub fn spawn_background(
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "pruning traffic failed"),
+            }
+            match store.prune_audit(raw, minute, hour).await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "pruned old audit data"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "pruning audit data failed"),
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }

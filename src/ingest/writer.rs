@@ -7,7 +7,7 @@
 
 use crate::config::TrafficSettings;
 use crate::metrics::Metrics;
-use crate::store::{RequestEvent, Store};
+use crate::store::{AuditEvent, RequestEvent, Store};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +24,47 @@ pub enum WriterError {
     Store(String),
 }
 
+/// Events that are stored together: request events, audit events, or both.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub requests: Vec<RequestEvent>,
+    pub audits: Vec<AuditEvent>,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.requests.len() + self.audits.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn extend(&mut self, other: &Batch) {
+        self.requests.extend(other.requests.iter().cloned());
+        self.audits.extend(other.audits.iter().cloned());
+    }
+}
+
+impl From<Vec<RequestEvent>> for Batch {
+    fn from(requests: Vec<RequestEvent>) -> Self {
+        Batch {
+            requests,
+            audits: Vec::new(),
+        }
+    }
+}
+
+impl From<Vec<AuditEvent>> for Batch {
+    fn from(audits: Vec<AuditEvent>) -> Self {
+        Batch {
+            requests: Vec::new(),
+            audits,
+        }
+    }
+}
+
 struct Job {
-    events: Vec<RequestEvent>,
+    batch: Batch,
+    /// `ingest` (request events posted), `audit` (audit events posted) or `self`.
     kind: &'static str,
     _permit: OwnedSemaphorePermit,
     ack: Option<oneshot::Sender<Result<(), String>>>,
@@ -83,14 +122,14 @@ impl Writer {
 
     fn enqueue(
         &self,
-        events: Vec<RequestEvent>,
+        batch: Batch,
         kind: &'static str,
         ack: Option<oneshot::Sender<Result<(), String>>>,
     ) -> Result<(), WriterError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(WriterError::Closed);
         }
-        let n = u32::try_from(events.len()).map_err(|_| WriterError::QueueFull)?;
+        let n = u32::try_from(batch.len()).map_err(|_| WriterError::QueueFull)?;
         let permit = self
             .permits
             .clone()
@@ -98,7 +137,7 @@ impl Writer {
             .map_err(|_| WriterError::QueueFull)?;
         self.tx
             .send(Job {
-                events,
+                batch,
                 kind,
                 _permit: permit,
                 ack,
@@ -109,13 +148,19 @@ impl Writer {
     }
 
     /// Queues a batch and waits until it is committed.
-    pub async fn submit(&self, events: Vec<RequestEvent>) -> Result<usize, WriterError> {
-        let n = events.len();
+    pub async fn submit(&self, batch: impl Into<Batch>) -> Result<usize, WriterError> {
+        let batch = batch.into();
+        let n = batch.len();
         if n == 0 {
             return Ok(0);
         }
+        let kind = if batch.requests.is_empty() {
+            "audit"
+        } else {
+            "ingest"
+        };
         let (ack, done) = oneshot::channel();
-        self.enqueue(events, "ingest", Some(ack))?;
+        self.enqueue(batch, kind, Some(ack))?;
         match done.await {
             Ok(Ok(())) => Ok(n),
             Ok(Err(e)) => Err(WriterError::Store(e)),
@@ -124,8 +169,8 @@ impl Writer {
     }
 
     /// Queues Pulse's own traffic without waiting; dropped (and counted) when the queue is full.
-    pub fn record_self(&self, event: RequestEvent) {
-        if let Err(e) = self.enqueue(vec![event], "self", None) {
+    pub fn record_self(&self, batch: impl Into<Batch>) {
+        if let Err(e) = self.enqueue(batch.into(), "self", None) {
             if matches!(e, WriterError::QueueFull) {
                 self.metrics.ingest_rejected("queue_full");
             }
@@ -174,7 +219,7 @@ async fn run(
             }
         };
         let mut jobs = vec![first];
-        let mut rows = jobs[0].events.len();
+        let mut rows = jobs[0].batch.len();
         let deadline = tokio::time::Instant::now() + flush_interval;
         while rows < flush_rows {
             // Take what is already waiting; wait for more only until the flush deadline.
@@ -193,7 +238,7 @@ async fn run(
             };
             match next {
                 Some(job) => {
-                    rows += job.events.len();
+                    rows += job.batch.len();
                     jobs.push(job);
                 }
                 None => break,
@@ -208,40 +253,49 @@ async fn run(
 /// Commits jobs together; if that fails, each on its own so one bad batch cannot sink others.
 async fn commit(store: &Store, metrics: &Metrics, jobs: Vec<Job>) {
     let together = if jobs.len() == 1 {
-        store.insert_requests(&jobs[0].events).await
+        insert(store, &jobs[0].batch).await
     } else {
-        let all: Vec<RequestEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
-        store.insert_requests(&all).await
+        let mut all = Batch::default();
+        for j in &jobs {
+            all.extend(&j.batch);
+        }
+        insert(store, &all).await
     };
     match together {
-        Ok(()) => {
-            for job in jobs {
-                metrics.ingested(job.kind, job.events.len());
-                if let Some(ack) = job.ack {
-                    let _ = ack.send(Ok(()));
-                }
-            }
-        }
+        Ok(()) => jobs.into_iter().for_each(|job| done(metrics, job)),
         Err(e) if jobs.len() == 1 => {
-            tracing::error!(error = %e, events = jobs[0].events.len(), "storing request events failed");
+            tracing::error!(error = %e, events = jobs[0].batch.len(), "storing events failed");
             fail(metrics, jobs, &e.to_string());
         }
         Err(_) => {
             for job in jobs {
-                match store.insert_requests(&job.events).await {
-                    Ok(()) => {
-                        metrics.ingested(job.kind, job.events.len());
-                        if let Some(ack) = job.ack {
-                            let _ = ack.send(Ok(()));
-                        }
-                    }
+                match insert(store, &job.batch).await {
+                    Ok(()) => done(metrics, job),
                     Err(e) => {
-                        tracing::error!(error = %e, events = job.events.len(), "storing request events failed");
+                        tracing::error!(error = %e, events = job.batch.len(), "storing events failed");
                         fail(metrics, vec![job], &e.to_string());
                     }
                 }
             }
         }
+    }
+}
+
+async fn insert(store: &Store, b: &Batch) -> Result<(), crate::store::StoreError> {
+    store.insert_batch(&b.requests, &b.audits).await
+}
+
+/// Counts a committed job and tells its sender.
+fn done(metrics: &Metrics, job: Job) {
+    if !job.batch.requests.is_empty() {
+        metrics.ingested(job.kind, job.batch.requests.len());
+    }
+    if !job.batch.audits.is_empty() {
+        metrics.ingested("audit", job.batch.audits.len());
+        metrics.role_actions(&job.batch.audits);
+    }
+    if let Some(ack) = job.ack {
+        let _ = ack.send(Ok(()));
     }
 }
 
@@ -297,7 +351,7 @@ mod tests {
         let (w, store, _dir) = setup(settings).await;
         // Fire-and-forget events sit in the queue (the flush interval is an hour)...
         for i in 0..250 {
-            w.record_self(event(i));
+            w.record_self(vec![event(i)]);
         }
         assert_eq!(w.queued(), 250);
         // ...until shutdown, which commits them before returning.
@@ -316,7 +370,7 @@ mod tests {
         for b in 0..20 {
             let w = w.clone();
             tasks.push(tokio::spawn(async move {
-                w.submit((0..500).map(|i| event(b * 1000 + i)).collect())
+                w.submit((0..500).map(|i| event(b * 1000 + i)).collect::<Vec<_>>())
                     .await
             }));
         }
@@ -338,7 +392,7 @@ mod tests {
         };
         let (w, store, _dir) = setup(settings).await;
         for i in 0..1000 {
-            w.record_self(event(i));
+            w.record_self(vec![event(i)]);
         }
         assert!(matches!(
             w.submit(vec![event(5000)]).await,

@@ -5,7 +5,9 @@
 
 use crate::model::{CheckRecord, Status};
 
+pub mod audit;
 pub mod traffic;
+pub use audit::{ActionCount, AuditEvent, MigrationFacts};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;

@@ -230,12 +230,20 @@ impl Store {
         self.sql(&text)
     }
 
-    /// Stores a batch atomically: raw rows plus both rollups, in one transaction.
+    /// Stores a batch atomically: raw rows plus every rollup, in one transaction.
     pub async fn insert_requests(&self, events: &[RequestEvent]) -> Result<(), StoreError> {
+        self.insert_batch(events, &[]).await
+    }
+
+    /// Writes request events and their rollups inside the caller's transaction.
+    pub(super) async fn write_requests(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        events: &[RequestEvent],
+    ) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
         for chunk in events.chunks(MAX_PARAMS / EVENT_PARAMS) {
             let one = format!("({})", vec!["?"; EVENT_PARAMS].join(", "));
             let mut text = format!("INSERT INTO request_events ({EVENT_COLS}) VALUES ");
@@ -319,7 +327,43 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
         }
-        tx.commit().await?;
+        self.write_user_minutes(tx, events).await
+    }
+
+    /// Requests per (minute, role, user): what rate-limit usage reads.
+    async fn write_user_minutes(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        events: &[RequestEvent],
+    ) -> Result<(), StoreError> {
+        let mut counts: HashMap<(i64, &str, &str), i64> = HashMap::new();
+        for e in events {
+            if let (Some(role), Some(user)) = (&e.role, &e.user_id) {
+                let bucket = e.ts_ms - e.ts_ms.rem_euclid(MINUTE_MS);
+                *counts.entry((bucket, role, user)).or_default() += 1;
+            }
+        }
+        let rows: Vec<_> = counts.into_iter().collect();
+        for chunk in rows.chunks(MAX_PARAMS / 4) {
+            let mut text = String::from(
+                "INSERT INTO request_user_minute (bucket_ms, role, user_id, count) VALUES ",
+            );
+            text.push_str(&vec!["(?, ?, ?, ?)"; chunk.len()].join(","));
+            text.push_str(
+                " ON CONFLICT (bucket_ms, role, user_id) \
+                 DO UPDATE SET count = request_user_minute.count + excluded.count",
+            );
+            let sql = self.sql(&text);
+            let mut q = sqlx::query(&sql);
+            for ((bucket, role, user), n) in chunk {
+                q = q
+                    .bind(*bucket)
+                    .bind(role.to_string())
+                    .bind(user.to_string())
+                    .bind(*n);
+            }
+            q.execute(&mut *tx).await?;
+        }
         Ok(())
     }
 
@@ -372,6 +416,42 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Per role over the spans `plan` gives, merged; requests without a role are left out.
+    pub async fn traffic_roles(
+        &self,
+        spans: &[(Resolution, i64, i64)],
+    ) -> Result<HashMap<String, Agg>, StoreError> {
+        let mut out: HashMap<String, Agg> = HashMap::new();
+        for &(res, from, to) in spans {
+            let sql = self.sql(&format!(
+                "SELECT role, {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ? AND role <> '' \
+                 GROUP BY role",
+                agg_select(),
+                res.table()
+            ));
+            let rows = sqlx::query(&sql)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in &rows {
+                out.entry(r.try_get(0)?)
+                    .or_default()
+                    .merge(&agg_from_row(r, 1)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The spans a window is read from: minutes for a minute-aligned window, otherwise hour
+    /// edges and whole days.
+    pub fn plan(res: Resolution, from_ms: i64, to_ms: i64) -> Vec<(Resolution, i64, i64)> {
+        match res {
+            Resolution::Minute => vec![(Resolution::Minute, from_ms, to_ms)],
+            _ => Self::spans(from_ms, to_ms),
+        }
     }
 
     /// Splits an hour-aligned `[from, to)` into hour edges and whole days, so long windows read
@@ -554,8 +634,8 @@ impl Store {
         raw_before_ms: i64,
         minute_before_ms: i64,
         hour_before_ms: i64,
-    ) -> Result<[u64; 7], StoreError> {
-        let mut out = [0u64; 7];
+    ) -> Result<[u64; 8], StoreError> {
+        let mut out = [0u64; 8];
         let jobs = [
             ("DELETE FROM request_events WHERE ts_ms < ?", raw_before_ms),
             (
@@ -582,6 +662,10 @@ impl Store {
             (
                 "DELETE FROM request_hour_total WHERE bucket_ms < ?",
                 hour_before_ms,
+            ),
+            (
+                "DELETE FROM request_user_minute WHERE bucket_ms < ?",
+                minute_before_ms,
             ),
         ];
         for (i, (text, before)) in jobs.into_iter().enumerate() {

@@ -1,0 +1,77 @@
+-- Audit events and what the role views read: raw rows (kept for retention.raw_events), action
+-- counts and acting users per bucket (span_ms is the bucket size: minute, hour or day), the
+-- users' current roles, session spans and role changes, and per-user request counts per
+-- minute for rate-limit usage.
+CREATE TABLE IF NOT EXISTS audit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts_ms INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    category TEXT NOT NULL,
+    resource TEXT,
+    outcome TEXT NOT NULL,
+    session_id TEXT,
+    details TEXT,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_ts ON audit_events (ts_ms);
+
+CREATE TABLE IF NOT EXISTS audit_action_rollup (
+    span_ms INTEGER NOT NULL,
+    bucket_ms INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    category TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (span_ms, bucket_ms, role, category, action, outcome)
+);
+
+CREATE TABLE IF NOT EXISTS audit_actor_rollup (
+    span_ms INTEGER NOT NULL,
+    bucket_ms INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    category TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (span_ms, bucket_ms, role, category, actor_id)
+);
+
+CREATE TABLE IF NOT EXISTS audit_users (
+    actor_id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    first_role TEXT NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    changed_ms INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS audit_sessions (
+    session_id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    first_ms INTEGER NOT NULL,
+    last_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_sessions_role_last ON audit_sessions (role, last_ms, first_ms);
+
+CREATE TABLE IF NOT EXISTS role_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts_ms INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    from_role TEXT NOT NULL,
+    to_role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS role_changes_ts ON role_changes (ts_ms);
+CREATE INDEX IF NOT EXISTS role_changes_actor ON role_changes (actor_id, ts_ms);
+
+CREATE TABLE IF NOT EXISTS request_user_minute (
+    bucket_ms INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (bucket_ms, role, user_id)
+);

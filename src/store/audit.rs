@@ -1,0 +1,719 @@
+//! Audit events and what the role views read: action counts and acting users per minute, hour
+//! and day, users' current roles, session spans and role changes.
+//!
+//! A batch lands in the same transaction as the request events it came with, so an
+//! acknowledged batch is whole in every table or in none.
+
+use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
+use super::{Backend, Resolution, Store, StoreError};
+use crate::audit::{role_after, role_change, MIGRATION_START};
+use sqlx::Row;
+use std::collections::HashMap;
+
+use super::traffic::EventSource;
+
+/// One audit event as stored (validated; category resolved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub ts_ms: i64,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub action: String,
+    pub category: String,
+    pub resource: Option<String>,
+    pub outcome: String,
+    pub session_id: Option<String>,
+    pub details: Option<serde_json::Value>,
+    pub source: EventSource,
+}
+
+/// Action counts of one (role, category, action, outcome) over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionCount {
+    pub role: String,
+    pub category: String,
+    pub action: String,
+    pub outcome: String,
+    pub count: i64,
+}
+
+/// Where the migration view starts and what it found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MigrationFacts {
+    pub total_users: i64,
+    pub migrated: i64,
+    pub failed: i64,
+    pub pending: i64,
+    pub before: Vec<(String, i64)>,
+    pub after: Vec<(String, i64)>,
+}
+
+const AUDIT_COLS: &str = "ts_ms, actor_id, actor_role, action, category, resource, outcome, \
+                          session_id, details, source";
+const AUDIT_PARAMS: usize = 10;
+const MAX_PARAMS: usize = 30_000;
+const SPANS: [i64; 3] = [MINUTE_MS, HOUR_MS, DAY_MS];
+
+/// `(span = ? AND bucket >= ? AND bucket < ?) OR …` for a list of spans, and its binds.
+fn span_filter(spans: &[(Resolution, i64, i64)]) -> (String, Vec<i64>) {
+    let mut text = Vec::with_capacity(spans.len());
+    let mut binds = Vec::with_capacity(spans.len() * 3);
+    for &(res, from, to) in spans {
+        text.push("(span_ms = ? AND bucket_ms >= ? AND bucket_ms < ?)");
+        binds.extend([res.bucket_ms(), from, to]);
+    }
+    if text.is_empty() {
+        return ("1 = 0".to_string(), binds);
+    }
+    (format!("({})", text.join(" OR ")), binds)
+}
+
+impl Store {
+    /// Stores request and audit events together, atomically.
+    pub async fn insert_batch(
+        &self,
+        requests: &[crate::store::RequestEvent],
+        audits: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        if requests.is_empty() && audits.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        self.write_requests(&mut tx, requests).await?;
+        self.write_audits(&mut tx, audits).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn insert_audits(&self, audits: &[AuditEvent]) -> Result<(), StoreError> {
+        self.insert_batch(&[], audits).await
+    }
+
+    fn real(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "REAL",
+            Backend::Postgres => "DOUBLE PRECISION",
+        }
+    }
+
+    /// Multi-row upsert that adds `count` on conflict.
+    fn add_counts_sql(&self, table: &str, key_cols: &[&str], rows: usize) -> String {
+        let one = format!("({})", vec!["?"; key_cols.len() + 1].join(", "));
+        let keys = key_cols.join(", ");
+        self.sql(&format!(
+            "INSERT INTO {table} ({keys}, count) VALUES {} ON CONFLICT ({keys}) \
+             DO UPDATE SET count = {table}.count + excluded.count",
+            vec![one.as_str(); rows].join(",")
+        ))
+    }
+
+    async fn write_audits(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        for chunk in events.chunks(MAX_PARAMS / AUDIT_PARAMS) {
+            let one = format!("({})", ["?"; AUDIT_PARAMS].join(", "));
+            let sql = self.sql(&format!(
+                "INSERT INTO audit_events ({AUDIT_COLS}) VALUES {}",
+                vec![one.as_str(); chunk.len()].join(",")
+            ));
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.ts_ms)
+                    .bind(e.actor_id.clone())
+                    .bind(e.actor_role.clone())
+                    .bind(e.action.clone())
+                    .bind(e.category.clone())
+                    .bind(e.resource.clone())
+                    .bind(e.outcome.clone())
+                    .bind(e.session_id.clone())
+                    .bind(e.details.as_ref().map(|d| d.to_string()))
+                    .bind(e.source.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+
+        // Rollups: one row per key and bucket for each span, summed in memory first.
+        let mut actions: HashMap<(i64, i64, &str, &str, &str, &str), i64> = HashMap::new();
+        let mut actors: HashMap<(i64, i64, &str, &str, &str), i64> = HashMap::new();
+        for e in events {
+            for span in SPANS {
+                let b = e.ts_ms - e.ts_ms.rem_euclid(span);
+                *actions
+                    .entry((span, b, &e.actor_role, &e.category, &e.action, &e.outcome))
+                    .or_default() += 1;
+                *actors
+                    .entry((span, b, &e.actor_role, &e.category, &e.actor_id))
+                    .or_default() += 1;
+            }
+        }
+        let rows: Vec<_> = actions.into_iter().collect();
+        let cols = [
+            "span_ms",
+            "bucket_ms",
+            "role",
+            "category",
+            "action",
+            "outcome",
+        ];
+        for chunk in rows.chunks(MAX_PARAMS / 7) {
+            let sql = self.add_counts_sql("audit_action_rollup", &cols, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for ((span, b, role, cat, action, outcome), n) in chunk {
+                q = q
+                    .bind(*span)
+                    .bind(*b)
+                    .bind(role.to_string())
+                    .bind(cat.to_string())
+                    .bind(action.to_string())
+                    .bind(outcome.to_string())
+                    .bind(*n);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let rows: Vec<_> = actors.into_iter().collect();
+        let cols = ["span_ms", "bucket_ms", "role", "category", "actor_id"];
+        for chunk in rows.chunks(MAX_PARAMS / 6) {
+            let sql = self.add_counts_sql("audit_actor_rollup", &cols, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for ((span, b, role, cat, actor), n) in chunk {
+                q = q
+                    .bind(*span)
+                    .bind(*b)
+                    .bind(role.to_string())
+                    .bind(cat.to_string())
+                    .bind(actor.to_string())
+                    .bind(*n);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        self.write_sessions(tx, events).await?;
+        self.write_users(tx, events).await?;
+        self.write_role_changes(tx, events).await
+    }
+
+    async fn write_sessions(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        // session → (role, actor, first, last); the role of a session is the one it began in.
+        let mut sessions: HashMap<&str, (&str, &str, i64, i64)> = HashMap::new();
+        for e in events {
+            let Some(sid) = e.session_id.as_deref() else {
+                continue;
+            };
+            let s = sessions
+                .entry(sid)
+                .or_insert((&e.actor_role, &e.actor_id, e.ts_ms, e.ts_ms));
+            if e.ts_ms < s.2 {
+                s.0 = &e.actor_role;
+                s.2 = e.ts_ms;
+            }
+            s.3 = s.3.max(e.ts_ms);
+        }
+        let (least, greatest) = self.least_greatest();
+        let rows: Vec<_> = sessions.into_iter().collect();
+        for chunk in rows.chunks(MAX_PARAMS / 5) {
+            let sql = self.sql(&format!(
+                "INSERT INTO audit_sessions (session_id, role, actor_id, first_ms, last_ms) \
+                 VALUES {} ON CONFLICT (session_id) DO UPDATE SET \
+                 role = CASE WHEN excluded.first_ms < audit_sessions.first_ms \
+                        THEN excluded.role ELSE audit_sessions.role END, \
+                 first_ms = {least}(audit_sessions.first_ms, excluded.first_ms), \
+                 last_ms = {greatest}(audit_sessions.last_ms, excluded.last_ms)",
+                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",")
+            ));
+            let mut q = sqlx::query(&sql);
+            for (sid, (role, actor, first, last)) in chunk {
+                q = q
+                    .bind(sid.to_string())
+                    .bind(role.to_string())
+                    .bind(actor.to_string())
+                    .bind(*first)
+                    .bind(*last);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        Ok(())
+    }
+
+    fn least_greatest(&self) -> (&'static str, &'static str) {
+        match self.backend {
+            Backend::Sqlite => ("MIN", "MAX"),
+            Backend::Postgres => ("LEAST", "GREATEST"),
+        }
+    }
+
+    async fn write_users(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        struct U {
+            first_ms: i64,
+            first_role: String,
+            last_ms: i64,
+            role: String,
+            changed_ms: Option<i64>,
+        }
+        let mut users: HashMap<&str, U> = HashMap::new();
+        for e in events {
+            let after = role_after(e);
+            let changed = (role_change(e).is_some() && e.outcome == "success").then_some(e.ts_ms);
+            let u = users.entry(&e.actor_id).or_insert_with(|| U {
+                first_ms: e.ts_ms,
+                first_role: e.actor_role.clone(),
+                last_ms: e.ts_ms,
+                role: after.clone(),
+                changed_ms: changed,
+            });
+            if e.ts_ms < u.first_ms {
+                u.first_ms = e.ts_ms;
+                u.first_role = e.actor_role.clone();
+            }
+            // Ties go to the later event in the batch, as they arrived.
+            if e.ts_ms >= u.last_ms {
+                u.last_ms = e.ts_ms;
+                u.role = after;
+            }
+            if let Some(c) = changed {
+                u.changed_ms = Some(u.changed_ms.map_or(c, |m| m.max(c)));
+            }
+        }
+        let (least, greatest) = self.least_greatest();
+        let rows: Vec<_> = users.into_iter().collect();
+        for chunk in rows.chunks(MAX_PARAMS / 6) {
+            let sql = self.sql(&format!(
+                "INSERT INTO audit_users (actor_id, role, first_role, first_seen_ms, last_seen_ms, \
+                 changed_ms) VALUES {} ON CONFLICT (actor_id) DO UPDATE SET \
+                 role = CASE WHEN excluded.last_seen_ms >= audit_users.last_seen_ms \
+                        THEN excluded.role ELSE audit_users.role END, \
+                 first_role = CASE WHEN excluded.first_seen_ms < audit_users.first_seen_ms \
+                        THEN excluded.first_role ELSE audit_users.first_role END, \
+                 first_seen_ms = {least}(audit_users.first_seen_ms, excluded.first_seen_ms), \
+                 last_seen_ms = {greatest}(audit_users.last_seen_ms, excluded.last_seen_ms), \
+                 changed_ms = CASE WHEN excluded.changed_ms IS NULL THEN audit_users.changed_ms \
+                        WHEN audit_users.changed_ms IS NULL THEN excluded.changed_ms \
+                        ELSE {greatest}(audit_users.changed_ms, excluded.changed_ms) END",
+                vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",")
+            ));
+            let mut q = sqlx::query(&sql);
+            for (actor, u) in chunk {
+                q = q
+                    .bind(actor.to_string())
+                    .bind(u.role.clone())
+                    .bind(u.first_role.clone())
+                    .bind(u.first_ms)
+                    .bind(u.last_ms)
+                    .bind(u.changed_ms);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Role changes, and migration starts as marks (`from = to = ''`) the migration view finds.
+    async fn write_role_changes(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<(&AuditEvent, String, String)> = events
+            .iter()
+            .filter_map(|e| {
+                if e.action == MIGRATION_START {
+                    Some((e, String::new(), String::new()))
+                } else {
+                    role_change(e).map(|(f, t)| (e, f, t))
+                }
+            })
+            .collect();
+        for chunk in rows.chunks(MAX_PARAMS / 6) {
+            let sql = self.sql(&format!(
+                "INSERT INTO role_changes (ts_ms, actor_id, from_role, to_role, action, outcome) \
+                 VALUES {}",
+                vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",")
+            ));
+            let mut q = sqlx::query(&sql);
+            for (e, from, to) in chunk {
+                q = q
+                    .bind(e.ts_ms)
+                    .bind(e.actor_id.clone())
+                    .bind(from.clone())
+                    .bind(to.clone())
+                    .bind(e.action.clone())
+                    .bind(e.outcome.clone());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Action counts over the spans, by (role, category, action, outcome).
+    pub async fn audit_actions(
+        &self,
+        spans: &[(Resolution, i64, i64)],
+    ) -> Result<Vec<ActionCount>, StoreError> {
+        let (filter, binds) = span_filter(spans);
+        let sql = self.sql(&format!(
+            "SELECT role, category, action, outcome, CAST(SUM(count) AS BIGINT) \
+             FROM audit_action_rollup WHERE {filter} GROUP BY role, category, action, outcome"
+        ));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ActionCount {
+                    role: r.try_get(0)?,
+                    category: r.try_get(1)?,
+                    action: r.try_get(2)?,
+                    outcome: r.try_get(3)?,
+                    count: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Distinct actors over the spans: per role (`category` empty) and per role × category.
+    pub async fn audit_actors(
+        &self,
+        spans: &[(Resolution, i64, i64)],
+    ) -> Result<HashMap<(String, String), i64>, StoreError> {
+        let (filter, binds) = span_filter(spans);
+        let mut out = HashMap::new();
+        for by_category in [false, true] {
+            let (select, group) = if by_category {
+                ("role, category", "role, category")
+            } else {
+                ("role, ''", "role")
+            };
+            let sql = self.sql(&format!(
+                "SELECT {select}, CAST(COUNT(DISTINCT actor_id) AS BIGINT) \
+                 FROM audit_actor_rollup WHERE {filter} GROUP BY {group}"
+            ));
+            let mut q = sqlx::query(&sql);
+            for b in &binds {
+                q = q.bind(*b);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sessions of `role` that ended in `[from, to)`: how many, and their mean span in ms.
+    pub async fn session_spans(
+        &self,
+        role: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(i64, Option<f64>), StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(AVG(last_ms - first_ms) AS {}) \
+             FROM audit_sessions WHERE role = ? AND last_ms >= ? AND last_ms < ?",
+            self.real()
+        ));
+        let r = sqlx::query(&sql)
+            .bind(role.to_string())
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((r.try_get(0)?, r.try_get(1)?))
+    }
+
+    /// Guests in a window: distinct actors who acted as guest in the spans or changed away from
+    /// guest in `[from, to)`; and of those, how many upgraded and their mean time from first
+    /// seen to the upgrade (ms).
+    pub async fn guest_conversions(
+        &self,
+        spans: &[(Resolution, i64, i64)],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(i64, i64, Option<f64>), StoreError> {
+        let (filter, binds) = span_filter(spans);
+        let sql = self.sql(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (\
+               SELECT actor_id FROM audit_actor_rollup WHERE role = 'guest' AND {filter} \
+               UNION \
+               SELECT actor_id FROM role_changes WHERE from_role = 'guest' AND to_role <> 'guest' \
+               AND outcome = 'success' AND ts_ms >= ? AND ts_ms < ?) g"
+        ));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let guests: i64 = q
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let sql = self.sql(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(AVG(t - f) AS {}) FROM (\
+               SELECT rc.actor_id, MIN(rc.ts_ms) AS t, MIN(u.first_seen_ms) AS f \
+               FROM role_changes rc JOIN audit_users u ON u.actor_id = rc.actor_id \
+               WHERE rc.from_role = 'guest' AND rc.to_role <> 'guest' AND rc.outcome = 'success' \
+               AND rc.ts_ms >= ? AND rc.ts_ms < ? GROUP BY rc.actor_id) c",
+            self.real()
+        ));
+        let r = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((guests, r.try_get(0)?, r.try_get(1)?))
+    }
+
+    /// Requests per (minute, role, user) for minutes in `[from, to)`.
+    pub async fn user_minutes(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, String, String, i64)>, StoreError> {
+        let sql = self.sql(
+            "SELECT bucket_ms, role, user_id, count FROM request_user_minute \
+             WHERE bucket_ms >= ? AND bucket_ms < ?",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+
+    /// The newest migration start at or before `to_ms`.
+    pub async fn migration_start(&self, to_ms: i64) -> Result<Option<i64>, StoreError> {
+        let sql = self.sql(
+            "SELECT CAST(MAX(ts_ms) AS BIGINT) FROM role_changes WHERE action = ? AND ts_ms < ?",
+        );
+        let r = sqlx::query(&sql)
+            .bind(MIGRATION_START)
+            .bind(to_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get(0)?)
+    }
+
+    /// Users against a migration that started at `start_ms`.
+    pub async fn migration_facts(&self, start_ms: i64) -> Result<MigrationFacts, StoreError> {
+        let one = |sql: String| async move {
+            let r = sqlx::query(&sql)
+                .bind(start_ms)
+                .bind(MIGRATION_START)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok::<i64, StoreError>(r.try_get(0)?)
+        };
+        let total_users: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_users")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let migrated = one(self.sql(
+            "SELECT CAST(COUNT(DISTINCT actor_id) AS BIGINT) FROM role_changes \
+             WHERE ts_ms >= ? AND action <> ? AND outcome = 'success'",
+        ))
+        .await?;
+        // Failed: the newest attempt since the start did not succeed.
+        let failed = one(self.sql(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT actor_id, \
+               MAX(CASE WHEN outcome = 'success' THEN ts_ms END) AS ok, \
+               MAX(CASE WHEN outcome <> 'success' THEN ts_ms END) AS bad \
+             FROM role_changes WHERE ts_ms >= ? AND action <> ? GROUP BY actor_id) a \
+             WHERE bad IS NOT NULL AND (ok IS NULL OR bad > ok)",
+        ))
+        .await?;
+        // Pending: known before the start, no attempt since.
+        let sql = self.sql(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_users u WHERE u.first_seen_ms < ? \
+             AND NOT EXISTS (SELECT 1 FROM role_changes rc WHERE rc.actor_id = u.actor_id \
+             AND rc.ts_ms >= ? AND rc.action <> ?)",
+        );
+        let pending: i64 = sqlx::query(&sql)
+            .bind(start_ms)
+            .bind(start_ms)
+            .bind(MIGRATION_START)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        // Before: the role at the start — the `from` of the first change after it, or the
+        // current role when nothing changed since.
+        let sql = self.sql(
+            "SELECT r, CAST(COUNT(*) AS BIGINT) FROM (SELECT COALESCE((SELECT rc.from_role \
+               FROM role_changes rc WHERE rc.actor_id = u.actor_id AND rc.ts_ms >= ? \
+               AND rc.action <> ? AND rc.outcome = 'success' ORDER BY rc.ts_ms, rc.id LIMIT 1), \
+               u.role) AS r FROM audit_users u WHERE u.first_seen_ms < ?) b GROUP BY r",
+        );
+        let before = sqlx::query(&sql)
+            .bind(start_ms)
+            .bind(MIGRATION_START)
+            .bind(start_ms)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let after =
+            sqlx::query("SELECT role, CAST(COUNT(*) AS BIGINT) FROM audit_users GROUP BY role")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(MigrationFacts {
+            total_users,
+            migrated,
+            failed,
+            pending,
+            before,
+            after,
+        })
+    }
+
+    /// Successful changes in `[from, to)`: from → to counts, and completions per minute.
+    #[allow(clippy::type_complexity)]
+    pub async fn role_change_counts(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Vec<(String, String, i64)>, Vec<(i64, i64)>), StoreError> {
+        let sql = self.sql(
+            "SELECT from_role, to_role, CAST(COUNT(*) AS BIGINT) FROM role_changes \
+             WHERE ts_ms >= ? AND ts_ms < ? AND action <> ? AND outcome = 'success' \
+             GROUP BY from_role, to_role",
+        );
+        let pairs = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(MIGRATION_START)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let sql = self.sql(
+            "SELECT (ts_ms / ?) * ?, CAST(COUNT(*) AS BIGINT) FROM role_changes \
+             WHERE ts_ms >= ? AND ts_ms < ? AND action <> ? AND outcome = 'success' \
+             GROUP BY 1 ORDER BY 1",
+        );
+        let timeline = sqlx::query(&sql)
+            .bind(MINUTE_MS)
+            .bind(MINUTE_MS)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(MIGRATION_START)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((pairs, timeline))
+    }
+
+    pub async fn count_audit_events(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The newest raw audit events in `[from, to)`, newest first, at most `limit`.
+    pub async fn audit_export(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {AUDIT_COLS} FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? \
+             ORDER BY ts_ms DESC, id DESC LIMIT ?"
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let details: Option<String> = r.try_get(8)?;
+                let source: String = r.try_get(9)?;
+                Ok(AuditEvent {
+                    ts_ms: r.try_get(0)?,
+                    actor_id: r.try_get(1)?,
+                    actor_role: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    category: r.try_get(4)?,
+                    resource: r.try_get(5)?,
+                    outcome: r.try_get(6)?,
+                    session_id: r.try_get(7)?,
+                    details: details.and_then(|d| serde_json::from_str(&d).ok()),
+                    source: if source == "self" {
+                        EventSource::SelfTraffic
+                    } else {
+                        EventSource::Ingest
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes audit data past retention: raw rows, minute and hour rollups, sessions and role
+    /// changes. Day rollups and users stay (they are small). Returns rows deleted.
+    pub async fn prune_audit(
+        &self,
+        raw_before_ms: i64,
+        minute_before_ms: i64,
+        hour_before_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let jobs: [(&str, Vec<i64>); 6] = [
+            (
+                "DELETE FROM audit_events WHERE ts_ms < ?",
+                vec![raw_before_ms],
+            ),
+            (
+                "DELETE FROM audit_action_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                vec![MINUTE_MS, minute_before_ms],
+            ),
+            (
+                "DELETE FROM audit_actor_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                vec![MINUTE_MS, minute_before_ms],
+            ),
+            (
+                "DELETE FROM audit_action_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                vec![HOUR_MS, hour_before_ms],
+            ),
+            (
+                "DELETE FROM audit_actor_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                vec![HOUR_MS, hour_before_ms],
+            ),
+            (
+                "DELETE FROM audit_sessions WHERE last_ms < ?",
+                vec![hour_before_ms],
+            ),
+        ];
+        let mut n = 0;
+        for (text, binds) in jobs {
+            let sql = self.sql(text);
+            let mut q = sqlx::query(&sql);
+            for b in binds {
+                q = q.bind(b);
+            }
+            n += q.execute(&self.pool).await?.rows_affected();
+        }
+        Ok(n)
+    }
+}

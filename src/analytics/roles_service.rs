@@ -401,3 +401,412 @@ pub fn spawn_gauges(store: Store, metrics: crate::metrics::Metrics) -> tokio::ta
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Categories;
+    use crate::store::{AuditEvent, EventSource, RequestEvent, HOUR_MS};
+    use serde_json::json;
+
+    /// 30 minutes into an hour, so the 24 h window's current hour holds the last 30 minutes.
+    const NOW: i64 = 1_800_000_000_000 - 1_800_000_000_000 % HOUR_MS + 30 * MINUTE_MS;
+
+    async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::connect(&format!("sqlite://{}/r.db", dir.path().display()))
+            .await
+            .unwrap();
+        (s, dir)
+    }
+
+    fn ev(ts: i64, actor: &str, role: &str, action: &str, outcome: &str) -> AuditEvent {
+        AuditEvent {
+            ts_ms: ts,
+            actor_id: actor.into(),
+            actor_role: role.into(),
+            category: Categories::default().of(action).to_string(),
+            action: action.into(),
+            resource: None,
+            outcome: outcome.into(),
+            session_id: None,
+            details: None,
+            source: EventSource::Ingest,
+        }
+    }
+
+    fn change(ts: i64, actor: &str, from: &str, to: &str, outcome: &str) -> AuditEvent {
+        AuditEvent {
+            details: Some(json!({"from": from, "to": to})),
+            ..ev(ts, actor, from, "role.change.manual", outcome)
+        }
+    }
+
+    fn req(ts: i64, role: &str, user: &str, ms: f64) -> RequestEvent {
+        RequestEvent {
+            ts_ms: ts,
+            method: "POST".into(),
+            route: "tools/call".into(),
+            tool: None,
+            server: None,
+            status: 200,
+            duration_ms: ms,
+            user_id: Some(user.into()),
+            role: Some(role.into()),
+            bytes_in: None,
+            bytes_out: None,
+            client_ip: None,
+            user_agent: None,
+            source: EventSource::Ingest,
+        }
+    }
+
+    fn value(view: &RoleMetricsView, role: &str, name: &str) -> (f64, f64) {
+        let card = view.roles.iter().find(|c| c.role == role).unwrap();
+        let m = card.metrics.iter().find(|m| m.name == name).unwrap();
+        (m.value, m.previous)
+    }
+
+    #[tokio::test]
+    async fn every_role_metrics_field_on_hand_made_events() {
+        let (s, _dir) = store().await;
+        hand_made(&s).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_gives_the_same_answers() {
+        let Some(pg) = crate::store::testing::PgSchema::create("roles").await else {
+            return;
+        };
+        hand_made(&pg.store).await;
+        pg.drop().await;
+        let Some(pg) = crate::store::testing::PgSchema::create("migration").await else {
+            return;
+        };
+        scripted_migration(&pg.store).await;
+        pg.drop().await;
+    }
+
+    async fn hand_made(s: &Store) {
+        let t = NOW - 20 * MINUTE_MS;
+        let mut a = vec![
+            ev(t, "a1", "admin", "user.role.assign", "success"),
+            ev(t, "a1", "admin", "system.settings.modify", "success"),
+            ev(t + 1, "a1", "admin", "system.settings.modify", "success"),
+            ev(t, "a1", "admin", "system.restore", "success"),
+            ev(t, "a1", "admin", "audit.log.view", "success"),
+            ev(t, "a2", "admin", "system.backup", "success"),
+            // The day before: the previous 24 h window.
+            ev(
+                NOW - 25 * HOUR_MS,
+                "a3",
+                "admin",
+                "system.backup",
+                "success",
+            ),
+            ev(t, "m1", "manager", "team.user.create", "success"),
+            ev(t, "m1", "manager", "team.approvals", "success"),
+            ev(t, "m1", "manager", "team.approvals", "success"),
+            ev(t, "m1", "manager", "server.create", "success"),
+            ev(t, "m1", "manager", "user.session.manage", "success"),
+            ev(t, "d1", "developer", "server.deploy", "success"),
+            ev(t, "d1", "developer", "server.deploy", "failure"),
+            ev(t, "d1", "developer", "api.key.create", "success"),
+            ev(t, "d1", "developer", "server.configure", "success"),
+            ev(t, "d1", "developer", "development.action", "success"),
+            ev(t, "n1", "analyst", "report.generate", "success"),
+            ev(t, "n1", "analyst", "data.export", "success"),
+            ev(t, "n1", "analyst", "data.export", "success"),
+            ev(t, "n1", "analyst", "metrics.view", "success"),
+            ev(t, "n1", "analyst", "analytics.query", "success"),
+            ev(t, "n1", "analyst", "analytics.query", "success"),
+            ev(t, "n1", "analyst", "analytics.query", "success"),
+            ev(t, "v2", "viewer", "page.access", "success"),
+            ev(t, "g1", "guest", "limited.access", "success"),
+            ev(t, "g2", "guest", "limited.access", "success"),
+            ev(t, "g2", "guest", "restricted.attempt", "denied"),
+            ev(t, "g3", "guest", "resource.view", "denied"),
+            change(t + 5 * MINUTE_MS, "g1", "guest", "viewer", "success"),
+        ];
+        // Viewer sessions of 10 and 20 minutes, three resource views in all.
+        for (sid, actor, len) in [("s1", "v1", 10), ("s2", "v2", 20)] {
+            for ts in [t - 5 * MINUTE_MS, t - 5 * MINUTE_MS + len * MINUTE_MS] {
+                a.push(AuditEvent {
+                    session_id: Some(sid.into()),
+                    ..ev(ts, actor, "viewer", "resource.view", "success")
+                });
+            }
+        }
+        // s2's last event is a read-only action, not a view: three views in all.
+        a.pop();
+        a.push(AuditEvent {
+            session_id: Some("s2".into()),
+            ..ev(
+                t + 15 * MINUTE_MS,
+                "v2",
+                "viewer",
+                "readonly.action",
+                "success",
+            )
+        });
+        // g1 was first seen 25 minutes before the upgrade.
+        a.push(ev(
+            t - 20 * MINUTE_MS,
+            "g1",
+            "guest",
+            "limited.access",
+            "success",
+        ));
+        let mut r: Vec<RequestEvent> = (0..3).map(|i| req(t + i, "admin", "a1", 20.0)).collect();
+        r.extend((0..5).map(|i| req(t + i, "viewer", "v1", 20.0)));
+        s.insert_batch(&r, &a).await.unwrap();
+
+        let v = metrics(s, NOW, Timeframe::H24).await.unwrap();
+        let want = [
+            ("admin", "activeUsers", 2.0),
+            ("admin", "apiCalls", 3.0),
+            ("admin", "criticalActions", 2.0),
+            ("admin", "systemModifications", 4.0),
+            ("admin", "auditLogViews", 1.0),
+            ("manager", "activeUsers", 1.0),
+            ("manager", "teamActions", 4.0),
+            ("manager", "approvals", 2.0),
+            ("manager", "serverCreations", 1.0),
+            ("manager", "userManagementActions", 2.0),
+            ("developer", "deployments", 2.0),
+            ("developer", "apiKeyUsage", 1.0),
+            ("developer", "serverConfigurations", 1.0),
+            ("developer", "developmentActions", 5.0),
+            ("analyst", "reportsGenerated", 1.0),
+            ("analyst", "dataExports", 2.0),
+            ("analyst", "metricsViewed", 1.0),
+            ("analyst", "analyticsQueries", 3.0),
+            ("viewer", "activeUsers", 2.0),
+            ("viewer", "pageViews", 5.0),
+            ("viewer", "sessionDuration", 15.0),
+            ("viewer", "resourcesAccessed", 3.0),
+            ("viewer", "readOnlyActions", 5.0),
+            ("guest", "activeUsers", 3.0),
+            ("guest", "limitedActions", 3.0),
+            ("guest", "conversionRate", 33.33),
+            ("guest", "timeToUpgrade", 25.0),
+            ("guest", "restrictedAttempts", 2.0),
+        ];
+        for (role, name, expected) in want {
+            assert_eq!(value(&v, role, name).0, expected, "{role}.{name}");
+        }
+        assert_eq!(value(&v, "admin", "activeUsers").1, 1.0, "previous window");
+        assert_eq!(value(&v, "admin", "systemModifications").1, 1.0);
+        // The 1 h timeframe reads minute rollups and sees the same last half hour.
+        let h1 = metrics(s, NOW, Timeframe::H1).await.unwrap();
+        assert_eq!(value(&h1, "analyst", "analyticsQueries").0, 3.0);
+        assert_eq!(value(&h1, "admin", "activeUsers"), (2.0, 0.0));
+
+        let acts = actions(s, &Categories::default(), NOW, Timeframe::H24)
+            .await
+            .unwrap();
+        let dev = acts
+            .rows
+            .iter()
+            .find(|r| r.role == "developer" && r.category == "developer_actions")
+            .unwrap();
+        assert_eq!((dev.action_count, dev.unique_users, dev.failed), (5, 1, 1));
+        let guest = acts
+            .rows
+            .iter()
+            .find(|r| r.role == "guest" && r.category == "guest_actions")
+            .unwrap();
+        assert_eq!(
+            (guest.action_count, guest.unique_users, guest.denied),
+            (4, 2, 1)
+        );
+        let other = acts.rows.iter().find(|r| r.category == "other").unwrap();
+        assert_eq!((other.role.as_str(), other.action_count), ("admin", 1));
+        assert_eq!(acts.rows[0].role, "admin", "rows in role order");
+    }
+
+    #[tokio::test]
+    async fn unique_users_are_counted_once_across_buckets() {
+        let (s, _dir) = store().await;
+        // One analyst in three different days and hours, another once.
+        let a = vec![
+            ev(
+                NOW - 3 * 86_400_000,
+                "x",
+                "analyst",
+                "report.generate",
+                "success",
+            ),
+            ev(
+                NOW - 30 * HOUR_MS,
+                "x",
+                "analyst",
+                "report.generate",
+                "success",
+            ),
+            ev(
+                NOW - 10 * MINUTE_MS,
+                "x",
+                "analyst",
+                "data.export",
+                "success",
+            ),
+            ev(
+                NOW - 2 * HOUR_MS,
+                "y",
+                "analyst",
+                "report.generate",
+                "success",
+            ),
+        ];
+        s.insert_audits(&a).await.unwrap();
+        let v = metrics(&s, NOW, Timeframe::D7).await.unwrap();
+        assert_eq!(value(&v, "analyst", "activeUsers").0, 2.0);
+        assert_eq!(value(&v, "analyst", "reportsGenerated").0, 3.0);
+        let acts = actions(&s, &Categories::default(), NOW, Timeframe::D7)
+            .await
+            .unwrap();
+        assert_eq!(acts.rows.len(), 1);
+        assert_eq!(
+            (acts.rows[0].action_count, acts.rows[0].unique_users),
+            (4, 2)
+        );
+        let day = metrics(&s, NOW, Timeframe::H24).await.unwrap();
+        assert_eq!(value(&day, "analyst", "activeUsers").0, 2.0);
+        assert_eq!(value(&day, "analyst", "reportsGenerated"), (1.0, 1.0));
+    }
+
+    #[tokio::test]
+    async fn a_scripted_migration_reports_status_distributions_and_timeline() {
+        let (s, _dir) = store().await;
+        scripted_migration(&s).await;
+    }
+
+    async fn scripted_migration(s: &Store) {
+        let t0 = NOW - 3 * HOUR_MS;
+        let t1 = NOW - 2 * HOUR_MS;
+        let t1m = t1 - t1 % MINUTE_MS;
+        let mut a = vec![
+            ev(t0, "u1", "viewer", "resource.view", "success"),
+            ev(t0, "u2", "guest", "limited.access", "success"),
+            ev(t0, "u3", "analyst", "report.generate", "success"),
+            ev(t0, "u4", "viewer", "resource.view", "success"),
+            ev(t1, "root", "admin", "role.migration.start", "success"),
+            change(t1m + MINUTE_MS, "u1", "viewer", "analyst", "success"),
+            change(t1m + MINUTE_MS + 5, "u2", "guest", "viewer", "success"),
+            change(t1m + 3 * MINUTE_MS, "u3", "analyst", "developer", "failure"),
+        ];
+        s.insert_audits(&a).await.unwrap();
+        let m = migration(s, NOW, Timeframe::H24).await.unwrap();
+        assert_eq!(m.status.state, "in_progress");
+        assert_eq!(m.status.started_at_ms, Some(t1));
+        assert_eq!(
+            (
+                m.status.total_users,
+                m.status.migrated_users,
+                m.status.failed_migrations,
+                m.status.pending_migrations
+            ),
+            (5, 2, 1, 1)
+        );
+        let count = |list: &[RoleCount], r: &str| list.iter().find(|x| x.role == r).unwrap().users;
+        assert_eq!(
+            ["viewer", "guest", "analyst", "admin"].map(|r| count(&m.before, r)),
+            [2, 1, 1, 0]
+        );
+        assert_eq!(
+            ["viewer", "guest", "analyst", "admin", "developer"].map(|r| count(&m.after, r)),
+            [2, 0, 2, 1, 0]
+        );
+        assert_eq!(m.changes.len(), 2);
+        assert!(m
+            .changes
+            .iter()
+            .any(|c| c.from == "guest" && c.to == "viewer" && c.count == 1));
+        assert_eq!(m.timeline.len(), 1);
+        assert_eq!(m.timeline[0].ts_ms, t1m + MINUTE_MS);
+        assert_eq!(m.timeline[0].cumulative_total, 2);
+        // u3 retries and succeeds, u4 migrates: done.
+        a = vec![
+            change(t1m + 4 * MINUTE_MS, "u3", "analyst", "developer", "success"),
+            change(t1m + 6 * MINUTE_MS, "u4", "viewer", "viewer", "success"),
+        ];
+        s.insert_audits(&a).await.unwrap();
+        let m = migration(s, NOW, Timeframe::H24).await.unwrap();
+        assert_eq!(m.status.state, "complete");
+        assert_eq!(
+            (
+                m.status.migrated_users,
+                m.status.failed_migrations,
+                m.status.pending_migrations
+            ),
+            (4, 0, 0)
+        );
+        let cum: Vec<i64> = m.timeline.iter().map(|p| p.cumulative_total).collect();
+        assert_eq!(cum, [2, 3, 4]);
+        // Before is still the distribution at the start.
+        assert_eq!(count(&m.before, "analyst"), 1);
+    }
+
+    #[tokio::test]
+    async fn rate_limit_usage_on_a_scripted_burst() {
+        let (s, _dir) = store().await;
+        let now = NOW + 30_000; // half-way through a minute
+        let cur = now - now % MINUTE_MS;
+        let mut r: Vec<RequestEvent> = (0..30).map(|i| req(cur + i, "guest", "gx", 5.0)).collect();
+        r.extend((0..20).map(|i| req(cur - MINUTE_MS + i, "guest", "gx", 5.0)));
+        r.extend((0..100).map(|i| req(cur + i, "analyst", "ana", 5.0)));
+        r.extend((0..10).map(|i| req(cur + i, "analyst", "ana2", 5.0)));
+        // Two minutes ago: outside the last 60 s entirely.
+        r.extend((0..500).map(|i| req(cur - 2 * MINUTE_MS + i, "viewer", "old", 5.0)));
+        s.insert_requests(&r).await.unwrap();
+        let v = rate_limits(&s, &AuditSettings::default(), now, Timeframe::H1)
+            .await
+            .unwrap();
+        let role = |n: &str| v.roles.iter().find(|r| r.role == n).unwrap();
+        let g = role("guest");
+        assert_eq!(
+            (g.limit_rpm, g.users, g.busiest_rpm, g.busiest_pct),
+            (20, 1, 40.0, 200.0)
+        );
+        assert_eq!(g.busiest_user.as_deref(), Some("gx"));
+        let a = role("analyst");
+        assert_eq!(
+            (a.users, a.busiest_rpm, a.busiest_pct, a.total_rpm),
+            (2, 100.0, 40.0, 110.0)
+        );
+        assert_eq!(a.avg_pct, 22.0);
+        assert_eq!(role("viewer").users, 0);
+        assert_eq!(v.users_over.len(), 1);
+        assert_eq!(
+            (v.users_over[0].user_id.as_str(), v.users_over[0].used_pct),
+            ("gx", 200.0)
+        );
+    }
+
+    #[tokio::test]
+    async fn role_performance_against_targets() {
+        let (s, _dir) = store().await;
+        let t = NOW - 5 * MINUTE_MS;
+        let mut r: Vec<RequestEvent> = (0..10).map(|i| req(t + i, "admin", "a", 50.0)).collect();
+        r.extend((0..10).map(|i| req(t + i, "admin", "a", 200.0)));
+        r.extend((0..5).map(|i| req(t + i, "guest", "g", 100.0)));
+        s.insert_requests(&r).await.unwrap();
+        let v = performance(&s, &AuditSettings::default(), NOW, Timeframe::H1)
+            .await
+            .unwrap();
+        let admin = &v.roles[0];
+        assert_eq!(
+            (admin.requests, admin.avg_ms, admin.max_ms),
+            (20, Some(125.0), Some(200.0))
+        );
+        assert!(admin.breach && admin.target_ms == 100.0);
+        assert_eq!(admin.over_target_pct, 50.0);
+        let guest = &v.roles[5];
+        assert!(!guest.breach);
+        assert_eq!((guest.over_target_pct, guest.target_ms), (0.0, 500.0));
+        assert_eq!(v.roles[1].requests, 0);
+        assert_eq!(v.roles[1].p95_ms, None);
+        assert!(!v.roles[1].breach);
+    }
+}

@@ -265,6 +265,55 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     })
 }
 
+/// Test support: a PostgreSQL store in a schema of its own, so tests neither see nor leave
+/// rows of other runs in the shared database.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Store;
+
+    pub struct PgSchema {
+        pub store: Store,
+        admin: sqlx::AnyPool,
+        schema: String,
+    }
+
+    impl PgSchema {
+        /// `None` when `PULSE_TEST_POSTGRES=skip`.
+        pub async fn create(tag: &str) -> Option<PgSchema> {
+            if std::env::var("PULSE_TEST_POSTGRES").as_deref() == Ok("skip") {
+                return None;
+            }
+            let base = std::env::var("PULSE_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&base)
+                .await
+                .expect("PostgreSQL at PULSE_TEST_POSTGRES_URL");
+            let schema = format!("pulse_t_{tag}_{}_{}", std::process::id(), fastrand::u32(..));
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin)
+                .await
+                .expect("create schema");
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let store = Store::connect(&format!("{base}{sep}options[search_path]={schema}"))
+                .await
+                .expect("store in schema");
+            Some(PgSchema {
+                store,
+                admin,
+                schema,
+            })
+        }
+
+        pub async fn drop(self) {
+            self.store.close().await;
+            let _ = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema))
+                .execute(&self.admin)
+                .await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

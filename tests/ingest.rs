@@ -4,94 +4,12 @@
 #![cfg(feature = "ssr")]
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
-use mcp_pulse::config::Config;
-use mcp_pulse::server::{app, build_state};
-use mcp_pulse::state::AppState;
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
-const TOKEN: &str = "ingest-token-0123456789";
-const READ_TOKEN: &str = "read-token-0123456789ab";
-
-/// See tests/api.rs: Leptos' process-wide state wants one router at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-struct Harness {
-    router: axum::Router,
-    state: AppState,
-    _dir: tempfile::TempDir,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
-}
-
-async fn harness(extra: &str) -> Harness {
-    let turn = SERIAL.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "database_url = \"sqlite://{}/pulse.db\"\n\
-         [ingest]\ntokens = [\"{TOKEN}\"]\nread_tokens = [\"{READ_TOKEN}\"]\n{extra}\n\
-         [[components]]\nname = \"db\"\nkind = \"database\"\n",
-        dir.path().display()
-    );
-    let config = Config::from_sources(Some(("test.toml", &text)), |_| None).unwrap();
-    let options = LeptosOptions::builder().output_name("mcp-pulse").build();
-    let state = build_state(config, options).await.unwrap();
-    Harness {
-        router: app(state.clone()),
-        state,
-        _dir: dir,
-        _turn: turn,
-    }
-}
-
-async fn send(
-    h: &Harness,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Body,
-) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = h
-        .router
-        .clone()
-        .oneshot(
-            req.header("content-type", "application/json")
-                .body(body)
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, v, headers)
-}
-
-async fn post(h: &Harness, events: &Value, token: Option<&str>) -> (StatusCode, Value) {
-    let (s, v, _) = send(
-        h,
-        "POST",
-        "/api/v1/requests",
-        token,
-        Body::from(events.to_string()),
-    )
-    .await;
-    (s, v)
-}
-
-async fn get(h: &Harness, uri: &str) -> (StatusCode, Value) {
-    let (s, v, _) = send(h, "GET", uri, Some(READ_TOKEN), Body::empty()).await;
-    (s, v)
-}
+mod common;
+use common::*;
 
 fn event(route: &str, status: u16, ms: f64) -> Value {
     json!({"method": "POST", "route": route, "status": status, "duration_ms": ms,

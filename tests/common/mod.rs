@@ -1,0 +1,93 @@
+//! The harness the HTTP-level test files share: a real router over a real SQLite file.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use mcp_pulse::config::Config;
+use mcp_pulse::server::{app, build_state};
+use mcp_pulse::state::AppState;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const TOKEN: &str = "ingest-token-0123456789";
+pub const READ_TOKEN: &str = "read-token-0123456789ab";
+
+/// See tests/api.rs: Leptos' process-wide state wants one router at a time.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub struct Harness {
+    pub router: axum::Router,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+pub async fn harness(extra: &str) -> Harness {
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "database_url = \"sqlite://{}/pulse.db\"\n\
+         [ingest]\ntokens = [\"{TOKEN}\"]\nread_tokens = [\"{READ_TOKEN}\"]\n{extra}\n\
+         [[components]]\nname = \"db\"\nkind = \"database\"\n",
+        dir.path().display()
+    );
+    let config = Config::from_sources(Some(("test.toml", &text)), |_| None).unwrap();
+    let options = LeptosOptions::builder().output_name("mcp-pulse").build();
+    let state = build_state(config, options).await.unwrap();
+    Harness {
+        router: app(state.clone()),
+        state,
+        _dir: dir,
+        _turn: turn,
+    }
+}
+
+pub async fn send(
+    h: &Harness,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Body,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = h
+        .router
+        .clone()
+        .oneshot(
+            req.header("content-type", "application/json")
+                .body(body)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, v, headers)
+}
+
+pub async fn post(h: &Harness, events: &Value, token: Option<&str>) -> (StatusCode, Value) {
+    post_to(h, "/api/v1/requests", events, token).await
+}
+
+pub async fn post_to(
+    h: &Harness,
+    path: &str,
+    events: &Value,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let (s, v, _) = send(h, "POST", path, token, Body::from(events.to_string())).await;
+    (s, v)
+}
+
+pub async fn get(h: &Harness, uri: &str) -> (StatusCode, Value) {
+    let (s, v, _) = send(h, "GET", uri, Some(READ_TOKEN), Body::empty()).await;
+    (s, v)
+}

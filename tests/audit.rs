@@ -168,7 +168,10 @@ async fn an_acknowledged_batch_shows_in_every_role_view() {
     let (s, e) = get(&h, "/api/v1/audit/export?timeframe=1h&limit=3").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(e["count"], 3);
-    assert_eq!(e["events"][0]["category"].as_str().is_some(), true);
+    // Newest first: the batch's last event, with its category and details.
+    assert_eq!(e["events"][0]["action"], "role.change.manual");
+    assert_eq!(e["events"][0]["category"], "role_migration");
+    assert_eq!(e["events"][0]["details"]["to"], "viewer");
 }
 
 #[tokio::test]

@@ -410,6 +410,8 @@ pub struct RolesPage {
     pub performance: RolePerformanceView,
     pub rates: RateLimitView,
     pub migration: MigrationView,
+    /// Whether any audit event other than Pulse's own has arrived (within raw retention).
+    pub has_ingested: bool,
 }
 
 #[cfg(test)]

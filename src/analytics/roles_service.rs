@@ -376,6 +376,7 @@ pub async fn page(
         performance: performance(store, settings, now, tf).await?,
         rates: rate_limits(store, settings, now, tf).await?,
         migration: migration(store, now, tf).await?,
+        has_ingested: store.has_ingested_audit().await?,
     })
 }
 

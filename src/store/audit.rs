@@ -623,6 +623,14 @@ impl Store {
         Ok((pairs, timeline))
     }
 
+    /// Whether any posted (not self-recorded) audit event is stored.
+    pub async fn has_ingested_audit(&self) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT id FROM audit_events WHERE source = 'ingest' LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn count_audit_events(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events")
             .fetch_one(&self.pool)

@@ -4,6 +4,27 @@
 use crate::model::CheckRecord;
 use leptos::prelude::*;
 
+/// Draws `make()` into the element `id` once hydrated, then updates the same ECharts instance
+/// whenever the signals `make` reads change (no re-creation, no flicker).
+#[cfg(feature = "hydrate")]
+fn draw(id: &'static str, make: impl Fn() -> charming::Chart + 'static) {
+    use charming::WasmRenderer;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let instance: Rc<RefCell<Option<charming::Echarts>>> = Rc::new(RefCell::new(None));
+    Effect::new(move |_| {
+        let chart = make();
+        let mut slot = instance.borrow_mut();
+        match slot.as_ref() {
+            Some(existing) => WasmRenderer::update(existing, &chart),
+            None => match WasmRenderer::new_opt(None, None).render(id, &chart) {
+                Ok(e) => *slot = Some(e),
+                Err(e) => leptos::logging::warn!("chart {id}: {e:?}"),
+            },
+        }
+    });
+}
+
 /// Response time over the given history (newest first, as stored).
 #[component]
 pub fn ResponseTimeChart(
@@ -12,24 +33,7 @@ pub fn ResponseTimeChart(
     #[prop(into)] degraded_after_ms: Signal<Option<f64>>,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    {
-        use charming::WasmRenderer;
-        use std::cell::RefCell;
-        use std::rc::Rc;
-        let instance: Rc<RefCell<Option<charming::Echarts>>> = Rc::new(RefCell::new(None));
-        Effect::new(move |_| {
-            let rows = history.get();
-            let chart = build(&rows, degraded_after_ms.get());
-            let mut slot = instance.borrow_mut();
-            match slot.as_ref() {
-                Some(existing) => WasmRenderer::update(existing, &chart),
-                None => match WasmRenderer::new_opt(None, None).render(id, &chart) {
-                    Ok(e) => *slot = Some(e),
-                    Err(e) => leptos::logging::warn!("chart {id}: {e:?}"),
-                },
-            }
-        });
-    }
+    draw(id, move || build(&history.get(), degraded_after_ms.get()));
     #[cfg(not(feature = "hydrate"))]
     let _ = (history, degraded_after_ms);
     view! { <div id=id class="chart" data-testid="chart" role="img" aria-label="Response time chart"></div> }
@@ -104,23 +108,7 @@ pub fn LineChart(
     #[prop(into)] series: Signal<Vec<SeriesData>>,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    {
-        use charming::WasmRenderer;
-        use std::cell::RefCell;
-        use std::rc::Rc;
-        let instance: Rc<RefCell<Option<charming::Echarts>>> = Rc::new(RefCell::new(None));
-        Effect::new(move |_| {
-            let chart = build_lines(&labels.get(), &series.get(), unit);
-            let mut slot = instance.borrow_mut();
-            match slot.as_ref() {
-                Some(existing) => WasmRenderer::update(existing, &chart),
-                None => match WasmRenderer::new_opt(None, None).render(id, &chart) {
-                    Ok(e) => *slot = Some(e),
-                    Err(e) => leptos::logging::warn!("chart {id}: {e:?}"),
-                },
-            }
-        });
-    }
+    draw(id, move || build_lines(&labels.get(), &series.get(), unit));
     #[cfg(not(feature = "hydrate"))]
     let _ = (labels, series, unit);
     view! {
@@ -163,6 +151,157 @@ fn build_lines(labels: &[String], series: &[SeriesData], unit: &str) -> charming
                 .line_style(LineStyle::new().width(2).color(s.color))
                 .item_style(ItemStyle::new().color(s.color)),
         );
+    }
+    chart
+}
+
+/// How a `BarChart` series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Draw {
+    Bar,
+    /// Bars sharing a stack name pile up.
+    Stacked(&'static str),
+    Line,
+    /// A dashed line with square markers: a target or limit per category.
+    Target,
+}
+
+/// One series of a `BarChart`; `None` is "no data", never a zero.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarSeries {
+    pub name: String,
+    pub color: &'static str,
+    pub draw: Draw,
+    pub values: Vec<Option<f64>>,
+}
+
+/// Bars (grouped, stacked or horizontal) over categories, optionally with lines and
+/// horizontal marks (such as a warning level); updates in place like `LineChart`.
+#[component]
+pub fn BarChart(
+    id: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    #[prop(into)] categories: Signal<Vec<String>>,
+    #[prop(into)] series: Signal<Vec<BarSeries>>,
+    /// Categories down the side, values across.
+    #[prop(optional)]
+    horizontal: bool,
+    /// Value lines drawn across the chart: (name, value).
+    #[prop(optional)]
+    marks: Vec<(&'static str, f64)>,
+) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    draw(id, move || {
+        build_bars(&categories.get(), &series.get(), unit, horizontal, &marks)
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (categories, series, unit, horizontal, marks);
+    view! {
+        <figure class="chart-panel">
+            <figcaption>{label}</figcaption>
+            <div id=id class="chart" data-testid="chart" role="img" aria-label=label></div>
+        </figure>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn build_bars(
+    categories: &[String],
+    series: &[BarSeries],
+    unit: &str,
+    horizontal: bool,
+    marks: &[(&'static str, f64)],
+) -> charming::Chart {
+    use charming::component::{Axis, Grid, Legend};
+    use charming::datatype::DataPoint;
+    use charming::element::{
+        AxisPointer, AxisPointerType, AxisType, ItemStyle, LineStyle, LineStyleType, MarkLine,
+        MarkLineData, MarkLineVariant, Symbol, Tooltip, Trigger,
+    };
+    use charming::series::{Bar, Line};
+    use charming::Chart;
+
+    let cat_axis = Axis::new()
+        .type_(AxisType::Category)
+        .data(categories.to_vec());
+    let val_axis = Axis::new().type_(AxisType::Value).name(unit);
+    let (x, y) = if horizontal {
+        (val_axis, cat_axis)
+    } else {
+        (cat_axis, val_axis)
+    };
+    let mut chart = Chart::new()
+        .tooltip(
+            Tooltip::new()
+                .trigger(Trigger::Axis)
+                .axis_pointer(AxisPointer::new().type_(AxisPointerType::Shadow)),
+        )
+        .legend(Legend::new().top(0))
+        .grid(
+            Grid::new()
+                .left(if horizontal { 84 } else { 52 })
+                .right(24)
+                .top(36)
+                .bottom(28),
+        )
+        .x_axis(x)
+        .y_axis(y);
+    let mark_line = (!marks.is_empty()).then(|| {
+        let data: Vec<MarkLineVariant> = marks
+            .iter()
+            .map(|(name, v)| {
+                let d = MarkLineData::new().name(*name);
+                MarkLineVariant::Simple(if horizontal { d.x_axis(*v) } else { d.y_axis(*v) })
+            })
+            .collect();
+        MarkLine::new()
+            .symbol(vec![Symbol::None, Symbol::None])
+            .line_style(LineStyle::new().color("#dc2626").type_(LineStyleType::Dashed))
+            .data(data)
+    });
+    for (i, s) in series.iter().enumerate() {
+        let data: Vec<DataPoint> = s
+            .values
+            .iter()
+            .map(|v| match v {
+                Some(x) => DataPoint::from(*x),
+                None => DataPoint::from("-"),
+            })
+            .collect();
+        chart = match s.draw {
+            Draw::Bar | Draw::Stacked(_) => {
+                let mut bar = Bar::new()
+                    .name(s.name.clone())
+                    .data(data)
+                    .item_style(ItemStyle::new().color(s.color));
+                if let Draw::Stacked(stack) = s.draw {
+                    bar = bar.stack(stack);
+                }
+                if i == 0 {
+                    if let Some(m) = mark_line.clone() {
+                        bar = bar.mark_line(m);
+                    }
+                }
+                chart.series(bar)
+            }
+            Draw::Line | Draw::Target => {
+                let target = s.draw == Draw::Target;
+                let mut style = LineStyle::new().width(2).color(s.color);
+                if target {
+                    style = style.type_(LineStyleType::Dashed);
+                }
+                chart.series(
+                    Line::new()
+                        .name(s.name.clone())
+                        .data(data)
+                        .symbol(if target { Symbol::Rect } else { Symbol::Circle })
+                        .symbol_size(if target { 10 } else { 5 })
+                        .line_style(style)
+                        .item_style(ItemStyle::new().color(s.color)),
+                )
+            }
+        };
     }
     chart
 }

@@ -80,3 +80,26 @@ pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFn
             ServerFnError::new("could not load trends")
         })
 }
+
+/// Everything the Roles page shows, for one timeframe.
+#[server]
+pub async fn get_roles(
+    timeframe: String,
+) -> Result<crate::analytics::roles::RolesPage, ServerFnError> {
+    use crate::analytics::roles::Timeframe;
+    let state = crate::state::app_state()?;
+    let tf = Timeframe::parse(&timeframe)
+        .ok_or_else(|| ServerFnError::new(format!("unknown timeframe `{timeframe}`")))?;
+    crate::analytics::roles_service::page(
+        &state.store,
+        &state.config.audit,
+        &state.categories,
+        crate::model::now_ms(),
+        tf,
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "loading role analytics failed");
+        ServerFnError::new("could not load role analytics")
+    })
+}

@@ -54,7 +54,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/performance") view=pages::performance::PerformancePage ssr=SsrMode::Async />
-                    <Route path=path!("/roles") view=pages::empty::Roles />
+                    <Route path=path!("/roles") view=pages::roles::RolesPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="footer">

@@ -37,16 +37,162 @@ const REST: [(&str, &str); 5] = [
     ("GET", "/api/audit"),
 ];
 
+/// What each role does, by weight: its own category's actions mostly, a few shared ones.
+const ROLE_ACTIONS: [&[(&str, u32)]; 6] = [
+    &[
+        ("system.settings.modify", 4),
+        ("user.role.assign", 2),
+        ("system.backup", 2),
+        ("audit.log.view", 5),
+        ("audit.retention.manage", 1),
+        ("metrics.view", 4),
+        ("system.restore", 1),
+    ],
+    &[
+        ("team.user.create", 2),
+        ("team.approvals", 5),
+        ("server.acl.manage", 3),
+        ("user.session.manage", 2),
+        ("server.create", 1),
+        ("report.generate", 2),
+    ],
+    &[
+        ("server.deploy", 3),
+        ("server.configure", 4),
+        ("api.key.create", 1),
+        ("api.key.use", 6),
+        ("development.action", 8),
+        ("metrics.view", 2),
+    ],
+    &[
+        ("report.generate", 4),
+        ("data.export", 2),
+        ("metrics.view", 6),
+        ("analytics.query", 8),
+    ],
+    &[
+        ("resource.view", 8),
+        ("page.access", 6),
+        ("readonly.action", 3),
+    ],
+    &[
+        ("limited.access", 6),
+        ("restricted.attempt", 2),
+        ("conversion.event", 1),
+    ],
+];
+
+/// Who changes role in the demo migration: (user, from, to, outcome).
+const MIGRATION_PLAN: [(&str, &str, &str, &str); 14] = [
+    ("viewer-00", "viewer", "analyst", "success"),
+    ("viewer-01", "viewer", "analyst", "success"),
+    ("guest-00", "guest", "viewer", "success"),
+    ("viewer-02", "viewer", "analyst", "success"),
+    ("developer-00", "developer", "manager", "success"),
+    ("analyst-00", "analyst", "developer", "failure"),
+    ("guest-01", "guest", "viewer", "success"),
+    ("viewer-03", "viewer", "analyst", "success"),
+    ("guest-02", "guest", "developer", "success"),
+    ("analyst-00", "analyst", "developer", "success"),
+    ("viewer-04", "viewer", "analyst", "success"),
+    ("developer-01", "developer", "manager", "success"),
+    ("guest-03", "guest", "viewer", "success"),
+    ("viewer-05", "viewer", "analyst", "failure"),
+];
+
 /// One realistic event at `ts_ms`.
 pub struct Generator {
     rng: fastrand::Rng,
+    /// Users whose role changed (the demo migration), so later events carry the new role.
+    changed: std::collections::HashMap<String, &'static str>,
+    migrated: usize,
 }
 
 impl Generator {
     pub fn new(seed: u64) -> Generator {
         Generator {
             rng: fastrand::Rng::with_seed(seed),
+            changed: std::collections::HashMap::new(),
+            migrated: 0,
         }
+    }
+
+    /// A user, weighted by role (developers and viewers dominate; guests are few), with the
+    /// role they hold now.
+    fn user(&mut self) -> (String, usize) {
+        let weights = [4, 6, 30, 15, 35, 10];
+        let mut pick = self.rng.u32(0..weights.iter().sum());
+        let mut role_i = 0;
+        for (i, w) in weights.iter().enumerate() {
+            if pick < *w {
+                role_i = i;
+                break;
+            }
+            pick -= w;
+        }
+        let user = format!("{}-{:02}", ROLE_TARGETS[role_i].0, self.rng.u8(0..12));
+        let now = self
+            .changed
+            .get(&user)
+            .and_then(|r| ROLE_TARGETS.iter().position(|(x, _)| x == r))
+            .unwrap_or(role_i);
+        (user, now)
+    }
+
+    /// An audit event consistent with the actor's role: mostly its own category's actions,
+    /// some denied attempts by guests, sessions of up to 15 minutes.
+    pub fn audit_event(&mut self, ts_ms: i64) -> Value {
+        let (user, role_i) = self.user();
+        let role = ROLE_TARGETS[role_i].0;
+        let actions = ROLE_ACTIONS[role_i];
+        let mut pick = self.rng.u32(0..actions.iter().map(|(_, w)| w).sum::<u32>());
+        let mut action = actions[0].0;
+        for (a, w) in actions {
+            if pick < *w {
+                action = a;
+                break;
+            }
+            pick -= w;
+        }
+        let outcome = if action == "restricted.attempt" {
+            "denied"
+        } else if self.rng.f64() < 0.02 {
+            "failure"
+        } else {
+            "success"
+        };
+        json!({
+            "ts": crate::model::rfc3339_ms(ts_ms),
+            "actor_id": user,
+            "actor_role": role,
+            "action": action,
+            "resource": format!("/{}/{}", action.split('.').next().unwrap_or("x"), self.rng.u8(0..40)),
+            "outcome": outcome,
+            "session_id": format!("{user}-{}", ts_ms / 900_000),
+        })
+    }
+
+    /// The demo migration: the start marker, then the next planned change on each call;
+    /// `None` once the plan is done.
+    pub fn migration_step(&mut self, ts_ms: i64) -> Option<Value> {
+        let step = self.migrated;
+        self.migrated += 1;
+        if step == 0 {
+            return Some(json!({
+                "ts": crate::model::rfc3339_ms(ts_ms), "actor_id": "admin-00",
+                "actor_role": "admin", "action": "role.migration.start", "outcome": "success",
+                "details": {"plan": "6-role hierarchy"},
+            }));
+        }
+        let (user, from, to, outcome) = *MIGRATION_PLAN.get(step - 1)?;
+        if outcome == "success" {
+            self.changed.insert(user.to_string(), to);
+        }
+        Some(json!({
+            "ts": crate::model::rfc3339_ms(ts_ms), "actor_id": user, "actor_role": from,
+            "action": "role.migration.complete", "outcome": outcome,
+            "details": {"from": from, "to": to},
+        }))
     }
 
     /// Latency around a fraction of the role's target with a long tail (log-normal-ish).
@@ -62,19 +208,8 @@ impl Generator {
     }
 
     pub fn event(&mut self, ts_ms: i64) -> Value {
-        // Developers and viewers dominate; guests are few.
-        let weights = [4, 6, 30, 15, 35, 10];
-        let mut pick = self.rng.u32(0..weights.iter().sum());
-        let mut role_i = 0;
-        for (i, w) in weights.iter().enumerate() {
-            if pick < *w {
-                role_i = i;
-                break;
-            }
-            pick -= w;
-        }
+        let (user, role_i) = self.user();
         let (role, target) = ROLE_TARGETS[role_i];
-        let user = format!("{role}-{:02}", self.rng.u8(0..12));
         let ip = format!(
             "10.{}.{}.{}",
             role_i,
@@ -150,7 +285,9 @@ pub struct Options {
 /// `duration` has passed; prints progress every 5 s. Returns how many events Pulse accepted.
 pub async fn run(opts: Options) -> Result<u64, SimulateError> {
     let client = reqwest::Client::new();
-    let endpoint = format!("{}/api/v1/requests", opts.url.trim_end_matches('/'));
+    let base = opts.url.trim_end_matches('/');
+    let endpoint = format!("{base}/api/v1/requests");
+    let audit_endpoint = format!("{base}/api/v1/audit");
     let mut generator = Generator::new(fastrand::u64(..));
     let started = Instant::now();
     let tick = Duration::from_millis(250);
@@ -158,6 +295,7 @@ pub async fn run(opts: Options) -> Result<u64, SimulateError> {
     let mut accepted: u64 = 0;
     let mut last_report = Instant::now();
     let mut carry = 0.0f64;
+    let mut next_step = Instant::now();
     while started.elapsed() < opts.duration {
         interval.tick().await;
         let secs = started.elapsed().as_secs();
@@ -172,41 +310,62 @@ pub async fn run(opts: Options) -> Result<u64, SimulateError> {
         let batch: Vec<Value> = (0..n)
             .map(|i| generator.event(now - (n - i) as i64 * 250 / n as i64))
             .collect();
-        loop {
-            let resp = client
-                .post(&endpoint)
-                .bearer_auth(&opts.token)
-                .json(&batch)
-                .send()
-                .await
-                .map_err(|e| SimulateError::Unreachable {
-                    url: endpoint.clone(),
-                    reason: crate::health::checks::describe_error(&e),
-                })?;
-            let status = resp.status().as_u16();
-            if status == 503 {
-                // Back-pressure: Pulse asked us to retry shortly.
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            if status != 200 {
-                let body = resp.text().await.unwrap_or_default();
-                return Err(SimulateError::Refused { status, body });
-            }
-            accepted += n as u64;
-            break;
+        // One audit event per five requests, and a migration step every 5 s.
+        let mut audits: Vec<Value> = (0..n.div_ceil(5))
+            .map(|_| generator.audit_event(now))
+            .collect();
+        if Instant::now() >= next_step {
+            audits.extend(generator.migration_step(now));
+            next_step += Duration::from_secs(5);
         }
+        post(&client, &audit_endpoint, &opts.token, &audits).await?;
+        accepted += post(&client, &endpoint, &opts.token, &batch).await?;
         if last_report.elapsed() >= Duration::from_secs(5) {
             println!(
-                "simulate: {accepted} events accepted in {:.0} s ({:.0}/s)",
+                "simulate: {accepted} request events accepted in {:.0} s ({:.0}/s)",
                 started.elapsed().as_secs_f64(),
                 accepted as f64 / started.elapsed().as_secs_f64()
             );
             last_report = Instant::now();
         }
     }
-    println!("simulate: done, {accepted} events accepted");
+    println!("simulate: done, {accepted} request events accepted");
     Ok(accepted)
+}
+
+/// Posts one batch, waiting out back-pressure (503); returns how many events were accepted.
+async fn post(
+    client: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    batch: &[Value],
+) -> Result<u64, SimulateError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    loop {
+        let resp = client
+            .post(endpoint)
+            .bearer_auth(token)
+            .json(&batch)
+            .send()
+            .await
+            .map_err(|e| SimulateError::Unreachable {
+                url: endpoint.to_string(),
+                reason: crate::health::checks::describe_error(&e),
+            })?;
+        let status = resp.status().as_u16();
+        if status == 503 {
+            // Back-pressure: Pulse asked us to retry shortly.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        if status != 200 {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(SimulateError::Refused { status, body });
+        }
+        return Ok(batch.len() as u64);
+    }
 }
 
 #[cfg(test)]
@@ -239,5 +398,47 @@ mod tests {
             "guests are slower than admins"
         );
         assert!(ok.iter().any(|e| e.tool.is_some()) && ok.iter().any(|e| e.status >= 500));
+    }
+
+    #[test]
+    fn audit_events_and_the_migration_pass_audit_validation() {
+        use crate::audit::{validate_audit_batch, AuditLimits, Categories};
+        let mut g = Generator::new(5);
+        let now = crate::model::now_ms();
+        let mut events: Vec<Value> = (0..3000).map(|_| g.audit_event(now)).collect();
+        events.extend(std::iter::from_fn(|| g.migration_step(now)));
+        let categories = Categories::default();
+        let limits = AuditLimits {
+            time: Limits {
+                now_ms: now,
+                max_future_ms: 0,
+                oldest_ms: now - 1000,
+            },
+            max_details_bytes: 4096,
+            categories: &categories,
+        };
+        let ok = validate_audit_batch(&events, limits).expect("valid audit events");
+        assert_eq!(ok.len(), 3000 + 1 + MIGRATION_PLAN.len());
+        let share = |cat: &str| ok.iter().filter(|e| e.category == cat).count() as f64 / 3000.0;
+        // Every role's own category shows up, and little falls through to `other`.
+        for cat in [
+            "admin_actions",
+            "developer_actions",
+            "viewer_actions",
+            "guest_actions",
+        ] {
+            assert!(share(cat) > 0.01, "{cat}");
+        }
+        assert!(share("other") < 0.2);
+        assert!(ok
+            .iter()
+            .any(|e| e.actor_role == "guest" && e.outcome == "denied"));
+        // After the migration, migrated users act in their new role.
+        assert_eq!(g.changed.get("viewer-00").copied(), Some("analyst"));
+        assert_eq!(
+            g.changed.get("viewer-05"),
+            None,
+            "a failed change keeps the role"
+        );
     }
 }

@@ -252,12 +252,20 @@ fn build_bars(
             .iter()
             .map(|(name, v)| {
                 let d = MarkLineData::new().name(*name);
-                MarkLineVariant::Simple(if horizontal { d.x_axis(*v) } else { d.y_axis(*v) })
+                MarkLineVariant::Simple(if horizontal {
+                    d.x_axis(*v)
+                } else {
+                    d.y_axis(*v)
+                })
             })
             .collect();
         MarkLine::new()
             .symbol(vec![Symbol::None, Symbol::None])
-            .line_style(LineStyle::new().color("#dc2626").type_(LineStyleType::Dashed))
+            .line_style(
+                LineStyle::new()
+                    .color("#dc2626")
+                    .type_(LineStyleType::Dashed),
+            )
             .data(data)
     });
     for (i, s) in series.iter().enumerate() {

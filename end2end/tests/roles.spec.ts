@@ -1,0 +1,122 @@
+import { test, expect, Page } from '@playwright/test';
+
+const TOKEN = 'e2e-ingest-token-0123456789';
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+const ev = (actor: string, role: string, action: string, outcome = 'success', extra = {}) => ({
+  actor_id: actor, actor_role: role, action, outcome, ...extra,
+});
+
+/** A known batch: every count below follows from it (the suite's only audit events). */
+function auditBatch() {
+  return [
+    ev('adm-a', 'admin', 'user.role.assign'),
+    ev('adm-a', 'admin', 'system.backup'),
+    ev('adm-b', 'admin', 'system.backup'),
+    ev('dev-1', 'developer', 'server.deploy'),
+    ev('dev-1', 'developer', 'server.deploy'),
+    ev('dev-1', 'developer', 'server.deploy', 'failure'),
+    ev('g-1', 'guest', 'limited.access'),
+    ev('g-1', 'guest', 'restricted.attempt', 'denied'),
+    ev('g-2', 'guest', 'limited.access'),
+    ev('g-3', 'guest', 'limited.access'),
+    ev('root', 'admin', 'role.migration.start'),
+    ev('g-3', 'guest', 'role.change.manual', 'success', { details: { from: 'guest', to: 'developer' } }),
+  ];
+}
+
+function requests() {
+  const out = [];
+  // Admin requests at 300 ms: over the 100 ms target.
+  for (let i = 0; i < 5; i++) out.push({ method: 'POST', route: 'tools/call', status: 200, duration_ms: 300, role: 'admin', user_id: 'adm-a' });
+  // A guest burst: 25 requests this minute against a 20 rpm limit.
+  for (let i = 0; i < 25; i++) out.push({ method: 'POST', route: 'tools/call', status: 200, duration_ms: 40, role: 'guest', user_id: 'g-1' });
+  return out;
+}
+
+test('before any audit event the Roles page says how to send them', async ({ page }) => {
+  await page.goto('/roles');
+  const empty = page.getByTestId('empty-state');
+  await expect(empty).toContainText('No audit events from your gateway yet');
+  await expect(empty).toContainText('POST /api/v1/audit');
+  await expect(page.getByTestId('role-card-admin')).toBeVisible();
+});
+
+test('a posted audit batch shows in the role cards, tables and charts', async ({ page, request }) => {
+  expect((await request.post('/api/v1/audit', { data: auditBatch() })).status()).toBe(401);
+  const res = await request.post('/api/v1/audit', { data: auditBatch(), headers: auth });
+  expect(res.status()).toBe(200);
+  expect(await res.json()).toEqual({ accepted: 12 });
+  expect((await request.post('/api/v1/requests', { data: requests(), headers: auth })).status()).toBe(200);
+
+  await page.goto('/roles?timeframe=1h');
+  await hydrated(page);
+  await expect(page.getByTestId('empty-state')).toHaveCount(0);
+  const admin = page.getByTestId('role-card-admin');
+  await expect(admin.locator('[data-metric=activeUsers]')).toHaveText('3');
+  await expect(admin.locator('[data-metric=apiCalls]')).toContainText('5');
+  await expect(admin.locator('[data-metric=criticalActions]')).toContainText('1');
+  await expect(admin.locator('[data-metric=systemModifications]')).toContainText('2');
+  await expect(admin.getByTestId('role-p95')).toContainText('target 100 ms');
+  await expect(admin.getByTestId('role-p95')).toHaveClass(/bad/);
+  const dev = page.getByTestId('role-card-developer');
+  await expect(dev.locator('[data-metric=deployments]')).toContainText('3');
+  await expect(dev.locator('[data-metric=developmentActions]')).toContainText('3');
+  const guest = page.getByTestId('role-card-guest');
+  await expect(guest.locator('[data-metric=activeUsers]')).toHaveText('3');
+  await expect(guest.locator('[data-metric=conversionRate]')).toContainText('33.3%');
+  await expect(guest.locator('[data-metric=restrictedAttempts]')).toContainText('1');
+  await expect(guest.getByTestId('role-rate')).toContainText('of 20 rpm');
+  // Trend arrows compare with the hour before, which was empty.
+  await expect(admin.locator('.trend-up').first()).toBeVisible();
+
+  await expect(page.getByTestId('users-over-table')).toContainText('g-1');
+  await expect(page.getByTestId('role-changes-table')).toContainText('developer');
+  const guestRow = page.getByTestId('role-actions-table').locator('tr', { hasText: 'guest_actions' });
+  await expect(guestRow).toContainText('guest');
+  await expect(page.getByTestId('migration-status')).toContainText('Migration');
+
+  for (const id of ['chart-role-actions', 'chart-role-latency', 'chart-role-rates', 'chart-role-distribution', 'chart-role-migration']) {
+    await expect(page.locator(`#${id} canvas`)).toBeVisible();
+  }
+  // Refreshing updates the same chart instances.
+  const chartId = () =>
+    page.evaluate(() => {
+      const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { id: string } | undefined } };
+      return w.echarts.getInstanceByDom(document.getElementById('chart-role-actions'))?.id ?? null;
+    });
+  const before = await chartId();
+  expect(before).not.toBeNull();
+  const updated = page.getByTestId('last-updated');
+  const stamp = await updated.textContent();
+  await page.waitForTimeout(1_100);
+  await page.getByTestId('refresh').click();
+  await expect(updated).not.toHaveText(stamp ?? '');
+  expect(await chartId()).toBe(before);
+
+  // Pulse audits its own pages: this page's views show as analyst metrics views.
+  await expect
+    .poll(async () => {
+      await page.getByTestId('refresh').click();
+      const t = await page.getByTestId('role-card-analyst').locator('[data-metric=metricsViewed]').textContent();
+      return Number((t ?? '0').trim().split(' ')[0]);
+    })
+    .toBeGreaterThanOrEqual(1);
+
+  await page.getByTestId('timeframe-picker').getByRole('link', { name: '7d' }).click();
+  await expect(page).toHaveURL(/timeframe=7d/);
+  await expect(page.getByTestId('role-card-developer').locator('[data-metric=deployments]')).toContainText('3');
+  expect(await chartId()).toBe(before);
+});
+
+test('the Roles page holds at 375 px wide', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.goto('/roles');
+  await hydrated(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});

@@ -29,10 +29,11 @@ demo: build
 	echo "demo: open http://127.0.0.1:3000 (simulating 50 events/s for an hour)"; \
 	./target/release/mcp-pulse simulate --url http://127.0.0.1:3000 --token $(DEMO_TOKEN) --rate 50 --duration 1h
 
-## Ingest and query figures (release build; add SIZES=1000000,10000000 for the 10M run)
+## Ingest and query figures (release build; SIZES=1000000,10000000 AUDIT_SIZES=1000000,10000000 for the 10M runs)
 SIZES ?= 1000000
+AUDIT_SIZES ?= 1000000
 bench: build
-	./target/release/mcp-pulse bench --sizes $(SIZES)
+	./target/release/mcp-pulse bench --sizes $(SIZES) --audit-sizes $(AUDIT_SIZES)
 
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
 test: bootstrap lint test-rust build-debug e2e

@@ -222,7 +222,12 @@ where
     Ok(percentiles(times))
 }
 
-pub async fn run(dir: &Path, throughput_events: usize, sizes: &[usize]) -> BenchResult<()> {
+pub async fn run(
+    dir: &Path,
+    throughput_events: usize,
+    sizes: &[usize],
+    audit_sizes: &[usize],
+) -> BenchResult<()> {
     std::fs::create_dir_all(dir)?;
     let now = crate::model::now_ms();
     let mut g = Generator::new(11);
@@ -304,6 +309,85 @@ pub async fn run(dir: &Path, throughput_events: usize, sizes: &[usize]) -> Bench
                 dir.join(format!("q{n}.db")).display()
             ));
         }
+    }
+    for &n in audit_sizes.iter().filter(|&&n| n > 0) {
+        roles(dir, n, now).await?;
+    }
+    Ok(())
+}
+
+/// The role views at `n` audit events over 30 days (3000 users, a request event per ten
+/// audit events, the demo migration), every timeframe.
+async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
+    use crate::analytics::roles::Timeframe;
+    use crate::analytics::roles_service as rs;
+    use crate::audit::{validate_audit_batch, AuditLimits, Categories};
+    println!("\n## Role views at {n} stored audit events (spread over 30 days, 3000 users)");
+    let name = format!("roles{n}.db");
+    let (store, _) = fresh(dir, &name).await?;
+    let mut g = Generator::new(17).with_users(500);
+    let categories = Categories::default();
+    let span = 30 * DAY_MS;
+    let fill = Instant::now();
+    let chunk = 50_000;
+    let mut done = 0;
+    while done < n {
+        let take = chunk.min(n - done);
+        let from = now - span + span * done as i64 / n as i64;
+        let step = span / n as i64;
+        let mut json: Vec<serde_json::Value> = (0..take)
+            .map(|i| g.audit_event(from + i as i64 * step.max(1)))
+            .collect();
+        if done == n / 2 {
+            json.extend(std::iter::from_fn(|| g.migration_step(from)));
+        }
+        let limits = AuditLimits {
+            time: Limits {
+                now_ms: now + 1,
+                max_future_ms: 60_000,
+                oldest_ms: now - span - 1,
+            },
+            max_details_bytes: 4096,
+            categories: &categories,
+        };
+        let audits = validate_audit_batch(&json, limits)
+            .map_err(|p| format!("generated audit events are invalid: {:?}", p.first()))?;
+        let requests = events(
+            &mut g,
+            take / 10,
+            from + take as i64 * step,
+            take as i64 * step,
+        );
+        store.insert_batch(&requests, &audits).await?;
+        done += take;
+    }
+    let took = fill.elapsed();
+    println!(
+        "filled in {:.1} s ({})",
+        took.as_secs_f64(),
+        rate(n, took).trim()
+    );
+    let settings = crate::config::AuditSettings::default();
+    let (s, set, cats) = (&store, &settings, &categories);
+    let runs = 20;
+    for tf in Timeframe::ALL {
+        let t = tf.as_str();
+        let (p50, p99) = time_query(runs, || rs::metrics(s, now, tf)).await?;
+        println!("{t:>3} metrics (2 windows):    p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || rs::actions(s, cats, now, tf)).await?;
+        println!("{t:>3} actions:                p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || rs::performance(s, set, now, tf)).await?;
+        println!("{t:>3} performance:            p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || rs::rate_limits(s, set, now, tf)).await?;
+        println!("{t:>3} rate-limits:            p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || rs::migration(s, now, tf)).await?;
+        println!("{t:>3} migration:              p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || rs::page(s, set, cats, now, tf)).await?;
+        println!("{t:>3} whole Roles page:       p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+    }
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", dir.join(&name).display()));
     }
     Ok(())
 }

@@ -53,6 +53,9 @@ async fn main() -> std::process::ExitCode {
             /// Stored-event counts for the query runs, comma-separated.
             #[arg(long, value_delimiter = ',', default_value = "1000000")]
             sizes: Vec<usize>,
+            /// Stored audit-event counts for the role-view runs, comma-separated (0 skips).
+            #[arg(long, value_delimiter = ',', default_value = "1000000")]
+            audit_sizes: Vec<usize>,
         },
         /// Validate a config file and print the components it declares.
         CheckConfig {
@@ -105,15 +108,18 @@ async fn main() -> std::process::ExitCode {
                 }
             }
         }
-        Command::Bench { dir, events, sizes } => {
-            match mcp_pulse::bench::run(&dir, events, &sizes).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
+        Command::Bench {
+            dir,
+            events,
+            sizes,
+            audit_sizes,
+        } => match mcp_pulse::bench::run(&dir, events, &sizes, &audit_sizes).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
             }
-        }
+        },
         Command::CheckConfig { config } => match Config::load(config.as_deref()) {
             Ok(c) => {
                 println!(

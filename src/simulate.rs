@@ -106,6 +106,7 @@ pub struct Generator {
     /// Users whose role changed (the demo migration), so later events carry the new role.
     changed: std::collections::HashMap<String, &'static str>,
     migrated: usize,
+    users_per_role: u32,
 }
 
 impl Generator {
@@ -114,7 +115,14 @@ impl Generator {
             rng: fastrand::Rng::with_seed(seed),
             changed: std::collections::HashMap::new(),
             migrated: 0,
+            users_per_role: 12,
         }
+    }
+
+    /// A larger population (the benchmark's), `n` users per role.
+    pub fn with_users(mut self, n: u32) -> Generator {
+        self.users_per_role = n.max(1);
+        self
     }
 
     /// A user, weighted by role (developers and viewers dominate; guests are few), with the
@@ -130,7 +138,11 @@ impl Generator {
             }
             pick -= w;
         }
-        let user = format!("{}-{:02}", ROLE_TARGETS[role_i].0, self.rng.u8(0..12));
+        let user = format!(
+            "{}-{:02}",
+            ROLE_TARGETS[role_i].0,
+            self.rng.u32(0..self.users_per_role)
+        );
         let now = self
             .changed
             .get(&user)
@@ -198,7 +210,7 @@ impl Generator {
     /// Latency around a fraction of the role's target with a long tail (log-normal-ish).
     fn latency(&mut self, target: f64, heavy: f64) -> f64 {
         let u: f64 = (0..4).map(|_| self.rng.f64()).sum::<f64>() / 4.0; // ~normal on [0,1]
-        let base = target * heavy * (0.35 + 0.6 * u);
+        let base = target * heavy * (0.2 + 0.45 * u);
         let tail = if self.rng.f64() < 0.03 {
             target * (1.0 + 3.0 * self.rng.f64())
         } else {
@@ -221,7 +233,7 @@ impl Generator {
             let (server, tool) = TOOLS[self.rng.usize(0..TOOLS.len())];
             // Browser tools are slow; warehouse queries slower still for analysts.
             let heavy = match server {
-                "browser" => 1.8,
+                "browser" => 1.5,
                 "warehouse" => 1.3,
                 _ => 1.0,
             };
@@ -295,7 +307,8 @@ pub async fn run(opts: Options) -> Result<u64, SimulateError> {
     let mut accepted: u64 = 0;
     let mut last_report = Instant::now();
     let mut carry = 0.0f64;
-    let mut next_step = Instant::now();
+    // The migration starts after 20 s, so users seen before it make a "before" distribution.
+    let mut next_step = Instant::now() + Duration::from_secs(20);
     while started.elapsed() < opts.duration {
         interval.tick().await;
         let secs = started.elapsed().as_secs();

@@ -430,6 +430,32 @@ mod tests {
         assert!(fields_of("root").is_empty());
     }
 
+    /// The README's definitions table says what the code counts.
+    #[test]
+    fn the_readme_documents_every_field_as_defined() {
+        let readme = include_str!("../../README.md");
+        for (role, fields) in ROLE_FIELDS {
+            for f in fields {
+                let prefix = format!("| {role} | `{}` | ", f.name);
+                let row = readme
+                    .lines()
+                    .find(|l| l.starts_with(&prefix))
+                    .unwrap_or_else(|| panic!("README has no row for {role}.{}", f.name));
+                let want = match f.source {
+                    Source::Actions(list) => list.join(", "),
+                    Source::Category(c) => format!("category {c}"),
+                    Source::ActionOrDenied(a) => a.to_string(),
+                    Source::ActiveUsers => "distinct actors".into(),
+                    Source::Requests => "requests".into(),
+                    Source::SessionMinutes => "sessions".into(),
+                    Source::ConversionPct => "%".into(),
+                    Source::UpgradeMinutes => "first seen".into(),
+                };
+                assert!(row.contains(&want), "{row} should say {want}");
+            }
+        }
+    }
+
     #[test]
     fn timeframes_parse_only_the_four_names() {
         for t in Timeframe::ALL {

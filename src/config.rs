@@ -1368,6 +1368,49 @@ mod tests {
     }
 
     #[test]
+    fn audit_and_role_settings_are_validated_with_the_key_named() {
+        for (text, key) in [
+            ("[roles.targets_ms]\nroot = 50", "roles.targets_ms.root"),
+            ("[roles.targets_ms]\nguest = -1", "roles.targets_ms.guest"),
+            (
+                "[roles.rate_limits_rpm]\nviewer = 0",
+                "roles.rate_limits_rpm.viewer",
+            ),
+            ("[audit]\nself_role = \"owner\"", "audit.self_role"),
+            ("[audit]\nmax_details_bytes = 1", "audit.max_details_bytes"),
+            (
+                "[audit.categories]\nother = [\"a.b\"]",
+                "audit.categories.other",
+            ),
+            (
+                "[audit.categories]\nOps = [\"a.b\"]",
+                "audit.categories.Ops",
+            ),
+            (
+                "[audit.categories]\nops = [\"drop table\"]",
+                "audit.categories.ops",
+            ),
+        ] {
+            let e = err_text(text);
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let c = load(
+            "[roles.targets_ms]\nguest = 800\n[roles.rate_limits_rpm]\nadmin = 5000\n\
+                      [audit.categories]\nops_actions = [\"incident.ack\"]",
+        )
+        .unwrap();
+        assert_eq!(
+            c.audit.targets_ms,
+            [100.0, 150.0, 200.0, 250.0, 300.0, 800.0]
+        );
+        assert_eq!(c.audit.rate_limits_rpm[0], 5000);
+        assert_eq!(
+            c.audit.categories,
+            vec![("ops_actions".to_string(), vec!["incident.ack".to_string()])]
+        );
+    }
+
+    #[test]
     fn traffic_settings_validate_tokens_limits_and_env() {
         let err = |text: &str, env: &dyn Fn(&str) -> Option<String>| {
             Config::from_sources(Some(("pulse.toml", text)), env)

@@ -228,12 +228,14 @@ async fn pulse_audits_its_own_pages_and_api_reads() {
         get(&h, "/api/v1/roles/metrics?timeframe=1h").await.0,
         StatusCode::OK
     );
+    let (s, _, _) = send(&h, "GET", "/api/v1/roles/actions", None, Body::empty()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Self events are queued without waiting; give the writer its flush interval.
     let mut events = Value::Null;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let (_, e) = get(&h, "/api/v1/audit/export?timeframe=1h").await;
-        if e["count"].as_i64().unwrap_or(0) >= 2 {
+        if e["count"].as_i64().unwrap_or(0) >= 3 {
             events = e;
             break;
         }
@@ -245,11 +247,22 @@ async fn pulse_audits_its_own_pages_and_api_reads() {
     assert_eq!(view["resource"], "/roles");
     let query = list
         .iter()
-        .find(|e| e["action"] == "analytics.query")
+        .find(|e| e["action"] == "analytics.query" && e["outcome"] == "success")
         .unwrap();
     assert!(query["actor_id"].as_str().unwrap().starts_with("token:"));
     assert!(!query["actor_id"].as_str().unwrap().contains(READ_TOKEN));
     assert_eq!(query["resource"], "/api/v1/roles/metrics?timeframe=1h");
+    let refused = list
+        .iter()
+        .find(|e| e["outcome"] == "denied")
+        .expect("a refused read is logged");
+    assert_eq!(
+        (refused["actor_id"].as_str(), refused["action"].as_str()),
+        (Some("anonymous"), Some("analytics.query"))
+    );
+    // Pulse's readers are not the gateway's users.
+    let (_, m) = get(&h, "/api/v1/roles/migration").await;
+    assert_eq!(m["status"]["total_users"], 0);
     // The export itself is logged as data.export, and counted in Prometheus.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, e) = get(&h, "/api/v1/audit/export?timeframe=1h").await;

@@ -274,21 +274,29 @@ pub fn role_after(e: &AuditEvent) -> String {
     }
 }
 
-/// What a request to Pulse itself means for the audit log, if anything: page views are
-/// `metrics.view`, API reads `analytics.query`, the audit export `data.export`. Server-function
-/// refreshes are not logged (auto-refresh would drown the log); probes and `/metrics` neither.
-pub fn self_action(method: &str, path: &str, status: u16) -> Option<&'static str> {
-    if method != "GET" || !(200..300).contains(&status) {
+/// What a request to Pulse itself means for the audit log, if anything: `(action, outcome)`.
+/// Page views are `metrics.view` (when served); API reads are `analytics.query`, the audit export
+/// `data.export`, and for those a refused token is logged as `denied`, a bad request as
+/// `failure`. Server-function refreshes are not logged (auto-refresh would drown the log);
+/// probes and `/metrics` neither.
+pub fn self_action(method: &str, path: &str, status: u16) -> Option<(&'static str, &'static str)> {
+    if method != "GET" {
         return None;
     }
+    let outcome = match status {
+        200..=299 => "success",
+        401 | 403 => "denied",
+        _ => "failure",
+    };
     if path == "/api/v1/audit/export" {
-        Some("data.export")
+        Some(("data.export", outcome))
     } else if path.starts_with("/api/v1/analytics/") || path.starts_with("/api/v1/roles/") {
-        Some("analytics.query")
-    } else if matches!(path, "/" | "/requests" | "/performance" | "/roles")
-        || path.starts_with("/components/")
+        Some(("analytics.query", outcome))
+    } else if (matches!(path, "/" | "/requests" | "/performance" | "/roles")
+        || path.starts_with("/components/"))
+        && outcome == "success"
     {
-        Some("metrics.view")
+        Some(("metrics.view", outcome))
     } else {
         None
     }
@@ -300,7 +308,7 @@ pub fn self_event(
     ts_ms: i64,
     actor: String,
     role: &str,
-    action: &'static str,
+    (action, outcome): (&'static str, &'static str),
     resource: String,
     categories: &Categories,
 ) -> AuditEvent {
@@ -311,7 +319,7 @@ pub fn self_event(
         category: categories.of(action).to_string(),
         action: action.to_string(),
         resource: Some(resource.chars().take(256).collect()),
-        outcome: "success".to_string(),
+        outcome: outcome.to_string(),
         session_id: None,
         details: None,
         source: EventSource::SelfTraffic,
@@ -429,18 +437,27 @@ mod tests {
 
     #[test]
     fn self_actions_cover_pages_api_reads_and_export_only() {
-        assert_eq!(self_action("GET", "/roles", 200), Some("metrics.view"));
+        let ok = |a| Some((a, "success"));
+        assert_eq!(self_action("GET", "/roles", 200), ok("metrics.view"));
         assert_eq!(
             self_action("GET", "/components/db", 200),
-            Some("metrics.view")
+            ok("metrics.view")
         );
         assert_eq!(
             self_action("GET", "/api/v1/roles/metrics", 200),
-            Some("analytics.query")
+            ok("analytics.query")
         );
         assert_eq!(
             self_action("GET", "/api/v1/audit/export", 200),
-            Some("data.export")
+            ok("data.export")
+        );
+        assert_eq!(
+            self_action("GET", "/api/v1/analytics/summary", 401),
+            Some(("analytics.query", "denied"))
+        );
+        assert_eq!(
+            self_action("GET", "/api/v1/roles/metrics", 400),
+            Some(("analytics.query", "failure"))
         );
         assert_eq!(self_action("GET", "/roles", 404), None);
         assert_eq!(self_action("POST", "/api/v1/audit", 200), None);

@@ -22,7 +22,8 @@ pub struct SelfTraffic {
     pub audit: Option<(String, Arc<Categories>)>,
 }
 
-/// Who is reading: `token:<8 hex of the token's SHA-256>` for API calls, `dashboard` for pages.
+/// Who is reading: `token:<8 hex of the token's SHA-256>` with a bearer token, `dashboard` for
+/// pages, `anonymous` for API calls without one.
 fn actor(req: &Request) -> String {
     let token = req
         .headers()
@@ -36,6 +37,7 @@ fn actor(req: &Request) -> String {
             let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
             format!("token:{hex}")
         }
+        _ if req.uri().path().starts_with("/api/") => "anonymous".to_string(),
         _ => "dashboard".to_string(),
     }
 }

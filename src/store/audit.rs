@@ -263,7 +263,8 @@ impl Store {
             changed_ms: Option<i64>,
         }
         let mut users: HashMap<&str, U> = HashMap::new();
-        for e in events {
+        // Pulse's own readers are not the gateway's users: they stay out of the users table.
+        for e in events.iter().filter(|e| e.source == EventSource::Ingest) {
             let after = role_after(e);
             let changed = (role_change(e).is_some() && e.outcome == "success").then_some(e.ts_ms);
             let u = users.entry(&e.actor_id).or_insert_with(|| U {

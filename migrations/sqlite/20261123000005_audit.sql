@@ -1,5 +1,5 @@
 -- Audit events and what the role views read: raw rows (kept for retention.raw_events), action
--- counts and acting users per bucket (span_ms is the bucket size: minute, hour or day), the
+-- counts and sets of acting users per bucket (span_ms is the bucket size: minute, hour or day), the
 -- users' current roles, session spans and role changes, and per-user request counts per
 -- minute for rate-limit usage.
 CREATE TABLE IF NOT EXISTS audit_events (
@@ -28,14 +28,21 @@ CREATE TABLE IF NOT EXISTS audit_action_rollup (
     PRIMARY KEY (span_ms, bucket_ms, role, category, action, outcome)
 );
 
-CREATE TABLE IF NOT EXISTS audit_actor_rollup (
+-- Actors get a number so the set of actors in a bucket can be a compressed bitmap.
+CREATE TABLE IF NOT EXISTS audit_actor_ids (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor_id TEXT NOT NULL UNIQUE
+);
+
+-- Who acted per bucket, role and category: a serialized roaring bitmap of actor numbers. Distinct
+-- users over any window are the size of the union of its buckets' sets.
+CREATE TABLE IF NOT EXISTS audit_actor_sets (
     span_ms INTEGER NOT NULL,
     bucket_ms INTEGER NOT NULL,
     role TEXT NOT NULL,
     category TEXT NOT NULL,
-    actor_id TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (span_ms, bucket_ms, role, category, actor_id)
+    actors BLOB NOT NULL,
+    PRIMARY KEY (span_ms, bucket_ms, role, category)
 );
 
 CREATE TABLE IF NOT EXISTS audit_users (

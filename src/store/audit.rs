@@ -7,6 +7,7 @@
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
 use super::{Backend, Resolution, Store, StoreError};
 use crate::audit::{role_after, role_change, MIGRATION_START};
+use roaring::RoaringBitmap;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -53,6 +54,14 @@ const AUDIT_COLS: &str = "ts_ms, actor_id, actor_role, action, category, resourc
 const AUDIT_PARAMS: usize = 10;
 const MAX_PARAMS: usize = 30_000;
 const SPANS: [i64; 3] = [MINUTE_MS, HOUR_MS, DAY_MS];
+
+fn decode_set(bytes: &[u8]) -> Result<RoaringBitmap, StoreError> {
+    if bytes.is_empty() {
+        return Ok(RoaringBitmap::new());
+    }
+    RoaringBitmap::deserialize_from(bytes)
+        .map_err(|e| StoreError::Query(sqlx::Error::Decode(Box::new(e))))
+}
 
 /// `(span = ? AND bucket >= ? AND bucket < ?) OR …` for a list of spans, and its binds.
 fn span_filter(spans: &[(Resolution, i64, i64)]) -> (String, Vec<i64>) {
@@ -138,17 +147,13 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
 
-        // Rollups: one row per key and bucket for each span, summed in memory first.
+        // Action counts: one row per key and bucket for each span, summed in memory first.
         let mut actions: HashMap<(i64, i64, &str, &str, &str, &str), i64> = HashMap::new();
-        let mut actors: HashMap<(i64, i64, &str, &str, &str), i64> = HashMap::new();
         for e in events {
             for span in SPANS {
                 let b = e.ts_ms - e.ts_ms.rem_euclid(span);
                 *actions
                     .entry((span, b, &e.actor_role, &e.category, &e.action, &e.outcome))
-                    .or_default() += 1;
-                *actors
-                    .entry((span, b, &e.actor_role, &e.category, &e.actor_id))
                     .or_default() += 1;
             }
         }
@@ -176,25 +181,132 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        let rows: Vec<_> = actors.into_iter().collect();
-        let cols = ["span_ms", "bucket_ms", "role", "category", "actor_id"];
-        for chunk in rows.chunks(MAX_PARAMS / 6) {
-            let sql = self.add_counts_sql("audit_actor_rollup", &cols, chunk.len());
+        self.write_actor_sets(tx, events).await?;
+        self.write_sessions(tx, events).await?;
+        self.write_users(tx, events).await?;
+        self.write_role_changes(tx, events).await
+    }
+
+    /// The batch's actors' numbers, assigning new ones.
+    async fn actor_numbers(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        actors: &[&str],
+    ) -> Result<HashMap<String, u32>, StoreError> {
+        let mut out = HashMap::with_capacity(actors.len());
+        for chunk in actors.chunks(MAX_PARAMS / 2) {
+            let sql = self.sql(&format!(
+                "INSERT INTO audit_actor_ids (actor_id) VALUES {} ON CONFLICT (actor_id) DO NOTHING",
+                vec!["(?)"; chunk.len()].join(",")
+            ));
             let mut q = sqlx::query(&sql);
-            for ((span, b, role, cat, actor), n) in chunk {
+            for a in chunk {
+                q = q.bind(a.to_string());
+            }
+            q.execute(&mut *tx).await?;
+            let sql = self.sql(&format!(
+                "SELECT num, actor_id FROM audit_actor_ids WHERE actor_id IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            ));
+            let mut q = sqlx::query(&sql);
+            for a in chunk {
+                q = q.bind(a.to_string());
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                let num: i64 = r.try_get(0)?;
+                let num = u32::try_from(num).map_err(|_| {
+                    StoreError::Query(sqlx::Error::Protocol("actor numbers exhausted".into()))
+                })?;
+                out.insert(r.try_get(1)?, num);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds the batch's actors to the per-bucket sets: read, union, write back, under a row
+    /// lock on PostgreSQL (SQLite's writer already holds the database lock) so concurrent
+    /// writers never lose an actor.
+    async fn write_actor_sets(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        let mut names: Vec<&str> = events.iter().map(|e| e.actor_id.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let nums = self.actor_numbers(tx, &names).await?;
+        let mut sets: HashMap<(i64, i64, &str, &str), RoaringBitmap> = HashMap::new();
+        for e in events {
+            let Some(&n) = nums.get(&e.actor_id) else {
+                continue;
+            };
+            for span in SPANS {
+                let b = e.ts_ms - e.ts_ms.rem_euclid(span);
+                sets.entry((span, b, &e.actor_role, &e.category))
+                    .or_default()
+                    .insert(n);
+            }
+        }
+        let keys: Vec<_> = sets.keys().copied().collect();
+        for chunk in keys.chunks(500) {
+            let sql = self.sql(&format!(
+                "INSERT INTO audit_actor_sets (span_ms, bucket_ms, role, category, actors) \
+                 VALUES {} ON CONFLICT (span_ms, bucket_ms, role, category) DO NOTHING",
+                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",")
+            ));
+            let mut q = sqlx::query(&sql);
+            for (span, b, role, cat) in chunk {
                 q = q
                     .bind(*span)
                     .bind(*b)
                     .bind(role.to_string())
                     .bind(cat.to_string())
-                    .bind(actor.to_string())
-                    .bind(*n);
+                    .bind(Vec::<u8>::new());
+            }
+            q.execute(&mut *tx).await?;
+            let lock = match self.backend {
+                Backend::Sqlite => "",
+                Backend::Postgres => " FOR UPDATE",
+            };
+            let sql = self.sql(&format!(
+                "SELECT span_ms, bucket_ms, role, category, actors FROM audit_actor_sets WHERE {}{lock}",
+                vec!["(span_ms = ? AND bucket_ms = ? AND role = ? AND category = ?)"; chunk.len()]
+                    .join(" OR ")
+            ));
+            let mut q = sqlx::query(&sql);
+            for (span, b, role, cat) in chunk {
+                q = q
+                    .bind(*span)
+                    .bind(*b)
+                    .bind(role.to_string())
+                    .bind(cat.to_string());
+            }
+            let mut merged = Vec::with_capacity(chunk.len());
+            for r in q.fetch_all(&mut *tx).await? {
+                let key: (i64, i64, String, String) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                let mut set = decode_set(&r.try_get::<Vec<u8>, _>(4)?)?;
+                if let Some(add) = sets.get(&(key.0, key.1, key.2.as_str(), key.3.as_str())) {
+                    set |= add;
+                }
+                let mut bytes = Vec::with_capacity(set.serialized_size());
+                set.serialize_into(&mut bytes)
+                    .map_err(|e| StoreError::Query(sqlx::Error::Protocol(e.to_string())))?;
+                merged.push((key, bytes));
+            }
+            let sql = self.sql(&format!(
+                "INSERT INTO audit_actor_sets (span_ms, bucket_ms, role, category, actors) \
+                 VALUES {} ON CONFLICT (span_ms, bucket_ms, role, category) \
+                 DO UPDATE SET actors = excluded.actors",
+                vec!["(?, ?, ?, ?, ?)"; merged.len()].join(",")
+            ));
+            let mut q = sqlx::query(&sql);
+            for ((span, b, role, cat), bytes) in merged {
+                q = q.bind(span).bind(b).bind(role).bind(cat).bind(bytes);
             }
             q.execute(&mut *tx).await?;
         }
-        self.write_sessions(tx, events).await?;
-        self.write_users(tx, events).await?;
-        self.write_role_changes(tx, events).await
+        Ok(())
     }
 
     async fn write_sessions(
@@ -384,32 +496,92 @@ impl Store {
             .collect()
     }
 
+    /// The union of the actor sets over the spans, per (role, category).
+    async fn actor_sets(
+        &self,
+        spans: &[(Resolution, i64, i64)],
+        role: Option<&str>,
+    ) -> Result<HashMap<(String, String), RoaringBitmap>, StoreError> {
+        let (filter, binds) = span_filter(spans);
+        let sql = self.sql(&format!(
+            "SELECT role, category, actors FROM audit_actor_sets WHERE {filter}{}",
+            if role.is_some() { " AND role = ?" } else { "" }
+        ));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        if let Some(r) = role {
+            q = q.bind(r.to_string());
+        }
+        let mut out: HashMap<(String, String), RoaringBitmap> = HashMap::new();
+        for r in q.fetch_all(&self.pool).await? {
+            let set = decode_set(&r.try_get::<Vec<u8>, _>(2)?)?;
+            *out.entry((r.try_get(0)?, r.try_get(1)?)).or_default() |= set;
+        }
+        Ok(out)
+    }
+
     /// Distinct actors over the spans: per role (`category` empty) and per role × category.
     pub async fn audit_actors(
         &self,
         spans: &[(Resolution, i64, i64)],
     ) -> Result<HashMap<(String, String), i64>, StoreError> {
-        let (filter, binds) = span_filter(spans);
-        let mut out = HashMap::new();
-        for by_category in [false, true] {
-            let (select, group) = if by_category {
-                ("role, category", "role, category")
-            } else {
-                ("role, ''", "role")
-            };
-            let sql = self.sql(&format!(
-                "SELECT {select}, CAST(COUNT(DISTINCT actor_id) AS BIGINT) \
-                 FROM audit_actor_rollup WHERE {filter} GROUP BY {group}"
-            ));
-            let mut q = sqlx::query(&sql);
-            for b in &binds {
-                q = q.bind(*b);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                out.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
-            }
+        let sets = self.actor_sets(spans, None).await?;
+        let mut per_role: HashMap<String, RoaringBitmap> = HashMap::new();
+        let mut out = HashMap::with_capacity(sets.len() + 6);
+        for ((role, cat), set) in sets {
+            *per_role.entry(role.clone()).or_default() |= &set;
+            out.insert((role, cat), set.len() as i64);
+        }
+        for (role, set) in per_role {
+            out.insert((role, String::new()), set.len() as i64);
         }
         Ok(out)
+    }
+
+    /// Guests in a window: distinct actors who acted as guest in the spans or changed away from
+    /// guest in `[from, to)`; and of those, how many upgraded and their mean time from first
+    /// seen to the upgrade (ms).
+    pub async fn guest_conversions(
+        &self,
+        spans: &[(Resolution, i64, i64)],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(i64, i64, Option<f64>), StoreError> {
+        let mut guests = RoaringBitmap::new();
+        for set in self.actor_sets(spans, Some("guest")).await?.into_values() {
+            guests |= set;
+        }
+        let sql = self.sql(
+            "SELECT DISTINCT a.num FROM role_changes rc JOIN audit_actor_ids a \
+             ON a.actor_id = rc.actor_id WHERE rc.from_role = 'guest' AND rc.to_role <> 'guest' \
+             AND rc.outcome = 'success' AND rc.ts_ms >= ? AND rc.ts_ms < ?",
+        );
+        for r in sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            if let Ok(n) = u32::try_from(r.try_get::<i64, _>(0)?) {
+                guests.insert(n);
+            }
+        }
+        let sql = self.sql(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(AVG(t - f) AS {}) FROM (\
+               SELECT rc.actor_id, MIN(rc.ts_ms) AS t, MIN(u.first_seen_ms) AS f \
+               FROM role_changes rc JOIN audit_users u ON u.actor_id = rc.actor_id \
+               WHERE rc.from_role = 'guest' AND rc.to_role <> 'guest' AND rc.outcome = 'success' \
+               AND rc.ts_ms >= ? AND rc.ts_ms < ? GROUP BY rc.actor_id) c",
+            self.real()
+        ));
+        let r = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((guests.len() as i64, r.try_get(0)?, r.try_get(1)?))
     }
 
     /// Sessions of `role` that ended in `[from, to)`: how many, and their mean span in ms.
@@ -431,49 +603,6 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok((r.try_get(0)?, r.try_get(1)?))
-    }
-
-    /// Guests in a window: distinct actors who acted as guest in the spans or changed away from
-    /// guest in `[from, to)`; and of those, how many upgraded and their mean time from first
-    /// seen to the upgrade (ms).
-    pub async fn guest_conversions(
-        &self,
-        spans: &[(Resolution, i64, i64)],
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<(i64, i64, Option<f64>), StoreError> {
-        let (filter, binds) = span_filter(spans);
-        let sql = self.sql(&format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM (\
-               SELECT actor_id FROM audit_actor_rollup WHERE role = 'guest' AND {filter} \
-               UNION \
-               SELECT actor_id FROM role_changes WHERE from_role = 'guest' AND to_role <> 'guest' \
-               AND outcome = 'success' AND ts_ms >= ? AND ts_ms < ?) g"
-        ));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b);
-        }
-        let guests: i64 = q
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        let sql = self.sql(&format!(
-            "SELECT CAST(COUNT(*) AS BIGINT), CAST(AVG(t - f) AS {}) FROM (\
-               SELECT rc.actor_id, MIN(rc.ts_ms) AS t, MIN(u.first_seen_ms) AS f \
-               FROM role_changes rc JOIN audit_users u ON u.actor_id = rc.actor_id \
-               WHERE rc.from_role = 'guest' AND rc.to_role <> 'guest' AND rc.outcome = 'success' \
-               AND rc.ts_ms >= ? AND rc.ts_ms < ? GROUP BY rc.actor_id) c",
-            self.real()
-        ));
-        let r = sqlx::query(&sql)
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((guests, r.try_get(0)?, r.try_get(1)?))
     }
 
     /// Requests per (minute, role, user) for minutes in `[from, to)`.
@@ -688,6 +817,8 @@ impl Store {
         minute_before_ms: i64,
         hour_before_ms: i64,
     ) -> Result<u64, StoreError> {
+        // Minute sets serve only the 1 h view (and the hour before it): two days is plenty.
+        let minute_sets_before = minute_before_ms.max(crate::model::now_ms() - 2 * DAY_MS);
         let jobs: [(&str, Vec<i64>); 6] = [
             (
                 "DELETE FROM audit_events WHERE ts_ms < ?",
@@ -698,15 +829,15 @@ impl Store {
                 vec![MINUTE_MS, minute_before_ms],
             ),
             (
-                "DELETE FROM audit_actor_rollup WHERE span_ms = ? AND bucket_ms < ?",
-                vec![MINUTE_MS, minute_before_ms],
+                "DELETE FROM audit_actor_sets WHERE span_ms = ? AND bucket_ms < ?",
+                vec![MINUTE_MS, minute_sets_before],
             ),
             (
                 "DELETE FROM audit_action_rollup WHERE span_ms = ? AND bucket_ms < ?",
                 vec![HOUR_MS, hour_before_ms],
             ),
             (
-                "DELETE FROM audit_actor_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                "DELETE FROM audit_actor_sets WHERE span_ms = ? AND bucket_ms < ?",
                 vec![HOUR_MS, hour_before_ms],
             ),
             (

@@ -281,7 +281,10 @@ impl Store {
             (Resolution::Hour, hours),
             (Resolution::Day, days),
         ] {
-            let rows: Vec<(RollKey, Agg)> = map.into_iter().collect();
+            // Key order: concurrent writers (several instances on PostgreSQL) lock rows in the
+            // same order and cannot deadlock.
+            let mut rows: Vec<(RollKey, Agg)> = map.into_iter().collect();
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let per_row = 12 + BUCKETS;
             for chunk in rows.chunks(MAX_PARAMS / per_row) {
                 let sql = self.upsert_sql(res.table(), KEY_COLS, 7, chunk.len());
@@ -308,7 +311,8 @@ impl Store {
             }
         }
         for (table, map) in totals {
-            let rows: Vec<(i64, Agg)> = map.into_iter().collect();
+            let mut rows: Vec<(i64, Agg)> = map.into_iter().collect();
+            rows.sort_unstable_by_key(|r| r.0);
             for chunk in rows.chunks(MAX_PARAMS / (6 + BUCKETS)) {
                 let sql = self.upsert_sql(table, "bucket_ms", 1, chunk.len());
                 let mut q = sqlx::query(&sql);
@@ -343,7 +347,8 @@ impl Store {
                 *counts.entry((bucket, role, user)).or_default() += 1;
             }
         }
-        let rows: Vec<_> = counts.into_iter().collect();
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for chunk in rows.chunks(MAX_PARAMS / 4) {
             let mut text = String::from(
                 "INSERT INTO request_user_minute (bucket_ms, role, user_id, count) VALUES ",

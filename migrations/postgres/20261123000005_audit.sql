@@ -61,7 +61,17 @@ CREATE TABLE IF NOT EXISTS audit_sessions (
     first_ms BIGINT NOT NULL,
     last_ms BIGINT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_sessions_role_last ON audit_sessions (role, last_ms, first_ms);
+CREATE INDEX IF NOT EXISTS audit_sessions_last ON audit_sessions (last_ms);
+
+-- Sessions per bucket they began in, role: how many and their summed span (first to last event).
+CREATE TABLE IF NOT EXISTS audit_session_rollup (
+    span_ms BIGINT NOT NULL,
+    bucket_ms BIGINT NOT NULL,
+    role TEXT NOT NULL,
+    sessions BIGINT NOT NULL,
+    total_ms BIGINT NOT NULL,
+    PRIMARY KEY (span_ms, bucket_ms, role)
+);
 
 CREATE TABLE IF NOT EXISTS role_changes (
     id BIGSERIAL PRIMARY KEY,
@@ -81,4 +91,39 @@ CREATE TABLE IF NOT EXISTS request_user_minute (
     user_id TEXT NOT NULL,
     count BIGINT NOT NULL,
     PRIMARY KEY (bucket_ms, role, user_id)
+);
+
+-- Request traffic per bucket and role (span_ms: minute, hour or day): the role views' latency.
+CREATE TABLE IF NOT EXISTS request_role_rollup (
+    span_ms BIGINT NOT NULL,
+    bucket_ms BIGINT NOT NULL,
+    role TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    errors BIGINT NOT NULL,
+    sum_ms DOUBLE PRECISION NOT NULL,
+    min_ms DOUBLE PRECISION NOT NULL,
+    max_ms DOUBLE PRECISION NOT NULL,
+    h00 BIGINT NOT NULL DEFAULT 0,
+    h01 BIGINT NOT NULL DEFAULT 0,
+    h02 BIGINT NOT NULL DEFAULT 0,
+    h03 BIGINT NOT NULL DEFAULT 0,
+    h04 BIGINT NOT NULL DEFAULT 0,
+    h05 BIGINT NOT NULL DEFAULT 0,
+    h06 BIGINT NOT NULL DEFAULT 0,
+    h07 BIGINT NOT NULL DEFAULT 0,
+    h08 BIGINT NOT NULL DEFAULT 0,
+    h09 BIGINT NOT NULL DEFAULT 0,
+    h10 BIGINT NOT NULL DEFAULT 0,
+    h11 BIGINT NOT NULL DEFAULT 0,
+    h12 BIGINT NOT NULL DEFAULT 0,
+    h13 BIGINT NOT NULL DEFAULT 0,
+    h14 BIGINT NOT NULL DEFAULT 0,
+    h15 BIGINT NOT NULL DEFAULT 0,
+    h16 BIGINT NOT NULL DEFAULT 0,
+    h17 BIGINT NOT NULL DEFAULT 0,
+    h18 BIGINT NOT NULL DEFAULT 0,
+    h19 BIGINT NOT NULL DEFAULT 0,
+    h20 BIGINT NOT NULL DEFAULT 0,
+    h21 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (span_ms, bucket_ms, role)
 );

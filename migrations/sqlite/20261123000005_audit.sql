@@ -61,7 +61,17 @@ CREATE TABLE IF NOT EXISTS audit_sessions (
     first_ms INTEGER NOT NULL,
     last_ms INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_sessions_role_last ON audit_sessions (role, last_ms, first_ms);
+CREATE INDEX IF NOT EXISTS audit_sessions_last ON audit_sessions (last_ms);
+
+-- Sessions per bucket they began in, role: how many and their summed span (first to last event).
+CREATE TABLE IF NOT EXISTS audit_session_rollup (
+    span_ms INTEGER NOT NULL,
+    bucket_ms INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    sessions INTEGER NOT NULL,
+    total_ms INTEGER NOT NULL,
+    PRIMARY KEY (span_ms, bucket_ms, role)
+);
 
 CREATE TABLE IF NOT EXISTS role_changes (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -81,4 +91,39 @@ CREATE TABLE IF NOT EXISTS request_user_minute (
     user_id TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (bucket_ms, role, user_id)
+);
+
+-- Request traffic per bucket and role (span_ms: minute, hour or day): the role views' latency.
+CREATE TABLE IF NOT EXISTS request_role_rollup (
+    span_ms INTEGER NOT NULL,
+    bucket_ms INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    sum_ms REAL NOT NULL,
+    min_ms REAL NOT NULL,
+    max_ms REAL NOT NULL,
+    h00 INTEGER NOT NULL DEFAULT 0,
+    h01 INTEGER NOT NULL DEFAULT 0,
+    h02 INTEGER NOT NULL DEFAULT 0,
+    h03 INTEGER NOT NULL DEFAULT 0,
+    h04 INTEGER NOT NULL DEFAULT 0,
+    h05 INTEGER NOT NULL DEFAULT 0,
+    h06 INTEGER NOT NULL DEFAULT 0,
+    h07 INTEGER NOT NULL DEFAULT 0,
+    h08 INTEGER NOT NULL DEFAULT 0,
+    h09 INTEGER NOT NULL DEFAULT 0,
+    h10 INTEGER NOT NULL DEFAULT 0,
+    h11 INTEGER NOT NULL DEFAULT 0,
+    h12 INTEGER NOT NULL DEFAULT 0,
+    h13 INTEGER NOT NULL DEFAULT 0,
+    h14 INTEGER NOT NULL DEFAULT 0,
+    h15 INTEGER NOT NULL DEFAULT 0,
+    h16 INTEGER NOT NULL DEFAULT 0,
+    h17 INTEGER NOT NULL DEFAULT 0,
+    h18 INTEGER NOT NULL DEFAULT 0,
+    h19 INTEGER NOT NULL DEFAULT 0,
+    h20 INTEGER NOT NULL DEFAULT 0,
+    h21 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (span_ms, bucket_ms, role)
 );

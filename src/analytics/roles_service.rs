@@ -48,7 +48,7 @@ async fn facts(store: &Store, w: &Window) -> Result<Facts, StoreError> {
     let mut sessions = HashMap::new();
     for (role, fields) in ROLE_FIELDS {
         if fields.iter().any(|f| f.source == Source::SessionMinutes) {
-            let (_, avg) = store.session_spans(role, w.from, w.to).await?;
+            let (_, avg) = store.session_spans(role, &w.spans).await?;
             sessions.insert(role.to_string(), avg);
         }
     }
@@ -109,6 +109,10 @@ pub async fn metrics(
     let (cur_w, prev_w) = windows(now, tf);
     let cur = facts(store, &cur_w).await?;
     let prev = facts(store, &prev_w).await?;
+    Ok(metrics_view(tf, &cur_w, &cur, &prev, now))
+}
+
+fn metrics_view(tf: Timeframe, w: &Window, cur: &Facts, prev: &Facts, now: i64) -> RoleMetricsView {
     let roles = ROLE_FIELDS
         .iter()
         .map(|(role, fields)| RoleCard {
@@ -125,14 +129,14 @@ pub async fn metrics(
             actions: cur.sum(role, |_| true),
         })
         .collect();
-    Ok(RoleMetricsView {
+    RoleMetricsView {
         timeframe: tf.as_str().to_string(),
-        from_ms: cur_w.from,
-        to_ms: cur_w.to,
+        from_ms: w.from,
+        to_ms: w.to,
         roles,
         total_actions: cur.actions.iter().map(|a| a.count).sum(),
         generated_at_ms: now,
-    })
+    }
 }
 
 pub async fn actions(
@@ -144,6 +148,16 @@ pub async fn actions(
     let (w, _) = windows(now, tf);
     let counts = store.audit_actions(&w.spans).await?;
     let actors = store.audit_actors(&w.spans).await?;
+    Ok(actions_view(categories, tf, &counts, &actors, now))
+}
+
+fn actions_view(
+    categories: &crate::audit::Categories,
+    tf: Timeframe,
+    counts: &[ActionCount],
+    actors: &HashMap<(String, String), i64>,
+    now: i64,
+) -> RoleActionsView {
     let mut by_key: HashMap<(String, String), RoleActionRow> = HashMap::new();
     for a in counts {
         let row = by_key
@@ -177,12 +191,12 @@ pub async fn actions(
             .then(b.action_count.cmp(&a.action_count))
             .then(a.category.cmp(&b.category))
     });
-    Ok(RoleActionsView {
+    RoleActionsView {
         timeframe: tf.as_str().to_string(),
         categories: categories.names().to_vec(),
         rows,
         generated_at_ms: now,
-    })
+    }
 }
 
 pub async fn performance(
@@ -193,6 +207,15 @@ pub async fn performance(
 ) -> Result<RolePerformanceView, StoreError> {
     let (w, _) = windows(now, tf);
     let by_role = store.traffic_roles(&w.spans).await?;
+    Ok(performance_view(settings, tf, &by_role, now))
+}
+
+fn performance_view(
+    settings: &AuditSettings,
+    tf: Timeframe,
+    by_role: &HashMap<String, Agg>,
+    now: i64,
+) -> RolePerformanceView {
     let roles = ROLES
         .iter()
         .zip(settings.targets_ms)
@@ -211,11 +234,11 @@ pub async fn performance(
             }
         })
         .collect();
-    Ok(RolePerformanceView {
+    RolePerformanceView {
         timeframe: tf.as_str().to_string(),
         roles,
         generated_at_ms: now,
-    })
+    }
 }
 
 /// Rate-limit usage over the last 60 s with the sliding-window counter gateways use: the
@@ -362,7 +385,7 @@ pub async fn migration(
     })
 }
 
-/// All five views, for the Roles page.
+/// All five views, for the Roles page; each window's facts are read once.
 pub async fn page(
     store: &Store,
     settings: &AuditSettings,
@@ -370,10 +393,13 @@ pub async fn page(
     now: i64,
     tf: Timeframe,
 ) -> Result<RolesPage, StoreError> {
+    let (cur_w, prev_w) = windows(now, tf);
+    let cur = facts(store, &cur_w).await?;
+    let prev = facts(store, &prev_w).await?;
     Ok(RolesPage {
-        metrics: metrics(store, now, tf).await?,
-        actions: actions(store, categories, now, tf).await?,
-        performance: performance(store, settings, now, tf).await?,
+        metrics: metrics_view(tf, &cur_w, &cur, &prev, now),
+        actions: actions_view(categories, tf, &cur.actions, &cur.actors, now),
+        performance: performance_view(settings, tf, &cur.requests, now),
         rates: rate_limits(store, settings, now, tf).await?,
         migration: migration(store, now, tf).await?,
         has_ingested: store.has_ingested_audit().await?,
@@ -624,6 +650,18 @@ mod tests {
         let other = acts.rows.iter().find(|r| r.category == "other").unwrap();
         assert_eq!((other.role.as_str(), other.action_count), ("admin", 1));
         assert_eq!(acts.rows[0].role, "admin", "rows in role order");
+        // The page reads each window once and says the same as the separate views.
+        let set = AuditSettings::default();
+        let p = page(s, &set, &Categories::default(), NOW, Timeframe::H24)
+            .await
+            .unwrap();
+        assert_eq!(p.metrics, v);
+        assert_eq!(p.actions, acts);
+        assert_eq!(
+            p.performance,
+            performance(s, &set, NOW, Timeframe::H24).await.unwrap()
+        );
+        assert!(p.has_ingested);
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 //! acknowledged batch is whole in every table or in none.
 
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
-use super::{Backend, Resolution, Store, StoreError};
+use super::{span_filter, Backend, Resolution, Store, StoreError};
 use crate::audit::{role_after, role_change, MIGRATION_START};
 use roaring::RoaringBitmap;
 use sqlx::Row;
@@ -61,20 +61,6 @@ fn decode_set(bytes: &[u8]) -> Result<RoaringBitmap, StoreError> {
     }
     RoaringBitmap::deserialize_from(bytes)
         .map_err(|e| StoreError::Query(sqlx::Error::Decode(Box::new(e))))
-}
-
-/// `(span = ? AND bucket >= ? AND bucket < ?) OR …` for a list of spans, and its binds.
-fn span_filter(spans: &[(Resolution, i64, i64)]) -> (String, Vec<i64>) {
-    let mut text = Vec::with_capacity(spans.len());
-    let mut binds = Vec::with_capacity(spans.len() * 3);
-    for &(res, from, to) in spans {
-        text.push("(span_ms = ? AND bucket_ms >= ? AND bucket_ms < ?)");
-        binds.extend([res.bucket_ms(), from, to]);
-    }
-    if text.is_empty() {
-        return ("1 = 0".to_string(), binds);
-    }
-    (format!("({})", text.join(" OR ")), binds)
 }
 
 impl Store {
@@ -314,47 +300,109 @@ impl Store {
         Ok(())
     }
 
+    /// Sessions and their rollup: each session counts once, in the bucket it began in, with
+    /// its span (first to last event). A batch that extends a session moves its contribution
+    /// (read under a row lock, so concurrent writers agree).
     async fn write_sessions(
         &self,
         tx: &mut sqlx::AnyConnection,
         events: &[AuditEvent],
     ) -> Result<(), StoreError> {
         // session → (role, actor, first, last); the role of a session is the one it began in.
-        let mut sessions: HashMap<&str, (&str, &str, i64, i64)> = HashMap::new();
+        let mut sessions: HashMap<&str, (String, &str, i64, i64)> = HashMap::new();
         for e in events {
             let Some(sid) = e.session_id.as_deref() else {
                 continue;
             };
-            let s = sessions
-                .entry(sid)
-                .or_insert((&e.actor_role, &e.actor_id, e.ts_ms, e.ts_ms));
+            let s = sessions.entry(sid).or_insert((
+                e.actor_role.clone(),
+                &e.actor_id,
+                e.ts_ms,
+                e.ts_ms,
+            ));
             if e.ts_ms < s.2 {
-                s.0 = &e.actor_role;
+                s.0 = e.actor_role.clone();
                 s.2 = e.ts_ms;
             }
             s.3 = s.3.max(e.ts_ms);
         }
-        let (least, greatest) = self.least_greatest();
         let mut rows: Vec<_> = sessions.into_iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for chunk in rows.chunks(MAX_PARAMS / 5) {
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        // (span, bucket, role) → (sessions, total ms) to add.
+        let mut deltas: HashMap<(i64, i64, String), (i64, i64)> = HashMap::new();
+        let mut add = |role: &str, first: i64, last: i64, sign: i64| {
+            for span in SPANS {
+                let d = deltas
+                    .entry((span, first - first.rem_euclid(span), role.to_string()))
+                    .or_default();
+                d.0 += sign;
+                d.1 += sign * (last - first);
+            }
+        };
+        for chunk in rows.chunks_mut(MAX_PARAMS / 5) {
+            let sql = self.sql(&format!(
+                "SELECT session_id, role, first_ms, last_ms FROM audit_sessions \
+                 WHERE session_id IN ({}) ORDER BY session_id{lock}",
+                vec!["?"; chunk.len()].join(", ")
+            ));
+            let mut q = sqlx::query(&sql);
+            for (sid, _) in chunk.iter() {
+                q = q.bind(sid.to_string());
+            }
+            let mut old: HashMap<String, (String, i64, i64)> = HashMap::new();
+            for r in q.fetch_all(&mut *tx).await? {
+                old.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+            }
+            for (sid, s) in chunk.iter_mut() {
+                if let Some((role, first, last)) = old.get(*sid) {
+                    add(role, *first, *last, -1);
+                    if *first <= s.2 {
+                        s.0 = role.clone();
+                        s.2 = *first;
+                    }
+                    s.3 = s.3.max(*last);
+                }
+                add(&s.0, s.2, s.3, 1);
+            }
             let sql = self.sql(&format!(
                 "INSERT INTO audit_sessions (session_id, role, actor_id, first_ms, last_ms) \
-                 VALUES {} ON CONFLICT (session_id) DO UPDATE SET \
-                 role = CASE WHEN excluded.first_ms < audit_sessions.first_ms \
-                        THEN excluded.role ELSE audit_sessions.role END, \
-                 first_ms = {least}(audit_sessions.first_ms, excluded.first_ms), \
-                 last_ms = {greatest}(audit_sessions.last_ms, excluded.last_ms)",
+                 VALUES {} ON CONFLICT (session_id) DO UPDATE SET role = excluded.role, \
+                 first_ms = excluded.first_ms, last_ms = excluded.last_ms",
                 vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",")
             ));
             let mut q = sqlx::query(&sql);
-            for (sid, (role, actor, first, last)) in chunk {
+            for (sid, (role, actor, first, last)) in chunk.iter() {
                 q = q
                     .bind(sid.to_string())
-                    .bind(role.to_string())
+                    .bind(role.clone())
                     .bind(actor.to_string())
                     .bind(*first)
                     .bind(*last);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let mut rows: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != (0, 0)).collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for chunk in rows.chunks(MAX_PARAMS / 5) {
+            let sql = self.sql(&format!(
+                "INSERT INTO audit_session_rollup (span_ms, bucket_ms, role, sessions, total_ms) \
+                 VALUES {} ON CONFLICT (span_ms, bucket_ms, role) DO UPDATE SET \
+                 sessions = audit_session_rollup.sessions + excluded.sessions, \
+                 total_ms = audit_session_rollup.total_ms + excluded.total_ms",
+                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",")
+            ));
+            let mut q = sqlx::query(&sql);
+            for ((span, bucket, role), (n, total)) in chunk {
+                q = q
+                    .bind(*span)
+                    .bind(*bucket)
+                    .bind(role.clone())
+                    .bind(*n)
+                    .bind(*total);
             }
             q.execute(&mut *tx).await?;
         }
@@ -591,25 +639,28 @@ impl Store {
         Ok((guests.len() as i64, r.try_get(0)?, r.try_get(1)?))
     }
 
-    /// Sessions of `role` that ended in `[from, to)`: how many, and their mean span in ms.
+    /// Sessions of `role` that began in the spans: how many, and their mean span in ms.
     pub async fn session_spans(
         &self,
         role: &str,
-        from_ms: i64,
-        to_ms: i64,
+        spans: &[(Resolution, i64, i64)],
     ) -> Result<(i64, Option<f64>), StoreError> {
+        let (filter, binds) = span_filter(spans);
         let sql = self.sql(&format!(
-            "SELECT CAST(COUNT(*) AS BIGINT), CAST(AVG(last_ms - first_ms) AS {}) \
-             FROM audit_sessions WHERE role = ? AND last_ms >= ? AND last_ms < ?",
-            self.real()
+            "SELECT CAST(SUM(sessions) AS BIGINT), CAST(SUM(total_ms) AS BIGINT) \
+             FROM audit_session_rollup WHERE {filter} AND role = ?"
         ));
-        let r = sqlx::query(&sql)
-            .bind(role.to_string())
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((r.try_get(0)?, r.try_get(1)?))
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let r = q.bind(role.to_string()).fetch_one(&self.pool).await?;
+        let n: Option<i64> = r.try_get(0)?;
+        let total: Option<i64> = r.try_get(1)?;
+        Ok(match (n, total) {
+            (Some(n), Some(t)) if n > 0 => (n, Some(t as f64 / n as f64)),
+            _ => (0, None),
+        })
     }
 
     /// Requests per (minute, role, user) for minutes in `[from, to)`.
@@ -826,7 +877,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         // Minute sets serve only the 1 h view (and the hour before it): two days is plenty.
         let minute_sets_before = minute_before_ms.max(crate::model::now_ms() - 2 * DAY_MS);
-        let jobs: [(&str, Vec<i64>); 6] = [
+        let jobs: [(&str, Vec<i64>); 8] = [
             (
                 "DELETE FROM audit_events WHERE ts_ms < ?",
                 vec![raw_before_ms],
@@ -847,9 +898,18 @@ impl Store {
                 "DELETE FROM audit_actor_sets WHERE span_ms = ? AND bucket_ms < ?",
                 vec![HOUR_MS, hour_before_ms],
             ),
+            // A session idle past raw retention starts afresh if it resumes.
             (
                 "DELETE FROM audit_sessions WHERE last_ms < ?",
-                vec![hour_before_ms],
+                vec![raw_before_ms],
+            ),
+            (
+                "DELETE FROM audit_session_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                vec![MINUTE_MS, minute_sets_before],
+            ),
+            (
+                "DELETE FROM audit_session_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                vec![HOUR_MS, hour_before_ms],
             ),
         ];
         let mut n = 0;

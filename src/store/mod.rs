@@ -211,6 +211,20 @@ impl Store {
     }
 }
 
+/// `(span = ? AND bucket >= ? AND bucket < ?) OR …` for a list of spans, and its binds.
+pub(crate) fn span_filter(spans: &[(Resolution, i64, i64)]) -> (String, Vec<i64>) {
+    let mut text = Vec::with_capacity(spans.len());
+    let mut binds = Vec::with_capacity(spans.len() * 3);
+    for &(res, from, to) in spans {
+        text.push("(span_ms = ? AND bucket_ms >= ? AND bucket_ms < ?)");
+        binds.extend([res.bucket_ms(), from, to]);
+    }
+    if text.is_empty() {
+        return ("1 = 0".to_string(), binds);
+    }
+    (format!("({})", text.join(" OR ")), binds)
+}
+
 /// `a = ? AND b = ?` → `a = $1 AND b = $2`. Our SQL has no `?` inside string literals.
 fn numbered_placeholders(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);

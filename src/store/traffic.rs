@@ -170,6 +170,17 @@ fn bucket_totals(rows: &HashMap<RollKey, Agg>) -> HashMap<i64, Agg> {
     out
 }
 
+/// One aggregate per (bucket, role) of rows carrying a role.
+fn role_totals(rows: &HashMap<RollKey, Agg>, span: i64) -> Vec<((i64, i64, String), Agg)> {
+    let mut out: HashMap<(i64, &str), Agg> = HashMap::new();
+    for (k, a) in rows.iter().filter(|(k, _)| !k.4.is_empty()) {
+        out.entry((k.0, k.4.as_str())).or_default().merge(a);
+    }
+    out.into_iter()
+        .map(|((bucket, role), a)| ((span, bucket, role.to_string()), a))
+        .collect()
+}
+
 /// Folds events into rollup rows for one resolution.
 fn rollup(events: &[RequestEvent], bucket: i64) -> HashMap<RollKey, Agg> {
     let mut out: HashMap<RollKey, Agg> = HashMap::new();
@@ -276,6 +287,11 @@ impl Store {
             ("request_minute_total", bucket_totals(&minutes)),
             ("request_hour_total", bucket_totals(&hours)),
         ];
+        let role_rows: Vec<((i64, i64, String), Agg)> =
+            [(MINUTE_MS, &minutes), (HOUR_MS, &hours), (DAY_MS, &days)]
+                .into_iter()
+                .flat_map(|(span, map)| role_totals(map, span))
+                .collect();
         for (res, map) in [
             (Resolution::Minute, minutes),
             (Resolution::Hour, hours),
@@ -310,6 +326,7 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
         }
+        self.write_role_totals(tx, &role_rows).await?;
         for (table, map) in totals {
             let mut rows: Vec<(i64, Agg)> = map.into_iter().collect();
             rows.sort_unstable_by_key(|r| r.0);
@@ -332,6 +349,41 @@ impl Store {
             }
         }
         self.write_user_minutes(tx, events).await
+    }
+
+    /// Per (span, bucket, role) totals: what the role views' latency reads.
+    async fn write_role_totals(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        rows: &[((i64, i64, String), Agg)],
+    ) -> Result<(), StoreError> {
+        let mut rows: Vec<&((i64, i64, String), Agg)> = rows.iter().collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for chunk in rows.chunks(MAX_PARAMS / (8 + BUCKETS)) {
+            let sql = self.upsert_sql(
+                "request_role_rollup",
+                "span_ms, bucket_ms, role",
+                3,
+                chunk.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for ((span, bucket, role), a) in chunk.iter().map(|r| (&r.0, &r.1)) {
+                q = q
+                    .bind(*span)
+                    .bind(*bucket)
+                    .bind(role.clone())
+                    .bind(a.count)
+                    .bind(a.errors)
+                    .bind(a.sum_ms)
+                    .bind(a.min_ms)
+                    .bind(a.max_ms);
+                for &h in &a.hist {
+                    q = q.bind(h);
+                }
+            }
+            q.execute(&mut *tx).await?;
+        }
+        Ok(())
     }
 
     /// Requests per (minute, role, user): what rate-limit usage reads.
@@ -423,29 +475,23 @@ impl Store {
             .collect()
     }
 
-    /// Per role over the spans `plan` gives, merged; requests without a role are left out.
+    /// Per role over the spans `plan` gives; requests without a role are left out.
     pub async fn traffic_roles(
         &self,
         spans: &[(Resolution, i64, i64)],
     ) -> Result<HashMap<String, Agg>, StoreError> {
-        let mut out: HashMap<String, Agg> = HashMap::new();
-        for &(res, from, to) in spans {
-            let sql = self.sql(&format!(
-                "SELECT role, {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ? AND role <> '' \
-                 GROUP BY role",
-                agg_select(),
-                res.table()
-            ));
-            let rows = sqlx::query(&sql)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await?;
-            for r in &rows {
-                out.entry(r.try_get(0)?)
-                    .or_default()
-                    .merge(&agg_from_row(r, 1)?);
-            }
+        let (filter, binds) = super::span_filter(spans);
+        let sql = self.sql(&format!(
+            "SELECT role, {} FROM request_role_rollup WHERE {filter} GROUP BY role",
+            agg_select()
+        ));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let mut out = HashMap::new();
+        for r in q.fetch_all(&self.pool).await? {
+            out.insert(r.try_get(0)?, agg_from_row(&r, 1)?);
         }
         Ok(out)
     }
@@ -639,8 +685,8 @@ impl Store {
         raw_before_ms: i64,
         minute_before_ms: i64,
         hour_before_ms: i64,
-    ) -> Result<[u64; 8], StoreError> {
-        let mut out = [0u64; 8];
+    ) -> Result<[u64; 10], StoreError> {
+        let mut out = [0u64; 10];
         let jobs = [
             ("DELETE FROM request_events WHERE ts_ms < ?", raw_before_ms),
             (
@@ -671,6 +717,14 @@ impl Store {
             (
                 "DELETE FROM request_user_minute WHERE bucket_ms < ?",
                 minute_before_ms,
+            ),
+            (
+                "DELETE FROM request_role_rollup WHERE span_ms = 60000 AND bucket_ms < ?",
+                minute_before_ms,
+            ),
+            (
+                "DELETE FROM request_role_rollup WHERE span_ms > 60000 AND bucket_ms < ?",
+                hour_before_ms,
             ),
         ];
         for (i, (text, before)) in jobs.into_iter().enumerate() {

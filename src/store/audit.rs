@@ -5,7 +5,7 @@
 //! acknowledged batch is whole in every table or in none.
 
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
-use super::{span_filter, Backend, Resolution, Store, StoreError};
+use super::{span_filter, Resolution, Store, StoreError};
 use crate::audit::{role_after, role_change, MIGRATION_START};
 use roaring::RoaringBitmap;
 use sqlx::Row;
@@ -82,13 +82,6 @@ impl Store {
 
     pub async fn insert_audits(&self, audits: &[AuditEvent]) -> Result<(), StoreError> {
         self.insert_batch(&[], audits).await
-    }
-
-    fn real(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "REAL",
-            Backend::Postgres => "DOUBLE PRECISION",
-        }
     }
 
     /// Multi-row upsert that adds `count` on conflict.
@@ -254,10 +247,7 @@ impl Store {
                     .bind(Vec::<u8>::new());
             }
             q.execute(&mut *tx).await?;
-            let lock = match self.backend {
-                Backend::Sqlite => "",
-                Backend::Postgres => " FOR UPDATE",
-            };
+            let lock = self.for_update();
             let sql = self.sql(&format!(
                 "SELECT span_ms, bucket_ms, role, category, actors FROM audit_actor_sets WHERE {}{lock}",
                 vec!["(span_ms = ? AND bucket_ms = ? AND role = ? AND category = ?)"; chunk.len()]
@@ -328,10 +318,7 @@ impl Store {
         }
         let mut rows: Vec<_> = sessions.into_iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        };
+        let lock = self.for_update();
         // (span, bucket, role) → (sessions, total ms) to add.
         let mut deltas: HashMap<(i64, i64, String), (i64, i64)> = HashMap::new();
         let mut add = |role: &str, first: i64, last: i64, sign: i64| {
@@ -407,13 +394,6 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         Ok(())
-    }
-
-    fn least_greatest(&self) -> (&'static str, &'static str) {
-        match self.backend {
-            Backend::Sqlite => ("MIN", "MAX"),
-            Backend::Postgres => ("LEAST", "GREATEST"),
-        }
     }
 
     async fn write_users(

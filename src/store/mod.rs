@@ -115,6 +115,30 @@ impl Store {
         }
     }
 
+    /// `MIN`/`MAX` of two values: SQLite's scalar forms, PostgreSQL's `LEAST`/`GREATEST`.
+    pub(crate) fn least_greatest(&self) -> (&'static str, &'static str) {
+        match self.backend {
+            Backend::Sqlite => ("MIN", "MAX"),
+            Backend::Postgres => ("LEAST", "GREATEST"),
+        }
+    }
+
+    /// The floating-point type a `CAST` names.
+    pub(crate) fn real(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "REAL",
+            Backend::Postgres => "DOUBLE PRECISION",
+        }
+    }
+
+    /// Row locks for read-modify-write (SQLite's writer already holds the database lock).
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Liveness of the database itself.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let row = sqlx::query("SELECT 1").fetch_one(&self.pool).await?;

@@ -3,7 +3,7 @@
 //! Every write lands raw rows and both rollups in one transaction, so a committed batch is
 //! visible to every reader at once and an acknowledged batch is never half-stored.
 
-use super::{Backend, Store, StoreError};
+use super::{Store, StoreError};
 use crate::analytics::{bucket_of, Agg, BUCKETS};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -225,10 +225,7 @@ impl Store {
             }
             text.push_str(&one);
         }
-        let (least, greatest) = match self.backend {
-            Backend::Sqlite => ("MIN", "MAX"),
-            Backend::Postgres => ("LEAST", "GREATEST"),
-        };
+        let (least, greatest) = self.least_greatest();
         text.push_str(&format!(
             " ON CONFLICT ({key_cols}) DO UPDATE SET count = {table}.count + excluded.count, \
              errors = {table}.errors + excluded.errors, sum_ms = {table}.sum_ms + excluded.sum_ms, \
@@ -591,14 +588,11 @@ impl Store {
         &self,
         from_ms: i64,
     ) -> Result<Vec<(String, String, i64, f64)>, StoreError> {
-        let sql = self.sql(
-            "SELECT route, method, CAST(COUNT(*) AS BIGINT), CAST(AVG(duration_ms) AS DOUBLE PRECISION) \
+        let sql = self.sql(&format!(
+            "SELECT route, method, CAST(COUNT(*) AS BIGINT), CAST(AVG(duration_ms) AS {}) \
              FROM request_events WHERE ts_ms >= ? GROUP BY route, method",
-        );
-        let sql = match self.backend {
-            Backend::Sqlite => sql.replace("AS DOUBLE PRECISION", "AS REAL"),
-            Backend::Postgres => sql,
-        };
+            self.real()
+        ));
         let rows = sqlx::query(&sql)
             .bind(from_ms)
             .fetch_all(&self.pool)
@@ -657,16 +651,13 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<(i64, f64, f64)>, StoreError> {
-        let sql = self.sql(
+        let sql = self.sql(&format!(
             "SELECT (ts_ms / ?) * ?, AVG(cpu_pct), \
-             AVG(CAST(memory_used_bytes AS DOUBLE PRECISION) * 100.0 / memory_total_bytes) \
+             AVG(CAST(memory_used_bytes AS {}) * 100.0 / memory_total_bytes) \
              FROM system_samples WHERE ts_ms >= ? AND ts_ms < ? AND memory_total_bytes > 0 \
              GROUP BY 1 ORDER BY 1",
-        );
-        let sql = match self.backend {
-            Backend::Sqlite => sql.replace("AS DOUBLE PRECISION", "AS REAL"),
-            Backend::Postgres => sql,
-        };
+            self.real()
+        ));
         let rows = sqlx::query(&sql)
             .bind(bucket_ms)
             .bind(bucket_ms)

@@ -1,4 +1,5 @@
 import { test, expect, Page, ConsoleMessage } from '@playwright/test';
+import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
 
 /** Collects console errors and uncaught exceptions for the life of a page. */
 function watchErrors(page: Page): string[] {
@@ -10,9 +11,6 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
 
 /** Waits until every configured component has been checked at least once. */
 async function allChecked(page: Page) {
@@ -180,18 +178,10 @@ test('refreshing updates the chart in place instead of re-creating it', async ({
   await page.goto('/components/database');
   await hydrated(page);
   await expect(page.locator('#response-chart canvas')).toBeVisible();
-  const chartId = () =>
-    page.evaluate(() => {
-      const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { id: string } | undefined } };
-      return w.echarts.getInstanceByDom(document.getElementById('response-chart'))?.id ?? null;
-    });
+  const chartId = () => chartOf(page, 'response-chart');
   const before = await chartId();
   expect(before).not.toBeNull();
-  const updated = page.getByTestId('last-updated');
-  const stamp = await updated.textContent();
-  await page.waitForTimeout(1_100);
-  await page.getByTestId('refresh').click();
-  await expect(updated).not.toHaveText(stamp ?? '');
+  await refreshOnce(page);
   expect(await chartId()).toBe(before);
   await expect(page.locator('#response-chart canvas')).toHaveCount(1);
 });

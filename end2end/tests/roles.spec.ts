@@ -1,11 +1,9 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
 
 const TOKEN = 'e2e-ingest-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
 
 const ev = (actor: string, role: string, action: string, outcome = 'success', extra = {}) => ({
   actor_id: actor, actor_role: role, action, outcome, ...extra,
@@ -84,18 +82,10 @@ test('a posted audit batch shows in the role cards, tables and charts', async ({
     await expect(page.locator(`#${id} canvas`)).toBeVisible();
   }
   // Refreshing updates the same chart instances.
-  const chartId = () =>
-    page.evaluate(() => {
-      const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { id: string } | undefined } };
-      return w.echarts.getInstanceByDom(document.getElementById('chart-role-actions'))?.id ?? null;
-    });
+  const chartId = () => chartOf(page, 'chart-role-actions');
   const before = await chartId();
   expect(before).not.toBeNull();
-  const updated = page.getByTestId('last-updated');
-  const stamp = await updated.textContent();
-  await page.waitForTimeout(1_100);
-  await page.getByTestId('refresh').click();
-  await expect(updated).not.toHaveText(stamp ?? '');
+  await refreshOnce(page);
   expect(await chartId()).toBe(before);
 
   // Pulse audits its own pages: this page's views show as analyst metrics views.

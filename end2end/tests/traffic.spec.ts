@@ -1,10 +1,8 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
 
 const TOKEN = 'e2e-ingest-token-0123456789';
 
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
 
 /** A batch with routes no other test uses, so counts are exact. */
 function batch(tag: string) {
@@ -71,18 +69,10 @@ test('performance charts render and update in place on refresh', async ({ page, 
   for (const id of ['chart-requests', 'chart-errors', 'chart-latency', 'chart-host']) {
     await expect(page.locator(`#${id} canvas`)).toBeVisible();
   }
-  const chartId = () =>
-    page.evaluate(() => {
-      const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { id: string } | undefined } };
-      return w.echarts.getInstanceByDom(document.getElementById('chart-latency'))?.id ?? null;
-    });
+  const chartId = () => chartOf(page, 'chart-latency');
   const before = await chartId();
   expect(before).not.toBeNull();
-  const updated = page.getByTestId('last-updated');
-  const stamp = await updated.textContent();
-  await page.waitForTimeout(1_100);
-  await page.getByTestId('refresh').click();
-  await expect(updated).not.toHaveText(stamp ?? '');
+  await refreshOnce(page);
   expect(await chartId()).toBe(before);
   await expect(page.locator('#chart-latency canvas')).toHaveCount(1);
   await page.getByTestId('window-picker').getByRole('link', { name: '7d' }).click();

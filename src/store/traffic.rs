@@ -144,6 +144,22 @@ fn agg_from_row(row: &AnyRow, at: usize) -> Result<Agg, StoreError> {
     })
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an aggregate's columns in the order `upsert_sql` lists them.
+fn bind_agg<'q>(q: AnyQuery<'q>, a: &Agg) -> AnyQuery<'q> {
+    let mut q = q
+        .bind(a.count)
+        .bind(a.errors)
+        .bind(a.sum_ms)
+        .bind(a.min_ms)
+        .bind(a.max_ms);
+    for &h in &a.hist {
+        q = q.bind(h);
+    }
+    q
+}
+
 /// Re-buckets rollups into a coarser resolution: hours come from minutes and days from
 /// hours, so each event is folded once.
 fn coarsen(finer: &HashMap<RollKey, Agg>, bucket: i64) -> HashMap<RollKey, Agg> {
@@ -310,15 +326,8 @@ impl Store {
                         .bind(*class)
                         .bind(role.clone())
                         .bind(server.clone())
-                        .bind(tool.clone())
-                        .bind(a.count)
-                        .bind(a.errors)
-                        .bind(a.sum_ms)
-                        .bind(a.min_ms)
-                        .bind(a.max_ms);
-                    for &h in &a.hist {
-                        q = q.bind(h);
-                    }
+                        .bind(tool.clone());
+                    q = bind_agg(q, a);
                 }
                 q.execute(&mut *tx).await?;
             }
@@ -331,16 +340,8 @@ impl Store {
                 let sql = self.upsert_sql(table, "bucket_ms", 1, chunk.len());
                 let mut q = sqlx::query(&sql);
                 for (bucket, a) in chunk {
-                    q = q
-                        .bind(*bucket)
-                        .bind(a.count)
-                        .bind(a.errors)
-                        .bind(a.sum_ms)
-                        .bind(a.min_ms)
-                        .bind(a.max_ms);
-                    for &h in &a.hist {
-                        q = q.bind(h);
-                    }
+                    q = q.bind(*bucket);
+                    q = bind_agg(q, a);
                 }
                 q.execute(&mut *tx).await?;
             }
@@ -365,18 +366,8 @@ impl Store {
             );
             let mut q = sqlx::query(&sql);
             for ((span, bucket, role), a) in chunk.iter().map(|r| (&r.0, &r.1)) {
-                q = q
-                    .bind(*span)
-                    .bind(*bucket)
-                    .bind(role.clone())
-                    .bind(a.count)
-                    .bind(a.errors)
-                    .bind(a.sum_ms)
-                    .bind(a.min_ms)
-                    .bind(a.max_ms);
-                for &h in &a.hist {
-                    q = q.bind(h);
-                }
+                q = q.bind(*span).bind(*bucket).bind(role.clone());
+                q = bind_agg(q, a);
             }
             q.execute(&mut *tx).await?;
         }

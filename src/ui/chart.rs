@@ -90,6 +90,19 @@ fn build(rows: &[CheckRecord], degraded_after_ms: Option<f64>) -> charming::Char
         .series(line)
 }
 
+/// ECharts data with `None` as "-" (a gap), never a zero.
+#[cfg(feature = "hydrate")]
+fn points(values: &[Option<f64>]) -> Vec<charming::datatype::DataPoint> {
+    use charming::datatype::DataPoint;
+    values
+        .iter()
+        .map(|v| match v {
+            Some(x) => DataPoint::from(*x),
+            None => DataPoint::from("-"),
+        })
+        .collect()
+}
+
 /// One line of a `LineChart`; `None` is a gap (no data), never a zero.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesData {
@@ -122,7 +135,6 @@ pub fn LineChart(
 #[cfg(feature = "hydrate")]
 fn build_lines(labels: &[String], series: &[SeriesData], unit: &str) -> charming::Chart {
     use charming::component::{Axis, Grid, Legend};
-    use charming::datatype::DataPoint;
     use charming::element::{AxisType, ItemStyle, LineStyle, Symbol, Tooltip, Trigger};
     use charming::series::Line;
     use charming::Chart;
@@ -134,14 +146,7 @@ fn build_lines(labels: &[String], series: &[SeriesData], unit: &str) -> charming
         .x_axis(Axis::new().type_(AxisType::Category).data(labels.to_vec()))
         .y_axis(Axis::new().type_(AxisType::Value).name(unit));
     for s in series {
-        let data: Vec<DataPoint> = s
-            .values
-            .iter()
-            .map(|v| match v {
-                Some(x) => DataPoint::from(*x),
-                None => DataPoint::from("-"),
-            })
-            .collect();
+        let data = points(&s.values);
         chart = chart.series(
             Line::new()
                 .name(s.name)
@@ -214,7 +219,6 @@ fn build_bars(
     marks: &[(&'static str, f64)],
 ) -> charming::Chart {
     use charming::component::{Axis, Grid, Legend};
-    use charming::datatype::DataPoint;
     use charming::element::{
         AxisPointer, AxisPointerType, AxisType, ItemStyle, LineStyle, LineStyleType, MarkLine,
         MarkLineData, MarkLineVariant, Symbol, Tooltip, Trigger,
@@ -269,14 +273,7 @@ fn build_bars(
             .data(data)
     });
     for (i, s) in series.iter().enumerate() {
-        let data: Vec<DataPoint> = s
-            .values
-            .iter()
-            .map(|v| match v {
-                Some(x) => DataPoint::from(*x),
-                None => DataPoint::from("-"),
-            })
-            .collect();
+        let data = points(&s.values);
         chart = match s.draw {
             Draw::Bar | Draw::Stacked(_) => {
                 let mut bar = Bar::new()

@@ -1,0 +1,23 @@
+import { expect, Page } from '@playwright/test';
+
+/** Waits until the WASM bundle has hydrated the page. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** The id of the ECharts instance drawn in element `id`, or null when there is none. */
+export function chartId(page: Page, id: string): Promise<string | null> {
+  return page.evaluate((elementId) => {
+    const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { id: string } | undefined } };
+    return w.echarts.getInstanceByDom(document.getElementById(elementId))?.id ?? null;
+  }, id);
+}
+
+/** Clicks Refresh and waits until "Last updated" shows a new time. */
+export async function refreshOnce(page: Page) {
+  const updated = page.getByTestId('last-updated');
+  const stamp = await updated.textContent();
+  await page.waitForTimeout(1_100);
+  await page.getByTestId('refresh').click();
+  await expect(updated).not.toHaveText(stamp ?? '');
+}

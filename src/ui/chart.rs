@@ -246,7 +246,8 @@ fn build_bars(
             Grid::new()
                 .left(if horizontal { 84 } else { 52 })
                 .right(24)
-                .top(36)
+                // A long legend wraps to a second row; keep it clear of the axis name.
+                .top(if series.len() > 4 { 64 } else { 36 })
                 .bottom(28),
         )
         .x_axis(x)

@@ -101,6 +101,15 @@ test('a posted audit batch shows in the role cards, tables and charts', async ({
   await expect(page).toHaveURL(/timeframe=7d/);
   await expect(page.getByTestId('role-card-developer').locator('[data-metric=deployments]')).toContainText('3');
   expect(await chartId()).toBe(before);
+  // The Overview sums the roles up for the last 24 h and links here.
+  await page.goto('/');
+  await hydrated(page);
+  const summary = page.getByTestId('role-summary');
+  await expect(summary.locator('tr[data-role=admin] [data-col=users]')).toHaveText('3');
+  await expect(summary.locator('tr[data-role=guest]')).toContainText('of 20 rpm');
+  await summary.getByRole('link', { name: 'Roles' }).click();
+  await expect(page).toHaveURL(/\/roles\?timeframe=24h/);
+  await expect(page.getByTestId('role-card-admin')).toBeVisible();
 });
 
 test('the Roles page holds at 375 px wide', async ({ page }) => {

@@ -482,3 +482,74 @@ fn Tables(p: Data) -> impl IntoView {
         </div>
     }
 }
+
+/// The Overview's view of the roles: one row per role over the last 24 h, linking to `/roles`.
+#[component]
+pub fn RoleSummary(p: Data) -> impl IntoView {
+    let active = p.metrics.roles.iter().any(|c| c.actions > 0)
+        || p.performance.roles.iter().any(|r| r.requests > 0);
+    view! {
+        <section class="panel role-summary" data-testid="role-summary">
+            <h2 class="section-title">
+                <a href="/roles?timeframe=24h">"Roles"</a>
+                <span class="muted">" · last 24 h"</span>
+            </h2>
+            {if !active {
+                view! {
+                    <p class="muted">"No role activity yet: audit events (POST /api/v1/audit) and requests with a role fill this."</p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Role"</th>
+                                    <th scope="col" class="num">"Active users"</th>
+                                    <th scope="col" class="num">"Actions"</th>
+                                    <th scope="col" class="num">"p95 / target"</th>
+                                    <th scope="col" class="num">"Busiest user / limit"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {p.metrics
+                                    .roles
+                                    .iter()
+                                    .map(|card| {
+                                        let users = card.metrics.first().map(|m| m.value).unwrap_or(0.0);
+                                        let perf = p.performance.roles.iter().find(|r| r.role == card.role);
+                                        let rate = p.rates.roles.iter().find(|r| r.role == card.role);
+                                        let p95 = perf
+                                            .map(|r| {
+                                                format!(
+                                                    "{} / {}",
+                                                    r.p95_ms.map(fmt_ms).unwrap_or_else(|| "—".into()),
+                                                    fmt_ms(r.target_ms)
+                                                )
+                                            })
+                                            .unwrap_or_default();
+                                        let p95_class = if perf.is_some_and(|r| r.breach) { "num bad" } else { "num" };
+                                        let busiest = rate.map(|r| r.busiest_pct).unwrap_or(0.0);
+                                        let rate_class = if busiest > 80.0 { "num bad" } else { "num" };
+                                        let limit = rate.map(|r| r.limit_rpm).unwrap_or(0);
+                                        view! {
+                                            <tr data-role=card.role.clone()>
+                                                <td class="role-name">{card.role.clone()}</td>
+                                                <td class="num" data-col="users">{format!("{users:.0}")}</td>
+                                                <td class="num" data-col="actions">{card.actions}</td>
+                                                <td class=p95_class>{p95}</td>
+                                                <td class=rate_class>{format!("{busiest:.0}% of {limit} rpm")}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}

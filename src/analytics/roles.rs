@@ -54,7 +54,7 @@ pub enum Source {
     Category(&'static str),
     /// Audit events of the role with this action or with outcome `denied`.
     ActionOrDenied(&'static str),
-    /// Mean span (first to last event) of the role's sessions that ended in the timeframe, minutes.
+    /// Mean span (first to last event) of the role's sessions that began in the timeframe, minutes.
     SessionMinutes,
     /// Share of the timeframe's guests whose role changed away from guest in it, %.
     ConversionPct,

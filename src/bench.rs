@@ -386,8 +386,72 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
         println!("{t:>3} whole Roles page:       p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
     }
     store.close().await;
+    api_timings(dir, &name).await?;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", dir.join(&name).display()));
     }
+    Ok(())
+}
+
+/// The same database through the real router: `GET /api/v1/roles/{view}` with a token,
+/// JSON encoding included (no socket).
+async fn api_timings(dir: &Path, name: &str) -> BenchResult<()> {
+    use crate::analytics::roles::Timeframe;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    const TOKEN: &str = "bench-token-0123456789";
+    let text = format!(
+        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
+         self_instrument = false\n[audit]\nself_audit = false\n",
+        dir.join(name).display()
+    );
+    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("mcp-pulse")
+        .build();
+    let state = crate::server::build_state(config, options).await?;
+    let router = crate::server::app(state.clone());
+    let runs = 20;
+    for tf in Timeframe::ALL {
+        let mut worst = (0.0f64, "");
+        for view in [
+            "metrics",
+            "actions",
+            "performance",
+            "rate-limits",
+            "migration",
+        ] {
+            let uri = format!("/api/v1/roles/{view}?timeframe={}", tf.as_str());
+            let mut times = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let req = Request::get(&uri)
+                    .header("authorization", format!("Bearer {TOKEN}"))
+                    .body(Body::empty())?;
+                let started = Instant::now();
+                let resp = router.clone().oneshot(req).await?;
+                let status = resp.status();
+                let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+                times.push(started.elapsed());
+                if !status.is_success() {
+                    return Err(
+                        format!("{uri}: {status} {}", String::from_utf8_lossy(&body)).into(),
+                    );
+                }
+            }
+            let (_, p99) = percentiles(times);
+            if p99 > worst.0 {
+                worst = (p99, view);
+            }
+        }
+        println!(
+            "{:>3} GET /api/v1/roles/* over HTTP routing: slowest view p99 {:>8.2} ms ({})",
+            tf.as_str(),
+            worst.0,
+            worst.1
+        );
+    }
+    state.writer.shutdown().await;
+    state.store.close().await;
     Ok(())
 }

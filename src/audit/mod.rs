@@ -280,23 +280,28 @@ pub fn role_after(e: &AuditEvent) -> String {
 /// `failure`. Server-function refreshes are not logged (auto-refresh would drown the log);
 /// probes and `/metrics` neither.
 pub fn self_action(method: &str, path: &str, status: u16) -> Option<(&'static str, &'static str)> {
-    if method != "GET" {
-        return None;
-    }
+    let action = self_kind(method, path)?;
     let outcome = match status {
         200..=299 => "success",
         401 | 403 => "denied",
         _ => "failure",
     };
-    if path == "/api/v1/audit/export" {
-        Some(("data.export", outcome))
+    (action != "metrics.view" || outcome == "success").then_some((action, outcome))
+}
+
+/// The action a request to Pulse would be audited as, whatever its answer: known before the
+/// request runs, so requests that are never audited (ingest, probes) cost nothing.
+pub fn self_kind(method: &str, path: &str) -> Option<&'static str> {
+    if method != "GET" {
+        None
+    } else if path == "/api/v1/audit/export" {
+        Some("data.export")
     } else if path.starts_with("/api/v1/analytics/") || path.starts_with("/api/v1/roles/") {
-        Some(("analytics.query", outcome))
-    } else if (matches!(path, "/" | "/requests" | "/performance" | "/roles")
-        || path.starts_with("/components/"))
-        && outcome == "success"
+        Some("analytics.query")
+    } else if matches!(path, "/" | "/requests" | "/performance" | "/roles")
+        || path.starts_with("/components/")
     {
-        Some(("metrics.view", outcome))
+        Some("metrics.view")
     } else {
         None
     }

@@ -4,7 +4,7 @@
 
 use super::writer::Batch;
 use super::Writer;
-use crate::audit::{self_action, self_event, Categories};
+use crate::audit::{self_action, self_event, self_kind, Categories};
 use crate::store::{EventSource, RequestEvent};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -45,17 +45,24 @@ fn actor(req: &Request) -> String {
 pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let traffic = st.enabled && !st.exclude.iter().any(|p| path.starts_with(p.as_str()));
-    if !traffic && st.audit.is_none() {
+    // Only requests that can be audited pay for naming the reader and the resource.
+    let audit = st
+        .audit
+        .as_ref()
+        .filter(|_| self_kind(req.method().as_str(), &path).is_some());
+    if !traffic && audit.is_none() {
         return next.run(req).await;
     }
     let method = req.method().as_str().to_string();
     let matched = req.extensions().get::<MatchedPath>().cloned();
-    let who = st.audit.as_ref().map(|_| actor(&req));
-    let resource = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| path.clone());
+    let who = audit.map(|_| {
+        let resource = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| path.clone());
+        (actor(&req), resource)
+    });
     let bytes_in = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -86,7 +93,7 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
             source: EventSource::SelfTraffic,
         });
     }
-    if let (Some((role, categories)), Some(who)) = (&st.audit, who) {
+    if let (Some((role, categories)), Some((who, resource))) = (audit, who) {
         if let Some(action) = self_action(&method, &path, status) {
             batch
                 .audits

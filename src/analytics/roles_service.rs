@@ -52,12 +52,14 @@ async fn facts(store: &Store, w: &Window) -> Result<Facts, StoreError> {
             sessions.insert(role.to_string(), avg);
         }
     }
+    // One read of the actor sets serves active users and the guests.
+    let sets = store.actor_sets(&w.spans).await?;
     Ok(Facts {
         actions: store.audit_actions(&w.spans).await?,
-        actors: store.audit_actors(&w.spans).await?,
+        actors: sets.counts(),
         requests: store.traffic_roles(&w.spans).await?,
         sessions,
-        guests: store.guest_conversions(&w.spans, w.from, w.to).await?,
+        guests: store.guest_conversions(&sets, w.from, w.to).await?,
     })
 }
 

@@ -38,6 +38,34 @@ pub struct ActionCount {
     pub count: i64,
 }
 
+/// Who acted in a window: one set of actor numbers per (role, category).
+#[derive(Debug, Clone, Default)]
+pub struct ActorSets(HashMap<(String, String), RoaringBitmap>);
+
+impl ActorSets {
+    /// Distinct actors per role (`category` empty) and per role × category.
+    pub fn counts(&self) -> HashMap<(String, String), i64> {
+        let mut out = HashMap::with_capacity(self.0.len() + 6);
+        for ((role, cat), set) in &self.0 {
+            out.insert((role.clone(), cat.clone()), set.len() as i64);
+            out.entry((role.clone(), String::new()))
+                .or_insert_with(|| self.role_union(role).len() as i64);
+        }
+        out
+    }
+
+    /// Everyone who acted in `role`, whatever the category.
+    pub fn role_union(&self, role: &str) -> RoaringBitmap {
+        let mut all = RoaringBitmap::new();
+        for ((r, _), set) in &self.0 {
+            if r == role {
+                all |= set;
+            }
+        }
+        all
+    }
+}
+
 /// Where the migration view starts and what it found.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MigrationFacts {
@@ -532,29 +560,24 @@ impl Store {
     }
 
     /// The union of the actor sets over the spans, per (role, category).
-    async fn actor_sets(
+    pub async fn actor_sets(
         &self,
         spans: &[(Resolution, i64, i64)],
-        role: Option<&str>,
-    ) -> Result<HashMap<(String, String), RoaringBitmap>, StoreError> {
+    ) -> Result<ActorSets, StoreError> {
         let (filter, binds) = span_filter(spans);
         let sql = self.sql(&format!(
-            "SELECT role, category, actors FROM audit_actor_sets WHERE {filter}{}",
-            if role.is_some() { " AND role = ?" } else { "" }
+            "SELECT role, category, actors FROM audit_actor_sets WHERE {filter}"
         ));
         let mut q = sqlx::query(&sql);
         for b in binds {
             q = q.bind(b);
-        }
-        if let Some(r) = role {
-            q = q.bind(r.to_string());
         }
         let mut out: HashMap<(String, String), RoaringBitmap> = HashMap::new();
         for r in q.fetch_all(&self.pool).await? {
             let set = decode_set(&r.try_get::<Vec<u8>, _>(2)?)?;
             *out.entry((r.try_get(0)?, r.try_get(1)?)).or_default() |= set;
         }
-        Ok(out)
+        Ok(ActorSets(out))
     }
 
     /// Distinct actors over the spans: per role (`category` empty) and per role × category.
@@ -562,32 +585,19 @@ impl Store {
         &self,
         spans: &[(Resolution, i64, i64)],
     ) -> Result<HashMap<(String, String), i64>, StoreError> {
-        let sets = self.actor_sets(spans, None).await?;
-        let mut per_role: HashMap<String, RoaringBitmap> = HashMap::new();
-        let mut out = HashMap::with_capacity(sets.len() + 6);
-        for ((role, cat), set) in sets {
-            *per_role.entry(role.clone()).or_default() |= &set;
-            out.insert((role, cat), set.len() as i64);
-        }
-        for (role, set) in per_role {
-            out.insert((role, String::new()), set.len() as i64);
-        }
-        Ok(out)
+        Ok(self.actor_sets(spans).await?.counts())
     }
 
-    /// Guests in a window: distinct actors who acted as guest in the spans or changed away from
+    /// Guests in a window: distinct actors who acted as guest (in `sets`) or changed away from
     /// guest in `[from, to)`; and of those, how many upgraded and their mean time from first
     /// seen to the upgrade (ms).
     pub async fn guest_conversions(
         &self,
-        spans: &[(Resolution, i64, i64)],
+        sets: &ActorSets,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(i64, i64, Option<f64>), StoreError> {
-        let mut guests = RoaringBitmap::new();
-        for set in self.actor_sets(spans, Some("guest")).await?.into_values() {
-            guests |= set;
-        }
+        let mut guests = sets.role_union("guest");
         let sql = self.sql(
             "SELECT DISTINCT a.num FROM role_changes rc JOIN audit_actor_ids a \
              ON a.actor_id = rc.actor_id WHERE rc.from_role = 'guest' AND rc.to_role <> 'guest' \

@@ -7,7 +7,7 @@ use crate::model::{CheckRecord, Status};
 
 pub mod audit;
 pub mod traffic;
-pub use audit::{ActionCount, AuditEvent, MigrationFacts};
+pub use audit::{ActionCount, ActorSets, AuditEvent, MigrationFacts};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! acknowledged batch is whole in every table or in none.
 
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
-use super::{span_filter, Resolution, Store, StoreError};
+use super::{span_filter, values, Resolution, Store, StoreError};
 use crate::audit::{role_after, role_change, MIGRATION_START};
 use roaring::RoaringBitmap;
 use sqlx::Row;
@@ -112,17 +112,6 @@ impl Store {
         self.insert_batch(&[], audits).await
     }
 
-    /// Multi-row upsert that adds `count` on conflict.
-    fn add_counts_sql(&self, table: &str, key_cols: &[&str], rows: usize) -> String {
-        let one = format!("({})", vec!["?"; key_cols.len() + 1].join(", "));
-        let keys = key_cols.join(", ");
-        self.sql(&format!(
-            "INSERT INTO {table} ({keys}, count) VALUES {} ON CONFLICT ({keys}) \
-             DO UPDATE SET count = {table}.count + excluded.count",
-            vec![one.as_str(); rows].join(",")
-        ))
-    }
-
     async fn write_audits(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -207,7 +196,7 @@ impl Store {
         for chunk in actors.chunks(MAX_PARAMS / 2) {
             let sql = self.sql(&format!(
                 "INSERT INTO audit_actor_ids (actor_id) VALUES {} ON CONFLICT (actor_id) DO NOTHING",
-                vec!["(?)"; chunk.len()].join(",")
+                values(1, chunk.len())
             ));
             let mut q = sqlx::query(&sql);
             for a in chunk {
@@ -263,7 +252,7 @@ impl Store {
             let sql = self.sql(&format!(
                 "INSERT INTO audit_actor_sets (span_ms, bucket_ms, role, category, actors) \
                  VALUES {} ON CONFLICT (span_ms, bucket_ms, role, category) DO NOTHING",
-                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",")
+                values(5, chunk.len())
             ));
             let mut q = sqlx::query(&sql);
             for (span, b, role, cat) in chunk {
@@ -307,7 +296,7 @@ impl Store {
                 "INSERT INTO audit_actor_sets (span_ms, bucket_ms, role, category, actors) \
                  VALUES {} ON CONFLICT (span_ms, bucket_ms, role, category) \
                  DO UPDATE SET actors = excluded.actors",
-                vec!["(?, ?, ?, ?, ?)"; merged.len()].join(",")
+                values(5, merged.len())
             ));
             let mut q = sqlx::query(&sql);
             for ((span, b, role, cat), bytes) in merged {
@@ -387,7 +376,7 @@ impl Store {
                 "INSERT INTO audit_sessions (session_id, role, actor_id, first_ms, last_ms) \
                  VALUES {} ON CONFLICT (session_id) DO UPDATE SET role = excluded.role, \
                  first_ms = excluded.first_ms, last_ms = excluded.last_ms",
-                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",")
+                values(5, chunk.len())
             ));
             let mut q = sqlx::query(&sql);
             for (sid, (role, actor, first, last)) in chunk.iter() {
@@ -408,7 +397,7 @@ impl Store {
                  VALUES {} ON CONFLICT (span_ms, bucket_ms, role) DO UPDATE SET \
                  sessions = audit_session_rollup.sessions + excluded.sessions, \
                  total_ms = audit_session_rollup.total_ms + excluded.total_ms",
-                vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",")
+                values(5, chunk.len())
             ));
             let mut q = sqlx::query(&sql);
             for ((span, bucket, role), (n, total)) in chunk {
@@ -477,7 +466,7 @@ impl Store {
                  changed_ms = CASE WHEN excluded.changed_ms IS NULL THEN audit_users.changed_ms \
                         WHEN audit_users.changed_ms IS NULL THEN excluded.changed_ms \
                         ELSE {greatest}(audit_users.changed_ms, excluded.changed_ms) END",
-                vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",")
+                values(6, chunk.len())
             ));
             let mut q = sqlx::query(&sql);
             for (actor, u) in chunk {
@@ -514,7 +503,7 @@ impl Store {
             let sql = self.sql(&format!(
                 "INSERT INTO role_changes (ts_ms, actor_id, from_role, to_role, action, outcome) \
                  VALUES {}",
-                vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",")
+                values(6, chunk.len())
             ));
             let mut q = sqlx::query(&sql);
             for (e, from, to) in chunk {

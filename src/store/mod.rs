@@ -115,6 +115,16 @@ impl Store {
         }
     }
 
+    /// Multi-row upsert into a table of keys and a `count` that adds on conflict.
+    pub(crate) fn add_counts_sql(&self, table: &str, key_cols: &[&str], rows: usize) -> String {
+        let keys = key_cols.join(", ");
+        self.sql(&format!(
+            "INSERT INTO {table} ({keys}, count) VALUES {} ON CONFLICT ({keys}) \
+             DO UPDATE SET count = {table}.count + excluded.count",
+            values(key_cols.len() + 1, rows)
+        ))
+    }
+
     /// `MIN`/`MAX` of two values: SQLite's scalar forms, PostgreSQL's `LEAST`/`GREATEST`.
     pub(crate) fn least_greatest(&self) -> (&'static str, &'static str) {
         match self.backend {
@@ -174,17 +184,11 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(INSERT_CHUNK) {
-            let mut text = String::from(
+            let sql = self.sql(&format!(
                 "INSERT INTO check_results (component, ts_ms, status, effective_status, \
-                 response_time_ms, error_message, details) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    text.push(',');
-                }
-                text.push_str("(?, ?, ?, ?, ?, ?, ?)");
-            }
-            let sql = self.sql(&text);
+                 response_time_ms, error_message, details) VALUES {}",
+                values(7, chunk.len())
+            ));
             let mut q = sqlx::query(&sql);
             for r in chunk {
                 q = q
@@ -247,6 +251,12 @@ pub(crate) fn span_filter(spans: &[(Resolution, i64, i64)]) -> (String, Vec<i64>
         return ("1 = 0".to_string(), binds);
     }
     (format!("({})", text.join(" OR ")), binds)
+}
+
+/// `(?, ?), (?, ?)`: the VALUES list of a multi-row INSERT of `rows` rows of `cols` columns.
+pub(crate) fn values(cols: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; cols].join(", "));
+    vec![one.as_str(); rows].join(",")
 }
 
 /// `a = ? AND b = ?` → `a = $1 AND b = $2`. Our SQL has no `?` inside string literals.

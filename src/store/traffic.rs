@@ -234,13 +234,7 @@ impl Store {
             "INSERT INTO {table} ({key_cols}, count, errors, sum_ms, min_ms, max_ms, {}) VALUES ",
             hist.join(", ")
         );
-        let one = format!("({})", vec!["?"; per_row].join(", "));
-        for i in 0..rows {
-            if i > 0 {
-                text.push(',');
-            }
-            text.push_str(&one);
-        }
+        text.push_str(&super::values(per_row, rows));
         let (least, greatest) = self.least_greatest();
         text.push_str(&format!(
             " ON CONFLICT ({key_cols}) DO UPDATE SET count = {table}.count + excluded.count, \
@@ -269,10 +263,10 @@ impl Store {
             return Ok(());
         }
         for chunk in events.chunks(MAX_PARAMS / EVENT_PARAMS) {
-            let one = format!("({})", vec!["?"; EVENT_PARAMS].join(", "));
-            let mut text = format!("INSERT INTO request_events ({EVENT_COLS}) VALUES ");
-            text.push_str(&vec![one.as_str(); chunk.len()].join(","));
-            let sql = self.sql(&text);
+            let sql = self.sql(&format!(
+                "INSERT INTO request_events ({EVENT_COLS}) VALUES {}",
+                super::values(EVENT_PARAMS, chunk.len())
+            ));
             let mut q = sqlx::query(&sql);
             for e in chunk {
                 q = q
@@ -390,15 +384,11 @@ impl Store {
         let mut rows: Vec<_> = counts.into_iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for chunk in rows.chunks(MAX_PARAMS / 4) {
-            let mut text = String::from(
-                "INSERT INTO request_user_minute (bucket_ms, role, user_id, count) VALUES ",
+            let sql = self.add_counts_sql(
+                "request_user_minute",
+                &["bucket_ms", "role", "user_id"],
+                chunk.len(),
             );
-            text.push_str(&vec!["(?, ?, ?, ?)"; chunk.len()].join(","));
-            text.push_str(
-                " ON CONFLICT (bucket_ms, role, user_id) \
-                 DO UPDATE SET count = request_user_minute.count + excluded.count",
-            );
-            let sql = self.sql(&text);
             let mut q = sqlx::query(&sql);
             for ((bucket, role, user), n) in chunk {
                 q = q

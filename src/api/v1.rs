@@ -179,6 +179,13 @@ fn store_error(e: crate::store::StoreError) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
+/// An analytics answer as JSON, or the store's failure as a 500.
+fn json<T: serde::Serialize>(
+    answer: Result<T, crate::store::StoreError>,
+) -> Result<Response, ApiError> {
+    Ok(Json(answer.map_err(store_error)?).into_response())
+}
+
 async fn real_time(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -186,10 +193,7 @@ async fn real_time(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, false)?;
     only(&params, &[])?;
-    let rt = service::real_time(&state.store, now_ms())
-        .await
-        .map_err(store_error)?;
-    Ok(Json(rt).into_response())
+    json(service::real_time(&state.store, now_ms()).await)
 }
 
 /// `hours` as the trends endpoint takes it: an integer 1..=168.
@@ -211,10 +215,7 @@ async fn trends(
     authorize(&state, &headers, false)?;
     only(&params, &["hours"])?;
     let hours = parse_hours(params.get("hours"))?;
-    let t = service::trends(&state.store, now_ms(), hours)
-        .await
-        .map_err(store_error)?;
-    Ok(Json(t).into_response())
+    json(service::trends(&state.store, now_ms(), hours).await)
 }
 
 async fn summary(
@@ -232,10 +233,7 @@ async fn summary(
             ))
         })?,
     };
-    let s = service::summary(&state.store, now_ms(), period)
-        .await
-        .map_err(store_error)?;
-    Ok(Json(s).into_response())
+    json(service::summary(&state.store, now_ms(), period).await)
 }
 
 async fn endpoints(
@@ -272,10 +270,7 @@ async fn endpoints(
             }
         },
     };
-    let e = service::endpoints(&state.store, now_ms(), window, sort, limit)
-        .await
-        .map_err(store_error)?;
-    Ok(Json(e).into_response())
+    json(service::endpoints(&state.store, now_ms(), window, sort, limit).await)
 }
 
 /// `timeframe` as the role views take it: 1h, 24h (default), 7d or 30d, nothing else.
@@ -302,45 +297,17 @@ async fn roles(
     only(&params, &["timeframe"])?;
     let tf = parse_timeframe(params.get("timeframe"))?;
     let (store, audit, now) = (&state.store, &state.config.audit, now_ms());
-    let body = match view.as_str() {
-        "metrics" => Json(
-            roles_service::metrics(store, now, tf)
-                .await
-                .map_err(store_error)?,
-        )
-        .into_response(),
-        "actions" => Json(
-            roles_service::actions(store, &state.categories, now, tf)
-                .await
-                .map_err(store_error)?,
-        )
-        .into_response(),
-        "performance" => Json(
-            roles_service::performance(store, audit, now, tf)
-                .await
-                .map_err(store_error)?,
-        )
-        .into_response(),
-        "rate-limits" => Json(
-            roles_service::rate_limits(store, audit, now, tf)
-                .await
-                .map_err(store_error)?,
-        )
-        .into_response(),
-        "migration" => Json(
-            roles_service::migration(store, now, tf)
-                .await
-                .map_err(store_error)?,
-        )
-        .into_response(),
-        other => {
-            return Err(ApiError::NotFound(format!(
-                "no role view `{}`; views: metrics, actions, performance, rate-limits, migration",
-                other.chars().take(40).collect::<String>()
-            )))
-        }
-    };
-    Ok(body)
+    match view.as_str() {
+        "metrics" => json(roles_service::metrics(store, now, tf).await),
+        "actions" => json(roles_service::actions(store, &state.categories, now, tf).await),
+        "performance" => json(roles_service::performance(store, audit, now, tf).await),
+        "rate-limits" => json(roles_service::rate_limits(store, audit, now, tf).await),
+        "migration" => json(roles_service::migration(store, now, tf).await),
+        other => Err(ApiError::NotFound(format!(
+            "no role view `{}`; views: metrics, actions, performance, rate-limits, migration",
+            other.chars().take(40).collect::<String>()
+        ))),
+    }
 }
 
 /// Raw audit events of a timeframe, newest first (`limit` 1..=100000, default 10000).

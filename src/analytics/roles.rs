@@ -402,6 +402,26 @@ pub struct MigrationView {
     pub generated_at_ms: i64,
 }
 
+/// Users above this share of their role's per-user limit are listed and shown in red.
+pub const WARN_PCT: f64 = 80.0;
+
+/// One role on the Overview: the last 24 h at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleSummaryRow {
+    pub role: String,
+    pub active_users: i64,
+    pub actions: i64,
+    pub performance: RolePerformance,
+    pub rate: RoleRate,
+}
+
+/// The Overview's Roles table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleSummary {
+    pub rows: Vec<RoleSummaryRow>,
+    pub generated_at_ms: i64,
+}
+
 /// Everything the Roles page shows, fetched in one round trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RolesPage {

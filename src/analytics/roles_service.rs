@@ -9,9 +9,6 @@ use crate::model::ROLES;
 use crate::store::{ActionCount, Resolution, Store, StoreError, MINUTE_MS};
 use std::collections::HashMap;
 
-/// Users above this share of their limit are listed.
-pub const WARN_PCT: f64 = 80.0;
-
 /// A timeframe's window `[from, to)` and the rollup spans that cover it.
 #[derive(Debug, Clone)]
 struct Window {
@@ -408,6 +405,44 @@ pub async fn page(
     })
 }
 
+/// The Overview's Roles table: the last 24 h, without the previous window, migration or
+/// sessions the Roles page also reads.
+pub async fn summary(
+    store: &Store,
+    settings: &AuditSettings,
+    now: i64,
+) -> Result<RoleSummary, StoreError> {
+    let tf = Timeframe::H24;
+    let (w, _) = windows(now, tf);
+    let actions = store.audit_actions(&w.spans).await?;
+    let actors = store.audit_actors(&w.spans).await?;
+    let perf = performance_view(settings, tf, &store.traffic_roles(&w.spans).await?, now);
+    let rates = rate_limits(store, settings, now, tf).await?;
+    let rows = perf
+        .roles
+        .into_iter()
+        .zip(rates.roles)
+        .map(|(performance, rate)| RoleSummaryRow {
+            active_users: actors
+                .get(&(performance.role.clone(), String::new()))
+                .copied()
+                .unwrap_or(0),
+            actions: actions
+                .iter()
+                .filter(|a| a.role == performance.role)
+                .map(|a| a.count)
+                .sum(),
+            role: performance.role.clone(),
+            performance,
+            rate,
+        })
+        .collect();
+    Ok(RoleSummary {
+        rows,
+        generated_at_ms: now,
+    })
+}
+
 /// Keeps `pulse_role_active_users` current: distinct actors per role over the last 24 hours,
 /// recomputed every minute. Abort the handle to stop it.
 pub fn spawn_gauges(store: Store, metrics: crate::metrics::Metrics) -> tokio::task::JoinHandle<()> {
@@ -664,6 +699,15 @@ mod tests {
             performance(s, &set, NOW, Timeframe::H24).await.unwrap()
         );
         assert!(p.has_ingested);
+        // The Overview's table agrees with the page.
+        let sum = summary(s, &set, NOW).await.unwrap();
+        for (row, card) in sum.rows.iter().zip(&p.metrics.roles) {
+            assert_eq!(row.role, card.role);
+            assert_eq!(row.actions, card.actions);
+            assert_eq!(row.active_users as f64, card.metrics[0].value);
+        }
+        assert_eq!(sum.rows[0].performance, p.performance.roles[0]);
+        assert_eq!(sum.rows[0].active_users, 2);
     }
 
     #[tokio::test]

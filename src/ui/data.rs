@@ -103,3 +103,19 @@ pub async fn get_roles(
         ServerFnError::new("could not load role analytics")
     })
 }
+
+/// The Overview's Roles table (last 24 h).
+#[server]
+pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, ServerFnError> {
+    let state = crate::state::app_state()?;
+    crate::analytics::roles_service::summary(
+        &state.store,
+        &state.config.audit,
+        crate::model::now_ms(),
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "loading the role summary failed");
+        ServerFnError::new("could not load the role summary")
+    })
+}

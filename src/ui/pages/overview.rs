@@ -1,6 +1,6 @@
 //! `/`: overall status and one card per component, refreshed in place.
 
-use crate::ui::data::{get_health, get_realtime, get_roles};
+use crate::ui::data::{get_health, get_realtime, get_role_summary};
 use crate::ui::pages::roles::RoleSummary;
 use crate::ui::refresh::{RefreshControls, RefreshCtl};
 use crate::ui::widgets::{ComponentCard, ErrorBox, McpServers, OverallCard, TrafficCards};
@@ -12,7 +12,7 @@ pub fn Overview() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let health = Resource::new(move || ctl.tick.get(), |_| get_health());
     let traffic = Resource::new(move || ctl.tick.get(), |_| get_realtime());
-    let roles = Resource::new(move || ctl.tick.get(), |_| get_roles("24h".to_string()));
+    let roles = Resource::new(move || ctl.tick.get(), |_| get_role_summary());
     let (busy, set_busy) = signal(false);
     let updated_at =
         Signal::derive(move || health.get().and_then(|r| r.ok()).map(|s| s.generated_at_ms));
@@ -50,7 +50,7 @@ pub fn Overview() -> impl IntoView {
                                 {cards.into_iter().map(|c| view! { <ComponentCard c /> }).collect_view()}
                             </div>
                             <McpServers components=summary_components />
-                            {roles.map(|p| view! { <RoleSummary p /> })}
+                            {roles.map(|s| view! { <RoleSummary s /> })}
                         }
                         .into_any()
                     }

@@ -3,7 +3,8 @@
 //! the charts live outside the transition so they update in place.
 
 use crate::analytics::roles::{
-    MetricValue, RoleCard, RolePerformance, RoleRate, RolesPage as Data, Timeframe,
+    MetricValue, RoleCard, RolePerformance, RoleRate, RoleSummary as RoleSummaryData,
+    RolesPage as Data, Timeframe, WARN_PCT,
 };
 use crate::model::ROLES;
 use crate::ui::chart::{BarChart, BarSeries, Draw};
@@ -129,24 +130,31 @@ fn RoleCardView(
             <p class="role-foot">
                 {perf.map(|p| {
                     let cls = if p.breach { "bad" } else { "" };
-                    let p95 = p.p95_ms.map(fmt_ms).unwrap_or_else(|| "—".into());
                     view! {
                         <span class=cls data-testid="role-p95">
-                            "p95 " {p95} " / target " {fmt_ms(p.target_ms)}
+                            "p95 " {fmt_p95(&p)} " / target " {fmt_ms(p.target_ms)}
                         </span>
                     }
                 })}
                 {rate.map(|r| {
-                    let cls = if r.busiest_pct > 80.0 { "bad" } else { "" };
+                    let cls = if r.busiest_pct > WARN_PCT { "bad" } else { "" };
                     view! {
-                        <span class=cls data-testid="role-rate">
-                            {format!("busiest {:.0}% of {} rpm", r.busiest_pct, r.limit_rpm)}
-                        </span>
+                        <span class=cls data-testid="role-rate">"busiest " {fmt_busiest(&r)}</span>
                     }
                 })}
             </p>
         </article>
     }
+}
+
+/// `73 ms`, or a dash when the role had no requests.
+fn fmt_p95(p: &RolePerformance) -> String {
+    p.p95_ms.map(fmt_ms).unwrap_or_else(|| "—".into())
+}
+
+/// `40% of 250 rpm`: the busiest user against the role's per-user limit.
+fn fmt_busiest(r: &RoleRate) -> String {
+    format!("{:.0}% of {} rpm", r.busiest_pct, r.limit_rpm)
 }
 
 fn role_labels() -> Vec<String> {
@@ -485,9 +493,11 @@ fn Tables(p: Data) -> impl IntoView {
 
 /// The Overview's view of the roles: one row per role over the last 24 h, linking to `/roles`.
 #[component]
-pub fn RoleSummary(p: Data) -> impl IntoView {
-    let active = p.metrics.roles.iter().any(|c| c.actions > 0)
-        || p.performance.roles.iter().any(|r| r.requests > 0);
+pub fn RoleSummary(s: RoleSummaryData) -> impl IntoView {
+    let active = s
+        .rows
+        .iter()
+        .any(|r| r.actions > 0 || r.performance.requests > 0);
     view! {
         <section class="panel role-summary" data-testid="role-summary">
             <h2 class="section-title">
@@ -513,33 +523,20 @@ pub fn RoleSummary(p: Data) -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {p.metrics
-                                    .roles
-                                    .iter()
-                                    .map(|card| {
-                                        let users = card.metrics.first().map(|m| m.value).unwrap_or(0.0);
-                                        let perf = p.performance.roles.iter().find(|r| r.role == card.role);
-                                        let rate = p.rates.roles.iter().find(|r| r.role == card.role);
-                                        let p95 = perf
-                                            .map(|r| {
-                                                format!(
-                                                    "{} / {}",
-                                                    r.p95_ms.map(fmt_ms).unwrap_or_else(|| "—".into()),
-                                                    fmt_ms(r.target_ms)
-                                                )
-                                            })
-                                            .unwrap_or_default();
-                                        let p95_class = if perf.is_some_and(|r| r.breach) { "num bad" } else { "num" };
-                                        let busiest = rate.map(|r| r.busiest_pct).unwrap_or(0.0);
-                                        let rate_class = if busiest > 80.0 { "num bad" } else { "num" };
-                                        let limit = rate.map(|r| r.limit_rpm).unwrap_or(0);
+                                {s.rows
+                                    .into_iter()
+                                    .map(|r| {
+                                        let p95_class = if r.performance.breach { "num bad" } else { "num" };
+                                        let rate_class = if r.rate.busiest_pct > WARN_PCT { "num bad" } else { "num" };
                                         view! {
-                                            <tr data-role=card.role.clone()>
-                                                <td class="role-name">{card.role.clone()}</td>
-                                                <td class="num" data-col="users">{format!("{users:.0}")}</td>
-                                                <td class="num" data-col="actions">{card.actions}</td>
-                                                <td class=p95_class>{p95}</td>
-                                                <td class=rate_class>{format!("{busiest:.0}% of {limit} rpm")}</td>
+                                            <tr data-role=r.role.clone()>
+                                                <td class="role-name">{r.role.clone()}</td>
+                                                <td class="num" data-col="users">{r.active_users}</td>
+                                                <td class="num" data-col="actions">{r.actions}</td>
+                                                <td class=p95_class>
+                                                    {fmt_p95(&r.performance)} " / " {fmt_ms(r.performance.target_ms)}
+                                                </td>
+                                                <td class=rate_class>{fmt_busiest(&r.rate)}</td>
                                             </tr>
                                         }
                                     })

@@ -48,7 +48,40 @@ pub struct Config {
     pub health: HealthSettings,
     pub traffic: TrafficSettings,
     pub audit: AuditSettings,
+    pub server: ServerSettings,
     pub components: Vec<ComponentConfig>,
+}
+
+/// How long Pulse waits on a client, and how many it serves at once: every peer can stall.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Time to send a request's headers; on HTTP/1 also how long an idle keep-alive
+    /// connection is kept.
+    pub header_timeout: Duration,
+    /// Longest wait for the next piece of a request body.
+    pub body_timeout: Duration,
+    /// Longest time from a request's headers to its response's head.
+    pub request_timeout: Duration,
+    /// A response write that makes no progress this long closes the connection.
+    pub write_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// After SIGTERM, connections still open this long are dropped (accepted ingest is
+    /// committed regardless).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Audit ingest and the role views: extra categories, latency targets, rate limits, and
@@ -102,6 +135,8 @@ pub struct TrafficSettings {
     pub minute_retention: Duration,
     pub hour_retention: Duration,
     pub sample_interval: Duration,
+    /// Distinct `(route, method, server, tool)` per UTC day; more are stored as `other`.
+    pub max_endpoints_per_day: usize,
 }
 
 impl Default for TrafficSettings {
@@ -131,6 +166,7 @@ impl Default for TrafficSettings {
             minute_retention: Duration::from_secs(30 * 86_400),
             hour_retention: Duration::from_secs(400 * 86_400),
             sample_interval: Duration::from_secs(15),
+            max_endpoints_per_day: 1000,
         }
     }
 }
@@ -144,6 +180,8 @@ pub struct HealthSettings {
     pub max_concurrent_checks: usize,
     /// How long check results are kept in the database.
     pub history_retention: Duration,
+    /// A "Check now" this soon after a component's last check returns that result.
+    pub check_now_min_interval: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -269,7 +307,20 @@ struct RawConfig {
     audit: RawAudit,
     #[serde(default)]
     roles: RawRoles,
+    #[serde(default)]
+    server: RawServer,
     components: Option<Vec<RawComponent>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    header_timeout: Option<String>,
+    body_timeout: Option<String>,
+    request_timeout: Option<String>,
+    write_timeout: Option<String>,
+    max_connections: Option<usize>,
+    shutdown_grace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,6 +352,7 @@ struct RawIngest {
     max_future: Option<String>,
     self_instrument: Option<bool>,
     self_exclude: Option<Vec<String>>,
+    max_endpoints_per_day: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -322,6 +374,7 @@ struct RawSampler {
 struct RawHealth {
     max_concurrent_checks: Option<usize>,
     history_retention: Option<String>,
+    check_now_min_interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -485,8 +538,21 @@ impl Config {
             ));
         }
 
+        let check_now_min_interval = match &raw.health.check_now_min_interval {
+            Some(t) => parse_duration(t)
+                .map_err(|r| invalid(&source, "health.check_now_min_interval", r))?,
+            None => Duration::from_secs(5),
+        };
+        if check_now_min_interval > Duration::from_secs(3600) {
+            return Err(invalid(
+                &source,
+                "health.check_now_min_interval",
+                "must be at most 1h".to_string(),
+            ));
+        }
         let traffic = traffic_settings(&source, &raw, &env)?;
         let audit = audit_settings(&source, &raw)?;
+        let server = server_settings(&source, &raw.server)?;
 
         let components = match raw.components {
             Some(list) => {
@@ -516,12 +582,49 @@ impl Config {
             health: HealthSettings {
                 max_concurrent_checks,
                 history_retention,
+                check_now_min_interval,
             },
             traffic,
             audit,
+            server,
             components,
         })
     }
+}
+
+fn server_settings(source: &str, raw: &RawServer) -> Result<ServerSettings, ConfigError> {
+    let d = ServerSettings::default();
+    let invalid = |key: &str, reason: String| ConfigError::Invalid {
+        source_name: source.to_string(),
+        key: format!("server.{key}"),
+        reason,
+    };
+    // Zero would disable a guard and hours would make it meaningless: both are refused.
+    let dur = |key: &str, v: &Option<String>, default: Duration| {
+        let value = match v {
+            Some(t) => parse_duration(t).map_err(|r| invalid(key, r))?,
+            None => default,
+        };
+        if value < Duration::from_millis(100) || value > Duration::from_secs(600) {
+            return Err(invalid(key, "must be between 100ms and 10m".to_string()));
+        }
+        Ok(value)
+    };
+    let max_connections = raw.max_connections.unwrap_or(d.max_connections);
+    if !(1..=100_000).contains(&max_connections) {
+        return Err(invalid(
+            "max_connections",
+            "must be between 1 and 100000".to_string(),
+        ));
+    }
+    Ok(ServerSettings {
+        header_timeout: dur("header_timeout", &raw.header_timeout, d.header_timeout)?,
+        body_timeout: dur("body_timeout", &raw.body_timeout, d.body_timeout)?,
+        request_timeout: dur("request_timeout", &raw.request_timeout, d.request_timeout)?,
+        write_timeout: dur("write_timeout", &raw.write_timeout, d.write_timeout)?,
+        max_connections,
+        shutdown_grace: dur("shutdown_grace", &raw.shutdown_grace, d.shutdown_grace)?,
+    })
 }
 
 fn audit_settings(source: &str, raw: &RawConfig) -> Result<AuditSettings, ConfigError> {
@@ -720,6 +823,12 @@ fn traffic_settings(
             &i.max_future,
             d.max_future,
             Duration::ZERO,
+        )?,
+        max_endpoints_per_day: count(
+            "ingest.max_endpoints_per_day",
+            i.max_endpoints_per_day,
+            d.max_endpoints_per_day,
+            1_000_000,
         )?,
         self_instrument: i.self_instrument.unwrap_or(d.self_instrument),
         self_exclude: i.self_exclude.clone().unwrap_or(d.self_exclude),
@@ -1102,20 +1211,6 @@ fn default_type(check: &CheckSpec) -> ComponentType {
         CheckSpec::Postgres { .. } => ComponentType::Database,
         CheckSpec::Redis { .. } => ComponentType::Cache,
         CheckSpec::Mcp { .. } => ComponentType::ExternalService,
-    }
-}
-
-/// Hides the password in a URL (`postgres://u:***@h/db`) before it is logged or shown.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
     }
 }
 
@@ -1505,18 +1600,6 @@ mod tests {
         assert!(e.contains("components[0].protocol_version"), "{e}");
     }
 
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(redact_url("redis://:secret@h:6379"), "redis://:***@h:6379");
-        assert_eq!(
-            redact_url("sqlite://data/pulse.db"),
-            "sqlite://data/pulse.db"
-        );
-    }
 
     #[test]
     fn empty_component_list_means_none() {

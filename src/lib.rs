@@ -11,6 +11,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
 pub mod bench;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -20,6 +22,8 @@ pub mod health;
 pub mod ingest;
 #[cfg(feature = "ssr")]
 pub mod metrics;
+#[cfg(feature = "ssr")]
+pub mod redact;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -25,6 +25,7 @@ pub struct Metrics {
     queue_depth: prometheus::IntGauge,
     role_actions: IntCounterVec,
     role_active_users: IntGaugeVec,
+    endpoints_folded: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -160,7 +161,14 @@ impl Metrics {
         for role in crate::model::ROLES {
             role_active_users.with_label_values(&[role]).set(0);
         }
+        let endpoints_folded = prometheus::IntCounter::with_opts(Opts::new(
+            "pulse_endpoints_folded_total",
+            "Request events stored as route `other` because their day already had \
+             ingest.max_endpoints_per_day distinct endpoints.",
+        ))?;
+        registry.register(Box::new(endpoints_folded.clone()))?;
         Ok(Metrics {
+            endpoints_folded,
             registry,
             http_requests,
             http_duration,
@@ -203,6 +211,10 @@ impl Metrics {
         self.role_active_users.with_label_values(&[role]).set(n);
     }
 
+    pub fn endpoints_folded(&self, n: usize) {
+        self.endpoints_folded.inc_by(n as u64);
+    }
+
     pub fn ingest_batch(&self, n: usize) {
         self.ingest_batch.observe(n as f64);
     }
@@ -215,18 +227,18 @@ impl Metrics {
     pub fn set_component_status(&self, component: &str, status: Status) {
         for s in Status::ALL {
             self.component_status
-                .with_label_values(&[component, s.as_str()])
+                .with_label_values(&[capped(component), s.as_str()])
                 .set(i64::from(s == status));
         }
         let up = matches!(status, Status::Healthy | Status::Degraded);
         self.component_up
-            .with_label_values(&[component])
+            .with_label_values(&[capped(component)])
             .set(i64::from(up));
     }
 
     pub fn observe_check(&self, component: &str, took: Duration) {
         self.check_duration
-            .with_label_values(&[component])
+            .with_label_values(&[capped(component)])
             .observe(took.as_secs_f64());
     }
 
@@ -235,6 +247,7 @@ impl Metrics {
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let route = capped(route);
         self.http_requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
@@ -264,14 +277,25 @@ pub fn route_label(matched: Option<&MatchedPath>, status: u16) -> String {
     }
 }
 
+/// Longest label value Pulse writes: every label already comes from a bounded set, and this
+/// keeps one oversized value (a long component name, say) from bloating every scrape.
+pub const MAX_LABEL_CHARS: usize = 128;
+
+fn capped(v: &str) -> &str {
+    match v.char_indices().nth(MAX_LABEL_CHARS) {
+        Some((i, _)) => &v[..i],
+        None => v,
+    }
+}
+
 /// Middleware counting and timing every request.
 pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
-    let method = req.method().as_str().to_string();
+    let method = crate::model::method_label(req.method().as_str());
     let matched = req.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16();
     let route = route_label(matched.as_ref(), status);
-    metrics.observe_request(&method, &route, status, started.elapsed());
+    metrics.observe_request(method, &route, status, started.elapsed());
     resp
 }

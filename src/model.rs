@@ -200,6 +200,47 @@ pub struct ComponentDetail {
     pub generated_at_ms: i64,
 }
 
+/// A caller's input as an error message may echo it: printable characters only (no control or
+/// bidi format characters), at most 40 of them.
+pub fn shown(input: &str) -> String {
+    let mut out: String = input
+        .chars()
+        .filter(|c| !c.is_control() && !is_format_char(*c))
+        .take(40)
+        .collect();
+    if input.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// Unicode format characters that reorder or hide text (bidi overrides and isolates,
+/// zero-width characters, the BOM): refused in ids, never echoed.
+pub fn is_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// What an out-of-set value is folded into: an unknown HTTP method, an audit action nobody
+/// categorised, an endpoint beyond the per-day cap.
+pub const OTHER: &str = "other";
+
+/// The methods a label or a stored endpoint may name; anything else a client sends (hyper
+/// accepts any token as a method) is `OTHER`, so made-up methods cannot grow a label set.
+pub const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// `method` as a bounded label: one of `METHODS`, else `OTHER`.
+pub fn method_label(method: &str) -> &'static str {
+    METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or(OTHER)
+}
+
 /// The six roles of the seed's hierarchy, highest privilege first.
 pub const ROLES: [&str; 6] = [
     "admin",

@@ -19,6 +19,8 @@ pub struct AppState {
     pub writer: Writer,
     /// Action → category, built once from the seed's table and config.
     pub categories: Arc<crate::audit::Categories>,
+    /// The real-time traffic figures, shared by every reader for a few seconds.
+    pub realtime: crate::analytics::service::RealTimeCache,
 }
 
 /// How server functions reach the state: it is provided as Leptos context on every request.

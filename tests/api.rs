@@ -156,7 +156,12 @@ async fn health_summary_has_the_documented_shape() {
 
 #[tokio::test]
 async fn component_detail_and_404() {
-    let h = harness(&two_components(closed_port(), false)).await;
+    // Three checks in a row: each must run, so "Check now" may not reuse the last one here.
+    let h = harness(&format!(
+        "[health]\ncheck_now_min_interval = \"0s\"\n{}",
+        two_components(closed_port(), false)
+    ))
+    .await;
     for _ in 0..3 {
         call(&h, "POST", "/health/components/upstream/check").await;
     }

@@ -40,7 +40,10 @@ pub enum ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::UnknownComponent(_) => ApiError::NotFound(e.to_string()),
+            EngineError::UnknownComponent(name) => ApiError::NotFound(format!(
+                "no component named `{}`",
+                crate::model::shown(&name)
+            )),
             EngineError::Store(inner) => ApiError::Internal(inner.to_string()),
         }
     }
@@ -113,7 +116,8 @@ async fn health(
         Some("false") | Some("0") => false,
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "detailed must be true or false, not `{other}`"
+                "detailed must be true or false, not `{}`",
+                crate::model::shown(other)
             )))
         }
     };

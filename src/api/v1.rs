@@ -5,10 +5,9 @@ use crate::analytics::roles::Timeframe;
 use crate::analytics::roles_service;
 use crate::analytics::{service, Period, SortBy, Window};
 use crate::audit::{validate_audit_batch, AuditLimits};
-use crate::config::Secret;
 use crate::ingest::writer::Batch;
 use crate::ingest::{listed, validate_batch, Limits, WriterError};
-use crate::model::now_ms;
+use crate::model::{now_ms, shown};
 use crate::state::AppState;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, State};
@@ -16,9 +15,8 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sha2::{Digest, Sha256};
+use futures::StreamExt;
 use std::collections::HashMap;
-use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,27 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/roles/{view}", get(roles))
 }
 
-/// Compares digests in constant time, so neither content nor length leaks through timing.
-fn token_matches(given: &str, tokens: &[Secret]) -> bool {
-    let given = Sha256::digest(given.as_bytes());
-    tokens.iter().fold(false, |found, t| {
-        let want = Sha256::digest(t.0.as_bytes());
-        found | bool::from(given.ct_eq(&want))
-    })
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
 fn authorize(state: &AppState, headers: &HeaderMap, write: bool) -> Result<(), ApiError> {
-    let t = &state.config.traffic;
-    let ok = bearer(headers).is_some_and(|given| {
-        token_matches(given, &t.ingest_tokens) || (!write && token_matches(given, &t.read_tokens))
-    });
-    if ok {
+    if crate::auth::has_token(headers, &state.config.traffic, write) {
         Ok(())
     } else {
         state.metrics.ingest_rejected("unauthorized");
@@ -81,9 +60,17 @@ async fn read_array(
     if declared.is_some_and(|n| n > t.max_body_bytes) {
         return Err(too_large());
     }
-    let bytes = to_bytes(body, t.max_body_bytes)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = match to_bytes(body, t.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) if is_length_limit(&e) => return Err(too_large()),
+        // The body stalled (the server's body timeout) or the client went away.
+        Err(_) => {
+            state.metrics.ingest_rejected("invalid");
+            return Err(ApiError::BadRequest(
+                "the request body did not arrive in time".into(),
+            ));
+        }
+    };
     let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
         state.metrics.ingest_rejected("invalid");
         ApiError::BadRequest(format!("the body must be a JSON array of events: {e}"))
@@ -97,6 +84,17 @@ async fn read_array(
         )));
     }
     Ok(items)
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Times an event may carry: up to `max_future` ahead, back to the raw-event retention.
@@ -168,7 +166,8 @@ type Params = Query<HashMap<String, String>>;
 fn only(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
     match params.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(ApiError::BadRequest(format!(
-            "unknown parameter `{k}`; accepted: {}",
+            "unknown parameter `{}`; accepted: {}",
+            shown(k),
             allowed.join(", ")
         ))),
         None => Ok(()),
@@ -193,7 +192,12 @@ async fn real_time(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, false)?;
     only(&params, &[])?;
-    json(service::real_time(&state.store, now_ms()).await)
+    json(
+        state
+            .realtime
+            .get(&state.store, state.writer.generation(), now_ms())
+            .await,
+    )
 }
 
 /// `hours` as the trends endpoint takes it: an integer 1..=168.
@@ -202,7 +206,8 @@ pub fn parse_hours(v: Option<&String>) -> Result<u32, ApiError> {
     match v.parse::<u32>() {
         Ok(h) if (1..=168).contains(&h) => Ok(h),
         _ => Err(ApiError::BadRequest(format!(
-            "`hours` must be an integer from 1 to 168, not `{v}`"
+            "`hours` must be an integer from 1 to 168, not `{}`",
+            shown(v)
         ))),
     }
 }
@@ -229,7 +234,8 @@ async fn summary(
         None => Period::H24,
         Some(p) => Period::parse(p).ok_or_else(|| {
             ApiError::BadRequest(format!(
-                "`period` must be one of 1h, 6h, 24h, 7d, 30d, not `{p}`"
+                "`period` must be one of 1h, 6h, 24h, 7d, 30d, not `{}`",
+                shown(p)
             ))
         })?,
     };
@@ -247,7 +253,8 @@ async fn endpoints(
         None => Window::H1,
         Some(w) => Window::parse(w).ok_or_else(|| {
             ApiError::BadRequest(format!(
-                "`window` must be one of 1h, 6h, 24h, 7d, not `{w}`"
+                "`window` must be one of 1h, 6h, 24h, 7d, not `{}`",
+                shown(w)
             ))
         })?,
     };
@@ -255,7 +262,8 @@ async fn endpoints(
         None => SortBy::Count,
         Some(s) => SortBy::parse(s).ok_or_else(|| {
             ApiError::BadRequest(format!(
-                "`sort` must be one of count, errors, avg, p95, not `{s}`"
+                "`sort` must be one of count, errors, avg, p95, not `{}`",
+                shown(s)
             ))
         })?,
     };
@@ -265,7 +273,8 @@ async fn endpoints(
             Ok(n) if (1..=100).contains(&n) => n,
             _ => {
                 return Err(ApiError::BadRequest(format!(
-                    "`limit` must be an integer from 1 to 100, not `{l}`"
+                    "`limit` must be an integer from 1 to 100, not `{}`",
+                    shown(l)
                 )))
             }
         },
@@ -278,10 +287,9 @@ pub fn parse_timeframe(v: Option<&String>) -> Result<Timeframe, ApiError> {
     match v {
         None => Ok(Timeframe::default()),
         Some(t) => Timeframe::parse(t).ok_or_else(|| {
-            // Echo only a short, printable prefix of what was sent.
-            let shown: String = t.chars().filter(|c| !c.is_control()).take(40).collect();
             ApiError::BadRequest(format!(
-                "`timeframe` must be one of 1h, 24h, 7d, 30d, not `{shown}`"
+                "`timeframe` must be one of 1h, 24h, 7d, 30d, not `{}`",
+                shown(t)
             ))
         }),
     }
@@ -305,7 +313,7 @@ async fn roles(
         "migration" => json(roles_service::migration(store, now, tf).await),
         other => Err(ApiError::NotFound(format!(
             "no role view `{}`; views: metrics, actions, performance, rate-limits, migration",
-            other.chars().take(40).collect::<String>()
+            shown(other)
         ))),
     }
 }
@@ -326,39 +334,94 @@ async fn audit_export(
             _ => {
                 return Err(ApiError::BadRequest(format!(
                     "`limit` must be an integer from 1 to 100000, not `{}`",
-                    l.chars().take(40).collect::<String>()
+                    shown(l)
                 )))
             }
         },
     };
     let now = now_ms();
     let from = now - i64::from(tf.hours()) * 3_600_000;
-    let rows = state
-        .store
-        .audit_export(from, now + 1, limit)
-        .await
-        .map_err(store_error)?;
-    let events: Vec<serde_json::Value> = rows
-        .into_iter()
-        .map(|e| {
-            serde_json::json!({
-                "ts": crate::model::rfc3339_ms(e.ts_ms),
-                "actor_id": e.actor_id,
-                "actor_role": e.actor_role,
-                "action": e.action,
-                "category": e.category,
-                "resource": e.resource,
-                "outcome": e.outcome,
-                "session_id": e.session_id,
-                "details": e.details,
-                "source": e.source.as_str(),
-            })
-        })
-        .collect();
-    Ok(
-        Json(
-            serde_json::json!({"timeframe": tf.as_str(), "count": events.len(), "events": events}),
-        )
-        .into_response(),
+    // Read and written a page at a time: memory stays flat however large the export.
+    let head = format!("{{\"timeframe\":\"{}\",\"events\":[", tf.as_str());
+    let pages = futures::stream::unfold(
+        ExportCursor {
+            store: state.store.clone(),
+            before: None,
+            left: limit,
+            sent: 0,
+            done: false,
+        },
+        move |mut c| async move {
+            if c.done {
+                return None;
+            }
+            if c.left == 0 {
+                c.done = true;
+                let tail = format!("],\"count\":{}}}", c.sent);
+                return Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(tail)), c));
+            }
+            let page = c.left.min(EXPORT_PAGE);
+            match c.store.audit_export(from, now + 1, c.before, page).await {
+                Ok(rows) => {
+                    if (rows.len() as i64) < page {
+                        c.left = 0;
+                    } else {
+                        c.left -= page;
+                    }
+                    let mut buf = Vec::with_capacity(rows.len() * 256);
+                    for (cursor, e) in rows {
+                        if c.sent > 0 {
+                            buf.push(b',');
+                        }
+                        c.sent += 1;
+                        c.before = Some(cursor);
+                        let _ = serde_json::to_writer(&mut buf, &export_event(e));
+                    }
+                    Some((Ok(axum::body::Bytes::from(buf)), c))
+                }
+                Err(e) => {
+                    // The status is already sent: the body ends unterminated, so a client
+                    // cannot mistake it for a complete export.
+                    tracing::error!(error = %e, "audit export failed midway");
+                    c.done = true;
+                    Some((Err(std::io::Error::other("export failed")), c))
+                }
+            }
+        },
+    );
+    let body = futures::stream::once(async move {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(head))
+    })
+    .chain(pages);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
     )
+        .into_response())
+}
+
+/// Events per page of an export.
+const EXPORT_PAGE: i64 = 500;
+
+struct ExportCursor {
+    store: crate::store::Store,
+    before: Option<(i64, i64)>,
+    left: i64,
+    sent: u64,
+    done: bool,
+}
+
+fn export_event(e: crate::store::AuditEvent) -> serde_json::Value {
+    serde_json::json!({
+        "ts": crate::model::rfc3339_ms(e.ts_ms),
+        "actor_id": e.actor_id,
+        "actor_role": e.actor_role,
+        "action": e.action,
+        "category": e.category,
+        "resource": e.resource,
+        "outcome": e.outcome,
+        "session_id": e.session_id,
+        "details": e.details,
+        "source": e.source.as_str(),
+    })
 }

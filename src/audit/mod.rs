@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// Category of every action nobody listed.
-pub const OTHER: &str = "other";
+pub const OTHER: &str = crate::model::OTHER;
 
 /// Category holding role changes and migrations.
 pub const ROLE_MIGRATION: &str = "role_migration";

@@ -355,7 +355,7 @@ const PG_CONNECTIONS_DEGRADED: f64 = 0.9;
 
 async fn postgres(url: &str) -> CheckOutcome {
     use sqlx::{Connection, Row};
-    let shown = crate::config::redact_url(url);
+    let shown = crate::redact::redact_url(url);
     let started = Instant::now();
     let mut conn = match sqlx::PgConnection::connect(url).await {
         Ok(c) => c,
@@ -435,7 +435,7 @@ fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
 }
 
 async fn redis_check(url: &str) -> CheckOutcome {
-    let shown = crate::config::redact_url(url);
+    let shown = crate::redact::redact_url(url);
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         CheckOutcome::unhealthy(
             format!("{what}: {e}").replace(url, &shown),

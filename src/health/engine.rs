@@ -105,6 +105,12 @@ struct Inner {
     started: Instant,
     /// Whether any `mcp` component exists, and so the derived `mcp_servers` group.
     has_mcp_group: bool,
+    /// One lock per component, held while its check runs, with when its last check ended:
+    /// a "Check now" waits for a running check and reuses a fresh result (`COALESCE`).
+    running: HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>,
+    /// A "Check now" within this long of the component's last check returns that check's
+    /// result instead of running another: clicks and scripts cannot run checks faster.
+    coalesce: Duration,
 }
 
 #[derive(Clone)]
@@ -121,6 +127,29 @@ impl std::fmt::Debug for HealthEngine {
 }
 
 use crate::model::now_ms;
+
+/// Strings a component's check could echo that are credentials: URL passwords and secret
+/// query values, header values.
+fn component_secrets(cfg: &ComponentConfig) -> Vec<String> {
+    use crate::config::CheckSpec;
+    match &cfg.check {
+        CheckSpec::Http { url, .. } | CheckSpec::Postgres { url } | CheckSpec::Redis { url } => {
+            crate::redact::url_secrets(url)
+        }
+        CheckSpec::Mcp { url, headers, .. } => {
+            let mut s = crate::redact::url_secrets(url);
+            for (_, v) in headers {
+                s.push(v.0.clone());
+                // `Bearer <token>`: the token alone may be echoed too.
+                if let Some((_, t)) = v.0.split_once(' ') {
+                    s.push(t.to_string());
+                }
+            }
+            s
+        }
+        _ => Vec::new(),
+    }
+}
 
 /// Runs one check future with a timeout, in its own task so a panic is caught rather than
 /// taking the scheduler down with it.
@@ -169,8 +198,14 @@ impl HealthEngine {
         if has_mcp_group {
             metrics.set_component_status(MCP_GROUP, Status::Unknown);
         }
+        let running = components
+            .iter()
+            .map(|c| (c.name.clone(), Arc::default()))
+            .collect();
         HealthEngine {
             inner: Arc::new(Inner {
+                running,
+                coalesce: Duration::ZERO,
                 components,
                 state: RwLock::new(state),
                 ctx: CheckContext::new(store),
@@ -180,6 +215,15 @@ impl HealthEngine {
                 has_mcp_group,
             }),
         }
+    }
+
+    /// Sets how soon after a check a "Check now" reuses it (`health.check_now_min_interval`);
+    /// only before the engine is shared.
+    pub fn with_check_now_interval(mut self, d: Duration) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.coalesce = d;
+        }
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -223,10 +267,11 @@ impl HealthEngine {
                 .filter(|c| c.check.kind() == "mcp")
                 .cloned()
                 .collect();
-            futures::future::join_all(servers.iter().map(|c| self.run_one(c))).await;
+            futures::future::join_all(servers.iter().map(|c| self.run_coalesced(c, self.inner.coalesce)))
+                .await;
         } else {
             let cfg = self.config(name)?.clone();
-            self.run_one(&cfg).await;
+            self.run_coalesced(&cfg, self.inner.coalesce).await;
         }
         self.component(name)
             .ok_or_else(|| EngineError::UnknownComponent(name.to_string()))
@@ -236,7 +281,26 @@ impl HealthEngine {
         self.inner.has_mcp_group && name == MCP_GROUP
     }
 
+    /// Runs a check unless one ended within `fresh` (then that result stands); waits for a
+    /// check of the same component that is running.
+    async fn run_coalesced(&self, cfg: &ComponentConfig, fresh: Duration) {
+        let Some(lock) = self.inner.running.get(&cfg.name) else {
+            return;
+        };
+        let mut last = lock.lock().await;
+        if last.is_some_and(|t| t.elapsed() < fresh) {
+            return;
+        }
+        self.run_check(cfg).await;
+        *last = Some(Instant::now());
+    }
+
+    /// A scheduled check: never skipped, but never alongside a manual one.
     async fn run_one(&self, cfg: &ComponentConfig) {
+        self.run_coalesced(cfg, Duration::ZERO).await
+    }
+
+    async fn run_check(&self, cfg: &ComponentConfig) {
         let span = tracing::info_span!("check", component = %cfg.name, kind = cfg.check.kind());
         async {
             // The permit bounds how many checks hit the network and disks at once.
@@ -260,8 +324,13 @@ impl HealthEngine {
     /// Applies the rules to an outcome, updates the snapshot and metrics, and stores it.
     pub async fn record(&self, cfg: &ComponentConfig, outcome: CheckOutcome, took: Duration) {
         let raw = rules::apply_latency(outcome.status, took, cfg.degraded_after, cfg.timeout);
-        let mut message = outcome.message;
+        // Before anything is kept, shown or logged: no credential of any kind survives.
+        let secrets = component_secrets(cfg);
+        let mut message = outcome
+            .message
+            .map(|m| crate::redact::redact_text(&m, &secrets));
         let mut details = outcome.details;
+        crate::redact::redact_json(&mut details, &secrets);
         if raw == Status::Degraded
             && outcome.status == Status::Healthy
             && details.get("verdict").is_some()

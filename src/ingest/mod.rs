@@ -1,6 +1,7 @@
 //! Traffic in: validation of posted request events, the batching writer every event goes
 //! through, Pulse's own traffic, and the host sampler.
 
+pub mod keycap;
 pub mod sampler;
 pub mod selftraffic;
 pub mod writer;
@@ -97,8 +98,15 @@ pub(crate) fn text_field(
             errs.push((field, format!("must be at most {max} characters")));
             None
         }
-        Some(Value::String(s)) if s.chars().any(char::is_control) => {
-            errs.push((field, "must not contain control characters".into()));
+        Some(Value::String(s))
+            if s
+                .chars()
+                .any(|c| c.is_control() || crate::model::is_format_char(c)) =>
+        {
+            errs.push((
+                field,
+                "must not contain control or bidi/format characters".into(),
+            ));
             None
         }
         Some(Value::String(s)) => Some(s.clone()),
@@ -231,7 +239,8 @@ fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErr
         (Some(ts_ms), Some(method), Some(route), Some(status), Some(duration_ms)) => {
             Ok(RequestEvent {
                 ts_ms,
-                method: method.to_ascii_uppercase(),
+                // A bounded rollup key: a made-up method is stored as `other`.
+                method: crate::model::method_label(&method.to_ascii_uppercase()).to_string(),
                 route,
                 tool,
                 server,

@@ -9,8 +9,8 @@ use crate::store::{EventSource, RequestEvent};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use crate::config::TrafficSettings;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 #[derive(Clone, Debug)]
@@ -20,26 +20,38 @@ pub struct SelfTraffic {
     pub exclude: Arc<Vec<String>>,
     /// `Some` when Pulse audits its own use: the role its users act in, and the categories.
     pub audit: Option<(String, Arc<Categories>)>,
+    /// The tokens a reader is checked against before it is named in the audit log.
+    pub settings: Arc<TrafficSettings>,
+    /// Audit events of readers without a valid token, per minute (see `ANONYMOUS_PER_MINUTE`).
+    pub anonymous: Arc<Mutex<(i64, u32)>>,
 }
 
-/// Who is reading: `token:<8 hex of the token's SHA-256>` with a bearer token, `dashboard` for
-/// pages, `anonymous` for API calls without one.
-fn actor(req: &Request) -> String {
-    let token = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, t)| t.trim());
-    match token {
-        Some(t) if !t.is_empty() => {
-            let digest = Sha256::digest(t.as_bytes());
-            let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-            format!("token:{hex}")
+/// Audit events per minute for readers Pulse cannot name (pages, refused API calls): enough to
+/// see that they happen, too few for a crowd of them to move the role analytics.
+pub const ANONYMOUS_PER_MINUTE: u32 = 60;
+
+impl SelfTraffic {
+    /// Whether one more anonymous audit event fits in this minute's allowance.
+    fn allow_anonymous(&self, now_ms: i64) -> bool {
+        let minute = now_ms.div_euclid(60_000);
+        let mut slot = self.anonymous.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.0 != minute {
+            *slot = (minute, 0);
         }
-        _ if req.uri().path().starts_with("/api/") => "anonymous".to_string(),
-        _ => "dashboard".to_string(),
+        slot.1 += 1;
+        slot.1 <= ANONYMOUS_PER_MINUTE
     }
+}
+
+/// Who is reading: `token:<8 hex of the token's SHA-256>` only for a token Pulse accepts;
+/// anyone else is `anonymous` on the API and `dashboard` on pages (the dashboard has no login).
+fn actor(req: &Request, settings: &TrafficSettings) -> Option<String> {
+    if let Some(t) = crate::auth::bearer(req.headers()) {
+        if crate::auth::has_token(req.headers(), settings, false) {
+            return Some(crate::auth::token_actor(t));
+        }
+    }
+    None
 }
 
 pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> Response {
@@ -53,15 +65,11 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
     if !traffic && audit.is_none() {
         return next.run(req).await;
     }
-    let method = req.method().as_str().to_string();
+    let method = crate::model::method_label(req.method().as_str());
     let matched = req.extensions().get::<MatchedPath>().cloned();
     let who = audit.map(|_| {
-        let resource = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| path.clone());
-        (actor(&req), resource)
+        // The path only: a query string can carry a token or other secrets.
+        (actor(&req, &st.settings), path.clone())
     });
     let bytes_in = req
         .headers()
@@ -78,7 +86,7 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
         let route = crate::metrics::route_label(matched.as_ref(), status);
         batch.requests.push(RequestEvent {
             ts_ms: now,
-            method: method.clone(),
+            method: method.to_string(),
             route,
             tool: None,
             server: Some("pulse".to_string()),
@@ -94,10 +102,24 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
         });
     }
     if let (Some((role, categories)), Some((who, resource))) = (audit, who) {
-        if let Some(action) = self_action(&method, &path, status) {
-            batch
-                .audits
-                .push(self_event(now, who, role, action, resource, categories));
+        if let Some(action) = self_action(method, &path, status) {
+            let who = match who {
+                Some(named) => Some(named),
+                None if st.allow_anonymous(now) => Some(
+                    if path.starts_with("/api/") {
+                        "anonymous"
+                    } else {
+                        "dashboard"
+                    }
+                    .to_string(),
+                ),
+                None => None,
+            };
+            if let Some(who) = who {
+                batch
+                    .audits
+                    .push(self_event(now, who, role, action, resource, categories));
+            }
         }
     }
     if !batch.is_empty() {

@@ -8,7 +8,7 @@
 use crate::config::TrafficSettings;
 use crate::metrics::Metrics;
 use crate::store::{AuditEvent, RequestEvent, Store};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Mutex, Notify, OwnedSemaphorePermit, Semaphore};
@@ -79,6 +79,8 @@ pub struct Writer {
     stop: Arc<Notify>,
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
     metrics: Metrics,
+    /// Commits so far: readers caching figures know when the store has changed.
+    generation: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -94,10 +96,13 @@ impl Writer {
         let (tx, rx) = mpsc::unbounded_channel();
         let permits = Arc::new(Semaphore::new(settings.queue_events));
         let stop = Arc::new(Notify::new());
+        let generation = Arc::new(AtomicU64::new(0));
         let task = tokio::spawn(run(
             rx,
             store,
             metrics.clone(),
+            generation.clone(),
+            super::keycap::KeyCap::new(settings.max_endpoints_per_day),
             settings.flush_rows,
             settings.flush_interval,
             stop.clone(),
@@ -112,7 +117,13 @@ impl Writer {
             stop,
             task: Arc::new(Mutex::new(Some(task))),
             metrics,
+            generation,
         }
+    }
+
+    /// Changes whenever a batch is committed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Events accepted and not yet committed.
@@ -192,6 +203,8 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Job>,
     store: Store,
     metrics: Metrics,
+    generation: Arc<AtomicU64>,
+    mut keycap: super::keycap::KeyCap,
     flush_rows: usize,
     flush_interval: Duration,
     stop: Arc<Notify>,
@@ -244,14 +257,25 @@ async fn run(
                 None => break,
             }
         }
-        commit(&store, &metrics, jobs).await;
+        for job in &mut jobs {
+            let folded = keycap.fold(&store, &mut job.batch.requests).await;
+            if folded > 0 {
+                metrics.endpoints_folded(folded);
+            }
+        }
+        commit(&store, &metrics, &generation, jobs).await;
         metrics.set_queue_depth(capacity - permits.available_permits());
     }
     metrics.set_queue_depth(capacity - permits.available_permits());
 }
 
 /// Commits jobs together; if that fails, each on its own so one bad batch cannot sink others.
-async fn commit(store: &Store, metrics: &Metrics, jobs: Vec<Job>) {
+async fn commit(store: &Store, metrics: &Metrics, generation: &AtomicU64, jobs: Vec<Job>) {
+    // Before any acknowledgement: a client that reads after its 200 must not get figures
+    // cached from before its commit.
+    let committed = || {
+        generation.fetch_add(1, Ordering::AcqRel);
+    };
     let together = if jobs.len() == 1 {
         insert(store, &jobs[0].batch).await
     } else {
@@ -262,7 +286,10 @@ async fn commit(store: &Store, metrics: &Metrics, jobs: Vec<Job>) {
         insert(store, &all).await
     };
     match together {
-        Ok(()) => jobs.into_iter().for_each(|job| done(metrics, job)),
+        Ok(()) => {
+            committed();
+            jobs.into_iter().for_each(|job| done(metrics, job))
+        }
         Err(e) if jobs.len() == 1 => {
             tracing::error!(error = %e, events = jobs[0].batch.len(), "storing events failed");
             fail(metrics, jobs, &e.to_string());
@@ -270,7 +297,10 @@ async fn commit(store: &Store, metrics: &Metrics, jobs: Vec<Job>) {
         Err(_) => {
             for job in jobs {
                 match insert(store, &job.batch).await {
-                    Ok(()) => done(metrics, job),
+                    Ok(()) => {
+                        committed();
+                        done(metrics, job)
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, events = job.batch.len(), "storing events failed");
                         fail(metrics, vec![job], &e.to_string());

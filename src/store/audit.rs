@@ -805,28 +805,36 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
-    /// The newest raw audit events in `[from, to)`, newest first, at most `limit`.
+    /// Raw audit events in `[from, to)`, newest first, at most `limit`, each with its cursor
+    /// `(ts_ms, id)`; `before` continues after the last cursor of the previous page, so an
+    /// export of any size is read a page at a time.
     pub async fn audit_export(
         &self,
         from_ms: i64,
         to_ms: i64,
+        before: Option<(i64, i64)>,
         limit: i64,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
+    ) -> Result<Vec<((i64, i64), AuditEvent)>, StoreError> {
+        let after = if before.is_some() {
+            "AND (ts_ms < ? OR (ts_ms = ? AND id < ?))"
+        } else {
+            ""
+        };
         let sql = self.sql(&format!(
-            "SELECT {AUDIT_COLS} FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? \
+            "SELECT {AUDIT_COLS}, id FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? {after} \
              ORDER BY ts_ms DESC, id DESC LIMIT ?"
         ));
-        let rows = sqlx::query(&sql)
-            .bind(from_ms)
-            .bind(to_ms)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
+        if let Some((ts, id)) = before {
+            q = q.bind(ts).bind(ts).bind(id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let details: Option<String> = r.try_get(8)?;
                 let source: String = r.try_get(9)?;
-                Ok(AuditEvent {
+                let cursor = (r.try_get(0)?, r.try_get(10)?);
+                Ok((cursor, AuditEvent {
                     ts_ms: r.try_get(0)?,
                     actor_id: r.try_get(1)?,
                     actor_role: r.try_get(2)?,
@@ -841,13 +849,15 @@ impl Store {
                     } else {
                         EventSource::Ingest
                     },
-                })
+                }))
             })
             .collect()
     }
 
-    /// Deletes audit data past retention: raw rows, minute and hour rollups, sessions and role
-    /// changes. Day rollups and users stay (they are small). Returns rows deleted.
+    /// Deletes audit data past retention: raw rows and sessions with the raw events, minute
+    /// rollups with the minute retention (minute actor sets after two days), hour and day
+    /// rollups, role changes, users and their actor numbers with the hourly retention.
+    /// Returns rows deleted.
     pub async fn prune_audit(
         &self,
         raw_before_ms: i64,
@@ -856,7 +866,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         // Minute sets serve only the 1 h view (and the hour before it): two days is plenty.
         let minute_sets_before = minute_before_ms.max(crate::model::now_ms() - 2 * DAY_MS);
-        let jobs: [(&str, Vec<i64>); 8] = [
+        let jobs: [(&str, Vec<i64>); 11] = [
             (
                 "DELETE FROM audit_events WHERE ts_ms < ?",
                 vec![raw_before_ms],
@@ -869,12 +879,13 @@ impl Store {
                 "DELETE FROM audit_actor_sets WHERE span_ms = ? AND bucket_ms < ?",
                 vec![MINUTE_MS, minute_sets_before],
             ),
+            // Hour and day rollups share the hourly retention (as request rollups do).
             (
-                "DELETE FROM audit_action_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                "DELETE FROM audit_action_rollup WHERE span_ms >= ? AND bucket_ms < ?",
                 vec![HOUR_MS, hour_before_ms],
             ),
             (
-                "DELETE FROM audit_actor_sets WHERE span_ms = ? AND bucket_ms < ?",
+                "DELETE FROM audit_actor_sets WHERE span_ms >= ? AND bucket_ms < ?",
                 vec![HOUR_MS, hour_before_ms],
             ),
             // A session idle past raw retention starts afresh if it resumes.
@@ -887,8 +898,22 @@ impl Store {
                 vec![MINUTE_MS, minute_sets_before],
             ),
             (
-                "DELETE FROM audit_session_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                "DELETE FROM audit_session_rollup WHERE span_ms >= ? AND bucket_ms < ?",
                 vec![HOUR_MS, hour_before_ms],
+            ),
+            // The migration timeline and the users live as long as the hourly rollups they
+            // are read with; an actor's number goes with its user.
+            (
+                "DELETE FROM role_changes WHERE ts_ms < ?",
+                vec![hour_before_ms],
+            ),
+            (
+                "DELETE FROM audit_users WHERE last_seen_ms < ?",
+                vec![hour_before_ms],
+            ),
+            (
+                "DELETE FROM audit_actor_ids WHERE actor_id NOT IN (SELECT actor_id FROM audit_users)",
+                vec![],
             ),
         ];
         let mut n = 0;

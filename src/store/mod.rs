@@ -12,7 +12,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
 pub use traffic::{
-    EndpointAgg, EventSource, RequestEvent, Resolution, SystemSample, HOUR_MS, MINUTE_MS,
+    EndpointAgg, EventSource, RequestEvent, Resolution, SystemSample, DAY_MS, HOUR_MS, MINUTE_MS,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -366,6 +366,123 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Rows of every table but sqlx's own bookkeeping, by name.
+    async fn table_counts(store: &Store) -> Vec<(String, i64)> {
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        let mut out = Vec::new();
+        for n in names {
+            let c: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {n}"))
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            out.push((n, c));
+        }
+        out
+    }
+
+    /// One of everything Pulse stores, at `ts`, by actors named after `tag`.
+    async fn fill(store: &Store, ts: i64, tag: &str) {
+        let request = RequestEvent {
+            ts_ms: ts,
+            method: "POST".into(),
+            route: "tools/call".into(),
+            tool: Some("search".into()),
+            server: Some("docs".into()),
+            status: 200,
+            duration_ms: 12.0,
+            user_id: Some(format!("{tag}-user")),
+            role: Some("viewer".into()),
+            bytes_in: None,
+            bytes_out: None,
+            client_ip: None,
+            user_agent: None,
+            source: EventSource::Ingest,
+        };
+        let audit = |action: &str, category: &str, details| AuditEvent {
+            ts_ms: ts,
+            actor_id: format!("{tag}-actor"),
+            actor_role: "viewer".into(),
+            action: action.into(),
+            category: category.into(),
+            resource: None,
+            outcome: "success".into(),
+            session_id: Some(format!("{tag}-session")),
+            details,
+            source: EventSource::Ingest,
+        };
+        store
+            .insert_batch(
+                &[request],
+                &[
+                    audit("resource.view", "viewer_actions", None),
+                    audit(
+                        "role.change.manual",
+                        "role_migration",
+                        Some(json!({"from": "viewer", "to": "analyst"})),
+                    ),
+                ],
+            )
+            .await
+            .unwrap();
+        store
+            .insert_check_results(&[NewCheckResult {
+                component: "db".into(),
+                record: record(ts, Status::Healthy),
+            }])
+            .await
+            .unwrap();
+        store
+            .insert_system_sample(&SystemSample {
+                ts_ms: ts,
+                cpu_pct: 1.0,
+                memory_used_bytes: 1,
+                memory_total_bytes: 2,
+                disk_pct: 3.0,
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn prune_all(store: &Store, before: i64) {
+        store.prune_check_results(before).await.unwrap();
+        store.prune_traffic(before, before, before).await.unwrap();
+        store.prune_audit(before, before, before).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn every_table_has_a_retention_rule_that_keeps_what_is_recent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/p.db", dir.path().display()))
+            .await
+            .unwrap();
+        let now = crate::model::now_ms();
+        fill(&store, now - 40 * DAY_MS, "old").await;
+        fill(&store, now - HOUR_MS, "new").await;
+        let full = table_counts(&store).await;
+        assert!(full.len() >= 18, "{full:?}");
+        for (table, n) in &full {
+            assert!(*n > 0, "the fill left {table} empty");
+        }
+        // Past the cut-off everything old goes and everything recent stays.
+        prune_all(&store, now - 10 * DAY_MS).await;
+        for ((table, before), (_, after)) in full.iter().zip(table_counts(&store).await) {
+            assert!(after > 0, "{table} lost its recent rows");
+            assert!(after < *before, "{table} kept its old rows ({before} → {after})");
+        }
+        // And with the cut-off in the future, no table keeps anything: a table without a rule
+        // fails here.
+        prune_all(&store, now + 2 * DAY_MS).await;
+        for (table, n) in table_counts(&store).await {
+            assert_eq!(n, 0, "{table} has no retention rule");
+        }
+    }
 
     fn record(ts: i64, status: Status) -> CheckRecord {
         CheckRecord {

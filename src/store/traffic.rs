@@ -453,6 +453,28 @@ impl Store {
             .collect()
     }
 
+    /// The distinct endpoint keys `(route, method, server, tool)` of one day's rollup, at most
+    /// `limit` of them (the cap only needs to know whether the day is full).
+    pub async fn endpoint_keys_of_day(
+        &self,
+        day_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let sql = self.sql(
+            "SELECT DISTINCT route, method, server, tool FROM request_day \
+             WHERE bucket_ms = ? AND route <> ? LIMIT ?",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(day_ms)
+            .bind(crate::model::OTHER)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+
     /// Per role over the spans `plan` gives; requests without a role are left out.
     pub async fn traffic_roles(
         &self,

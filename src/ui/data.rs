@@ -4,6 +4,28 @@
 use crate::model::{ComponentDetail, ComponentHealth, HealthSummary};
 use leptos::prelude::*;
 
+/// How server functions refuse input: a 4xx status (never 500 for the caller's mistake) and a
+/// message that echoes at most a short, printable prefix of what was sent.
+#[cfg(feature = "ssr")]
+mod ssr {
+    use leptos::prelude::*;
+
+    pub fn shown(input: &str) -> String {
+        crate::model::shown(input)
+    }
+
+    pub fn refuse(status: axum::http::StatusCode, message: String) -> ServerFnError {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(status);
+        }
+        ServerFnError::new(message)
+    }
+
+    pub fn bad(message: String) -> ServerFnError {
+        refuse(axum::http::StatusCode::BAD_REQUEST, message)
+    }
+}
+
 #[server]
 pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
     let state = crate::state::app_state()?;
@@ -25,22 +47,33 @@ pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, Serv
     }
 }
 
+/// Runs (or, within a few seconds of the last, reuses) a component's check.
 #[server]
 pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
+    use crate::health::EngineError;
     let state = crate::state::app_state()?;
-    state
-        .engine
-        .check_now(&name)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    match state.engine.check_now(&name).await {
+        Ok(c) => Ok(c),
+        Err(EngineError::UnknownComponent(_)) => Err(ssr::refuse(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("no component named `{}`", ssr::shown(&name)),
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, component = %ssr::shown(&name), "check now failed");
+            Err(ServerFnError::new("the check could not be recorded"))
+        }
+    }
 }
 
 /// Traffic right now: the overview's cards.
 #[server]
 pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError> {
     let state = crate::state::app_state()?;
-    crate::analytics::service::real_time(&state.store, crate::model::now_ms())
+    state
+        .realtime
+        .get(&state.store, state.writer.generation(), crate::model::now_ms())
         .await
+        .map(|r| (*r).clone())
         .map_err(|e| {
             tracing::error!(error = %e, "loading real-time traffic failed");
             ServerFnError::new("could not load traffic figures")
@@ -55,10 +88,8 @@ pub async fn get_endpoints(
 ) -> Result<crate::analytics::Endpoints, ServerFnError> {
     use crate::analytics::{SortBy, Window};
     let state = crate::state::app_state()?;
-    let window = Window::parse(&window)
-        .ok_or_else(|| ServerFnError::new(format!("unknown window `{window}`")))?;
-    let sort =
-        SortBy::parse(&sort).ok_or_else(|| ServerFnError::new(format!("unknown sort `{sort}`")))?;
+    let window = Window::parse(&window).ok_or_else(|| ssr::bad(format!("unknown window `{}`", ssr::shown(&window))))?;
+    let sort = SortBy::parse(&sort).ok_or_else(|| ssr::bad(format!("unknown sort `{}`", ssr::shown(&sort))))?;
     crate::analytics::service::endpoints(&state.store, crate::model::now_ms(), window, sort, 100)
         .await
         .map_err(|e| {
@@ -71,7 +102,7 @@ pub async fn get_endpoints(
 pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFnError> {
     let state = crate::state::app_state()?;
     if !(1..=168).contains(&hours) {
-        return Err(ServerFnError::new("hours must be from 1 to 168"));
+        return Err(ssr::bad("hours must be from 1 to 168".to_string()));
     }
     crate::analytics::service::trends(&state.store, crate::model::now_ms(), hours)
         .await
@@ -89,7 +120,7 @@ pub async fn get_roles(
     use crate::analytics::roles::Timeframe;
     let state = crate::state::app_state()?;
     let tf = Timeframe::parse(&timeframe)
-        .ok_or_else(|| ServerFnError::new(format!("unknown timeframe `{timeframe}`")))?;
+        .ok_or_else(|| ssr::bad(format!("unknown timeframe `{}`", ssr::shown(&timeframe))))?;
     crate::analytics::roles_service::page(
         &state.store,
         &state.config.audit,

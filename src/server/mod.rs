@@ -1,5 +1,7 @@
 //! Wiring: builds the router (`app`) from the state, and runs Pulse (`serve`).
 
+pub mod listener;
+
 use crate::config::{Config, LogFormat};
 use crate::health::HealthEngine;
 use crate::ingest::selftraffic::SelfTraffic;
@@ -9,11 +11,14 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::ui::{shell, App};
 use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +39,7 @@ pub enum ServeError {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let request_id = HeaderName::from_static("x-request-id");
+    let limits = state.config.server.clone();
     Router::new()
         .merge(crate::api::routes())
         .leptos_routes_with_context(
@@ -60,9 +66,18 @@ pub fn app(state: AppState) -> Router {
                         state.categories.clone(),
                     )
                 }),
+                settings: Arc::new(state.config.traffic.clone()),
+                anonymous: Arc::default(),
             },
             crate::ingest::selftraffic::record,
         ))
+        // Inside the metrics layer, so a panic or a timeout is counted as the 500/503 it becomes.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            limits.request_timeout,
+        ))
+        .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -80,6 +95,17 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// A panic in a handler or a render becomes a logged 500, never a dropped connection.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = %detail, "a request panicked");
+    crate::api::ApiError::Internal("a request panicked".into()).into_response()
 }
 
 /// The Leptos site options: `Leptos.toml` when present (a release binary run outside
@@ -119,7 +145,8 @@ pub async fn build_state(
         store.clone(),
         metrics.clone(),
         config.health.max_concurrent_checks,
-    );
+    )
+    .with_check_now_interval(config.health.check_now_min_interval);
     if let Err(e) = engine.restore().await {
         tracing::warn!(error = %e, "could not restore recent check history; starting fresh");
     }
@@ -128,6 +155,7 @@ pub async fn build_state(
         engine,
         metrics,
         categories: Arc::new(crate::audit::Categories::new(&config.audit.categories)),
+        realtime: crate::analytics::service::RealTimeCache::new(std::time::Duration::from_secs(2)),
         config: Arc::new(config),
         store,
         writer,
@@ -139,8 +167,14 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let mut leptos_options = leptos_options()?;
     leptos_options.site_addr = config.addr;
     let addr = config.addr;
+    // Each connection takes a descriptor; the soft limit is often 1,024 while the hard one
+    // allows far more.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(limit = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
     let retention = config.health.history_retention;
-    tracing::info!(config = %config.source, database = %crate::config::redact_url(&config.database_url), components = config.components.len(), "starting Pulse");
+    tracing::info!(config = %config.source, database = %crate::redact::redact_url(&config.database_url), components = config.components.len(), "starting Pulse");
     let state = build_state(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -160,9 +194,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tracing::info!("listening on http://{addr}");
     let store = state.store.clone();
     let writer = state.writer.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let settings = state.config.server.clone();
+    listener::serve(listener, app(state), &settings, shutdown_signal()).await;
     drop(checks);
     drop(background);
     gauges.abort();

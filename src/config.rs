@@ -1600,7 +1600,6 @@ mod tests {
         assert!(e.contains("components[0].protocol_version"), "{e}");
     }
 
-
     #[test]
     fn empty_component_list_means_none() {
         let c = load("components = []").unwrap();

@@ -9,7 +9,16 @@ pub const MASK: &str = "***";
 /// Whether a query parameter or JSON key names something secret.
 pub fn sensitive_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace('-', "_");
-    const EXACT: [&str; 8] = ["key", "sig", "signature", "auth", "code", "pwd", "session", "sid"];
+    const EXACT: [&str; 8] = [
+        "key",
+        "sig",
+        "signature",
+        "auth",
+        "code",
+        "pwd",
+        "session",
+        "sid",
+    ];
     const PARTS: [&str; 8] = [
         "password",
         "passwd",
@@ -204,9 +213,18 @@ mod tests {
             "postgres://u:***@h/db?sslmode=require&password=***"
         );
         assert_eq!(redact_url("redis://:secret@h:6379"), "redis://:***@h:6379");
-        assert_eq!(redact_url("https://ghp_abc@github.com/x"), "https://***@github.com/x");
-        assert_eq!(redact_url("sqlite://data/pulse.db"), "sqlite://data/pulse.db");
-        assert_eq!(redact_url("http://h/?Token=1&tok=2"), "http://h/?Token=***&tok=2");
+        assert_eq!(
+            redact_url("https://ghp_abc@github.com/x"),
+            "https://***@github.com/x"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/pulse.db"),
+            "sqlite://data/pulse.db"
+        );
+        assert_eq!(
+            redact_url("http://h/?Token=1&tok=2"),
+            "http://h/?Token=***&tok=2"
+        );
     }
 
     #[test]

@@ -24,7 +24,8 @@ async fn made_up_methods_are_one_label_and_one_stored_method() {
     let h = harness("").await;
     let before = metrics_text(&h).await.len();
     for i in 0..10_000 {
-        let method = Method::from_bytes(format!("X{i:05}{}", "Z".repeat(i % 50)).as_bytes()).unwrap();
+        let method =
+            Method::from_bytes(format!("X{i:05}{}", "Z".repeat(i % 50)).as_bytes()).unwrap();
         let req = Request::builder()
             .method(method)
             .uri("/health/live")
@@ -36,7 +37,9 @@ async fn made_up_methods_are_one_label_and_one_stored_method() {
     let text = metrics_text(&h).await;
     assert!(!text.contains("X00001"), "a made-up method became a label");
     assert!(
-        text.contains("http_requests_total{method=\"other\",route=\"/health/live\",status=\"405\"} 10000"),
+        text.contains(
+            "http_requests_total{method=\"other\",route=\"/health/live\",status=\"405\"} 10000"
+        ),
         "{text}"
     );
     // A few new series (other × /health/live), never one per method: under 8 KB more.
@@ -60,7 +63,10 @@ async fn made_up_methods_are_one_label_and_one_stored_method() {
         .iter()
         .filter_map(|x| x["method"].as_str())
         .collect();
-    assert!(methods.contains(&"other") && !methods.contains(&"BREW"), "{methods:?}");
+    assert!(
+        methods.contains(&"other") && !methods.contains(&"BREW"),
+        "{methods:?}"
+    );
 }
 
 #[tokio::test]
@@ -106,7 +112,10 @@ async fn random_tokens_do_not_become_users_and_queries_stay_out_of_the_log() {
             actor == "anonymous" || e["outcome"] != "denied",
             "a refused token was named: {actor}"
         );
-        assert!(!e.to_string().contains("secret-"), "a query string was stored: {e}");
+        assert!(
+            !e.to_string().contains("secret-"),
+            "a query string was stored: {e}"
+        );
     }
 }
 
@@ -163,19 +172,34 @@ async fn no_component_kind_shows_its_credentials() {
         "tok-abcdef123",
         "sk-live-abcdef123",
     ];
-    let mut pages = vec![send(&h, "GET", "/health", None, Body::empty()).await.1.to_string()];
+    let mut pages = vec![send(&h, "GET", "/health", None, Body::empty())
+        .await
+        .1
+        .to_string()];
     for name in ["api", "gw-db", "cache", "mcp"] {
         pages.push(
-            send(&h, "GET", &format!("/health/components/{name}"), None, Body::empty())
-                .await
-                .1
-                .to_string(),
+            send(
+                &h,
+                "GET",
+                &format!("/health/components/{name}"),
+                None,
+                Body::empty(),
+            )
+            .await
+            .1
+            .to_string(),
         );
         pages.push(
-            send(&h, "GET", &format!("/components/{name}"), None, Body::empty())
-                .await
-                .1
-                .to_string(),
+            send(
+                &h,
+                "GET",
+                &format!("/components/{name}"),
+                None,
+                Body::empty(),
+            )
+            .await
+            .1
+            .to_string(),
         );
     }
     for page in &pages {
@@ -216,7 +240,11 @@ async fn rejected_input_is_echoed_short_and_ids_refuse_bidi_characters() {
     let long = "A".repeat(50_000);
     let (s, v) = get(&h, &format!("/api/v1/roles/metrics?timeframe={long}")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(v.to_string().len() < 1_000, "echoed {} bytes", v.to_string().len());
+    assert!(
+        v.to_string().len() < 1_000,
+        "echoed {} bytes",
+        v.to_string().len()
+    );
     let (s, v) = get(&h, &format!("/api/v1/analytics/trends?hours={long}")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v.to_string().len() < 1_000);
@@ -257,7 +285,11 @@ async fn the_audit_export_streams_every_event_once_in_pages() {
         .collect();
     seen.sort_unstable();
     seen.dedup();
-    assert_eq!(seen.len(), 1_234, "an event was repeated or lost across pages");
+    assert_eq!(
+        seen.len(),
+        1_234,
+        "an event was repeated or lost across pages"
+    );
     let (_, e) = get(&h, "/api/v1/audit/export?timeframe=1h&limit=700").await;
     assert_eq!(e["count"], 700);
     assert_eq!(e["events"].as_array().unwrap().len(), 700);
@@ -266,7 +298,11 @@ async fn the_audit_export_streams_every_event_once_in_pages() {
 /// Serves the real router on a real socket with short timeouts.
 async fn serve_on_socket(
     h: &Harness,
-) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let settings = mcp_pulse::config::ServerSettings {
@@ -295,28 +331,44 @@ async fn read_until_closed(s: &mut tokio::net::TcpStream, wait: Duration) -> Opt
     let mut buf = Vec::new();
     match tokio::time::timeout(wait, s.read_to_end(&mut buf)).await {
         Ok(_) => Some(String::from_utf8_lossy(&buf).into_owned()),
-        Err(_) => None,
+        Err(_) => {
+            eprintln!(
+                "still open after {wait:?}; received {:?}",
+                String::from_utf8_lossy(&buf)
+            );
+            None
+        }
     }
 }
 
 #[tokio::test]
 async fn stalled_clients_are_disconnected_and_shutdown_has_a_deadline() {
     use tokio::io::AsyncWriteExt;
-    let h = harness("").await;
+    // The body timeout belongs to the router (config), the others to the listener.
+    let h = harness("[server]\nbody_timeout = \"500ms\"").await;
     let (addr, stop, task) = serve_on_socket(&h).await;
     // Half-open: headers never finish.
     let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
-    partial.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    partial
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     assert!(
-        read_until_closed(&mut partial, Duration::from_secs(5)).await.is_some(),
+        read_until_closed(&mut partial, Duration::from_secs(5))
+            .await
+            .is_some(),
         "a half-open request was kept past the header timeout"
     );
     // Idle keep-alive after one answered request.
     let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
-    idle.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    idle.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let answered = read_until_closed(&mut idle, Duration::from_secs(5)).await;
     assert!(
-        answered.as_deref().is_some_and(|t| t.starts_with("HTTP/1.1 200")),
+        answered
+            .as_deref()
+            .is_some_and(|t| t.starts_with("HTTP/1.1 200")),
         "{answered:?}"
     );
     // A body that stops arriving.
@@ -333,18 +385,26 @@ async fn stalled_clients_are_disconnected_and_shutdown_has_a_deadline() {
         .unwrap();
     let answer = read_until_closed(&mut stalled, Duration::from_secs(5)).await;
     assert!(
-        answer.as_deref().is_some_and(|t| t.starts_with("HTTP/1.1 400")),
+        answer
+            .as_deref()
+            .is_some_and(|t| t.starts_with("HTTP/1.1 400")),
         "{answer:?}"
     );
     // Shutdown: a connection that never finishes its request does not hold the server.
     let mut holder = tokio::net::TcpStream::connect(addr).await.unwrap();
-    holder.write_all(b"POST /api/v1/requests HTTP/1.1\r\n").await.unwrap();
+    holder
+        .write_all(b"POST /api/v1/requests HTTP/1.1\r\n")
+        .await
+        .unwrap();
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("shutdown waited past its deadline")
         .unwrap();
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still accepting");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting"
+    );
 }
 
 #[tokio::test]
@@ -357,7 +417,10 @@ async fn server_function_input_errors_are_4xx() {
             .method("POST")
             .uri(uri)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(format!("window=x{0}&sort=count&hours=999&timeframe=x{0}", "Q".repeat(5000))))
+            .body(Body::from(format!(
+                "window=x{0}&sort=count&hours=999&timeframe=x{0}",
+                "Q".repeat(5000)
+            )))
             .unwrap();
         let resp = h.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();

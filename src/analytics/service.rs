@@ -84,7 +84,9 @@ type Cached = (std::time::Instant, u64, std::sync::Arc<RealTime>);
 
 impl std::fmt::Debug for RealTimeCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RealTimeCache").field("ttl", &self.ttl).finish()
+        f.debug_struct("RealTimeCache")
+            .field("ttl", &self.ttl)
+            .finish()
     }
 }
 

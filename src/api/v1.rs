@@ -389,10 +389,11 @@ async fn audit_export(
             }
         },
     );
-    let body = futures::stream::once(async move {
-        Ok::<_, std::io::Error>(axum::body::Bytes::from(head))
-    })
-    .chain(pages);
+    let body =
+        futures::stream::once(
+            async move { Ok::<_, std::io::Error>(axum::body::Bytes::from(head)) },
+        )
+        .chain(pages);
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         Body::from_stream(body),

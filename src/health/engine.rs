@@ -267,8 +267,12 @@ impl HealthEngine {
                 .filter(|c| c.check.kind() == "mcp")
                 .cloned()
                 .collect();
-            futures::future::join_all(servers.iter().map(|c| self.run_coalesced(c, self.inner.coalesce)))
-                .await;
+            futures::future::join_all(
+                servers
+                    .iter()
+                    .map(|c| self.run_coalesced(c, self.inner.coalesce)),
+            )
+            .await;
         } else {
             let cfg = self.config(name)?.clone();
             self.run_coalesced(&cfg, self.inner.coalesce).await;

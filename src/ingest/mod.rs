@@ -99,8 +99,7 @@ pub(crate) fn text_field(
             None
         }
         Some(Value::String(s))
-            if s
-                .chars()
+            if s.chars()
                 .any(|c| c.is_control() || crate::model::is_format_char(c)) =>
         {
             errs.push((

@@ -5,11 +5,11 @@
 use super::writer::Batch;
 use super::Writer;
 use crate::audit::{self_action, self_event, self_kind, Categories};
+use crate::config::TrafficSettings;
 use crate::store::{EventSource, RequestEvent};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use crate::config::TrafficSettings;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 

@@ -115,9 +115,7 @@ impl<T> TimedIo<T> {
 
     fn on_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         let limit = self.limit;
-        let timer = self
-            .stalled
-            .get_or_insert_with(|| Box::pin(sleep(limit)));
+        let timer = self.stalled.get_or_insert_with(|| Box::pin(sleep(limit)));
         match timer.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(io::Error::new(
                 io::ErrorKind::TimedOut,

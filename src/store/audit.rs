@@ -834,22 +834,25 @@ impl Store {
                 let details: Option<String> = r.try_get(8)?;
                 let source: String = r.try_get(9)?;
                 let cursor = (r.try_get(0)?, r.try_get(10)?);
-                Ok((cursor, AuditEvent {
-                    ts_ms: r.try_get(0)?,
-                    actor_id: r.try_get(1)?,
-                    actor_role: r.try_get(2)?,
-                    action: r.try_get(3)?,
-                    category: r.try_get(4)?,
-                    resource: r.try_get(5)?,
-                    outcome: r.try_get(6)?,
-                    session_id: r.try_get(7)?,
-                    details: details.and_then(|d| serde_json::from_str(&d).ok()),
-                    source: if source == "self" {
-                        EventSource::SelfTraffic
-                    } else {
-                        EventSource::Ingest
+                Ok((
+                    cursor,
+                    AuditEvent {
+                        ts_ms: r.try_get(0)?,
+                        actor_id: r.try_get(1)?,
+                        actor_role: r.try_get(2)?,
+                        action: r.try_get(3)?,
+                        category: r.try_get(4)?,
+                        resource: r.try_get(5)?,
+                        outcome: r.try_get(6)?,
+                        session_id: r.try_get(7)?,
+                        details: details.and_then(|d| serde_json::from_str(&d).ok()),
+                        source: if source == "self" {
+                            EventSource::SelfTraffic
+                        } else {
+                            EventSource::Ingest
+                        },
                     },
-                }))
+                ))
             })
             .collect()
     }

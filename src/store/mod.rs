@@ -474,7 +474,10 @@ mod tests {
         prune_all(&store, now - 10 * DAY_MS).await;
         for ((table, before), (_, after)) in full.iter().zip(table_counts(&store).await) {
             assert!(after > 0, "{table} lost its recent rows");
-            assert!(after < *before, "{table} kept its old rows ({before} → {after})");
+            assert!(
+                after < *before,
+                "{table} kept its old rows ({before} → {after})"
+            );
         }
         // And with the cut-off in the future, no table keeps anything: a table without a rule
         // fails here.

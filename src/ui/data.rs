@@ -71,7 +71,11 @@ pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError>
     let state = crate::state::app_state()?;
     state
         .realtime
-        .get(&state.store, state.writer.generation(), crate::model::now_ms())
+        .get(
+            &state.store,
+            state.writer.generation(),
+            crate::model::now_ms(),
+        )
         .await
         .map(|r| (*r).clone())
         .map_err(|e| {
@@ -88,8 +92,10 @@ pub async fn get_endpoints(
 ) -> Result<crate::analytics::Endpoints, ServerFnError> {
     use crate::analytics::{SortBy, Window};
     let state = crate::state::app_state()?;
-    let window = Window::parse(&window).ok_or_else(|| ssr::bad(format!("unknown window `{}`", ssr::shown(&window))))?;
-    let sort = SortBy::parse(&sort).ok_or_else(|| ssr::bad(format!("unknown sort `{}`", ssr::shown(&sort))))?;
+    let window = Window::parse(&window)
+        .ok_or_else(|| ssr::bad(format!("unknown window `{}`", ssr::shown(&window))))?;
+    let sort = SortBy::parse(&sort)
+        .ok_or_else(|| ssr::bad(format!("unknown sort `{}`", ssr::shown(&sort))))?;
     crate::analytics::service::endpoints(&state.store, crate::model::now_ms(), window, sort, 100)
         .await
         .map_err(|e| {

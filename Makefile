@@ -29,11 +29,13 @@ demo: build
 	echo "demo: open http://127.0.0.1:3000 (simulating 50 events/s for an hour)"; \
 	./target/release/mcp-pulse simulate --url http://127.0.0.1:3000 --token $(DEMO_TOKEN) --rate 50 --duration 1h
 
-## Ingest and query figures (release build; SIZES=1000000,10000000 AUDIT_SIZES=1000000,10000000 for the 10M runs)
+## Ingest and query figures (release build; SIZES=1000000,10000000 AUDIT_SIZES=1000000,10000000 for the 10M runs;
+## SOAK=10m runs the memory soak, SOAK=0s skips it)
 SIZES ?= 1000000
 AUDIT_SIZES ?= 1000000
+SOAK ?= 10m
 bench: build
-	./target/release/mcp-pulse bench --sizes $(SIZES) --audit-sizes $(AUDIT_SIZES)
+	./target/release/mcp-pulse bench --sizes $(SIZES) --audit-sizes $(AUDIT_SIZES) --soak $(SOAK)
 
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
 test: bootstrap lint test-rust build-debug e2e

@@ -227,6 +227,7 @@ pub async fn run(
     throughput_events: usize,
     sizes: &[usize],
     audit_sizes: &[usize],
+    soak_for: Duration,
 ) -> BenchResult<()> {
     std::fs::create_dir_all(dir)?;
     let now = crate::model::now_ms();
@@ -313,6 +314,241 @@ pub async fn run(
     for &n in audit_sizes.iter().filter(|&&n| n > 0) {
         roles(dir, n, now).await?;
     }
+    println!(
+        "\n## 100 000 distinct routes posted over the last hour, then reads through the router"
+    );
+    for cap in [1_000, 1_000_000] {
+        distinct_routes(dir, cap).await?;
+    }
+    if !soak_for.is_zero() {
+        soak(dir, soak_for).await?;
+    }
+    Ok(())
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Memory under dashboard polling: a separate `serve` process (this binary), 200 clients
+/// calling the Overview's `get_health` server function back to back and 3,000 events/s posted,
+/// for `length`; RSS printed every 10 s, then after 30 s idle.
+async fn soak(dir: &Path, length: Duration) -> BenchResult<()> {
+    use leptos::server_fn::ServerFn;
+    const TOKEN: &str = "bench-token-0123456789";
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let db = dir.join("soak.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    // 50 components, as in the measurement the issue reports: cheap TCP checks of our own port.
+    let mut text = format!(
+        "addr = \"127.0.0.1:{port}\"\ndatabase_url = \"sqlite://{}\"\n[ingest]\ntokens = [\"{TOKEN}\"]\n",
+        db.display()
+    );
+    for i in 0..50 {
+        text.push_str(&format!(
+            "[[components]]\nname = \"c{i}\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {port}\ninterval = \"10s\"\n"
+        ));
+    }
+    let conf = dir.join("soak.toml");
+    std::fs::write(&conf, text)?;
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--config"])
+        .arg(&conf)
+        .env("PULSE_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().ok_or("the server did not start")?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/health/live"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "\n## Memory soak: 200 polling dashboards + 3000 events/s for {}",
+        humantime::format_duration(length)
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = rss_mb(pid);
+    println!("idle RSS {idle:.1} MB");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    let path = crate::ui::data::GetHealth::PATH;
+    for _ in 0..200 {
+        let (client, url, stop, calls) = (
+            client.clone(),
+            format!("{base}{path}"),
+            stop.clone(),
+            calls.clone(),
+        );
+        tasks.spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("")
+                    .send()
+                    .await;
+                if let Ok(r) = r {
+                    let _ = r.bytes().await;
+                    calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    {
+        let (client, url, stop) = (
+            client.clone(),
+            format!("{base}/api/v1/requests"),
+            stop.clone(),
+        );
+        tasks.spawn(async move {
+            let mut g = Generator::new(5);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tick.tick().await;
+                let now = crate::model::now_ms();
+                let batch: Vec<serde_json::Value> = (0..300).map(|_| g.event(now)).collect();
+                let _ = client
+                    .post(&url)
+                    .bearer_auth(TOKEN)
+                    .json(&batch)
+                    .send()
+                    .await;
+            }
+        });
+    }
+    let started = Instant::now();
+    let mut peak = idle;
+    while started.elapsed() < length {
+        tokio::time::sleep(Duration::from_secs(10).min(length)).await;
+        let rss = rss_mb(pid);
+        peak = peak.max(rss);
+        println!(
+            "t={:>4} s  RSS {rss:>6.1} MB  get_health calls so far {}",
+            started.elapsed().as_secs(),
+            calls.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    while tasks.join_next().await.is_some() {}
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let after = rss_mb(pid);
+    println!(
+        "peak RSS {peak:.1} MB; after 30 s idle {after:.1} MB ({:+.0} % against idle)",
+        (after - idle) / idle * 100.0
+    );
+    let _ = child.kill().await;
+    Ok(())
+}
+
+/// Posts 100 000 events with 100 000 distinct routes through `POST /api/v1/requests`, then
+/// times the reads whose cost used to grow with distinct endpoints: real-time, 7-day endpoints
+/// and the Overview's server render (all through the router, no socket).
+async fn distinct_routes(dir: &Path, cap: usize) -> BenchResult<()> {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    const TOKEN: &str = "bench-token-0123456789";
+    let name = format!("routes{cap}.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", dir.join(&name).display()));
+    }
+    let text = format!(
+        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
+         self_instrument = false\nmax_endpoints_per_day = {cap}\n[audit]\nself_audit = false\n",
+        dir.join(&name).display()
+    );
+    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("mcp-pulse")
+        .build();
+    let state = crate::server::build_state(config, options).await?;
+    let router = crate::server::app(state.clone());
+    let now = crate::model::now_ms();
+    let started = Instant::now();
+    for chunk in 0..20 {
+        let batch: Vec<serde_json::Value> = (0..5_000)
+            .map(|i| {
+                let n = chunk * 5_000 + i;
+                serde_json::json!({
+                    "ts": crate::model::rfc3339_ms(now - 3_500_000 + n as i64 * 30),
+                    "method": "POST", "route": format!("/made-up/{n}"), "status": 200,
+                    "duration_ms": (n % 500) as f64,
+                })
+            })
+            .collect();
+        let req = Request::post("/api/v1/requests")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::Value::Array(batch).to_string()))?;
+        let resp = router.clone().oneshot(req).await?;
+        if !resp.status().is_success() {
+            return Err(format!("ingest: {}", resp.status()).into());
+        }
+    }
+    let posted = started.elapsed();
+    let mut line = format!(
+        "max_endpoints_per_day {cap:>7}: posted in {:.1} s;",
+        posted.as_secs_f64()
+    );
+    for (what, uri, token) in [
+        ("real-time", "/api/v1/analytics/real-time", true),
+        (
+            "endpoints 7d",
+            "/api/v1/analytics/endpoints?window=7d&sort=p95",
+            true,
+        ),
+        ("Overview SSR", "/", false),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let mut req = Request::get(uri);
+            if token {
+                req = req.header("authorization", format!("Bearer {TOKEN}"));
+            }
+            let started = Instant::now();
+            let resp = router.clone().oneshot(req.body(Body::empty())?).await?;
+            let status = resp.status();
+            axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+            times.push(started.elapsed());
+            if !status.is_success() {
+                return Err(format!("{uri}: {status}").into());
+            }
+        }
+        let (p50, p99) = percentiles(times);
+        line.push_str(&format!(" {what} p50 {p50:.1} ms p99 {p99:.1} ms;"));
+    }
+    // The API answer above is shared between readers; this is what computing it costs.
+    let (p50, p99) = time_query(20, || service::real_time(&state.store, now)).await?;
+    line.push_str(&format!(
+        " real-time uncached p50 {p50:.1} ms p99 {p99:.1} ms"
+    ));
+    println!("{line}");
+    state.writer.shutdown().await;
+    state.store.close().await;
     Ok(())
 }
 

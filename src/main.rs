@@ -62,6 +62,10 @@ async fn main() -> std::process::ExitCode {
             /// Stored audit-event counts for the role-view runs, comma-separated (0 skips).
             #[arg(long, value_delimiter = ',', default_value = "1000000")]
             audit_sizes: Vec<usize>,
+            /// Length of the memory soak against a separate `serve` process (200 polling
+            /// dashboards + 3,000 events/s); 0s skips it.
+            #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+            soak: std::time::Duration,
         },
         /// Validate a config file and print the components it declares.
         CheckConfig {
@@ -119,7 +123,8 @@ async fn main() -> std::process::ExitCode {
             events,
             sizes,
             audit_sizes,
-        } => match mcp_pulse::bench::run(&dir, events, &sizes, &audit_sizes).await {
+            soak,
+        } => match mcp_pulse::bench::run(&dir, events, &sizes, &audit_sizes, soak).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");

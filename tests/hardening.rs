@@ -434,3 +434,47 @@ async fn server_function_input_errors_are_4xx() {
         assert!(body.len() < 1_000, "{uri} echoed {} bytes", body.len());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_component_page_renders_never_panic() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // Panics in leptos' detached render tasks never reach a response, so count them directly.
+    let panics = Arc::new(AtomicUsize::new(0));
+    let previous = Arc::new(std::panic::take_hook());
+    std::panic::set_hook(Box::new({
+        let (panics, previous) = (panics.clone(), previous.clone());
+        move |info| {
+            if info.to_string().contains("disposed") {
+                panics.fetch_add(1, Ordering::SeqCst);
+            }
+            previous(info)
+        }
+    }));
+    let h = harness("").await;
+    send(
+        &h,
+        "POST",
+        "/health/components/db/check",
+        None,
+        Body::empty(),
+    )
+    .await;
+    for _ in 0..250 {
+        let renders = (0..8).map(|_| {
+            let router = h.router.clone();
+            async move {
+                let req = Request::get("/components/db").body(Body::empty()).unwrap();
+                let resp = router.oneshot(req).await.unwrap();
+                let status = resp.status();
+                resp.into_body().collect().await.unwrap();
+                status
+            }
+        });
+        for s in futures::future::join_all(renders).await {
+            assert_eq!(s, StatusCode::OK);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(panics.load(Ordering::SeqCst), 0, "renders panicked");
+}

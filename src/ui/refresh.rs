@@ -106,7 +106,9 @@ pub fn RefreshControls(
             <span class="updated">
                 "Last updated "
                 <time data-testid="last-updated">
-                    {move || updated_at.get().map(crate::model::clock_utc).unwrap_or_else(|| "—".into())}
+                    // try_get: a server render's suspense may re-walk this after the request's
+                    // owner is gone (leptos' SSR double-check); a dead signal reads as no data.
+                    {move || updated_at.try_get().flatten().map(crate::model::clock_utc).unwrap_or_else(|| "—".into())}
                 </time>
             </span>
             <label class="switch">
@@ -151,8 +153,28 @@ pub fn RefreshControls(
                 prop:disabled=move || busy.get()
                 aria-busy=move || busy.get().to_string()
             >
-                {move || if busy.get() { "Refreshing…" } else { "Refresh" }}
+                {move || if busy.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh" }}
             </button>
         </div>
     }
+}
+
+/// A `<Transition>` whose pending state (a refresh in flight) reaches `set_pending` in the
+/// browser only. On the server nothing is ever pending, and leptos' pending effect there can
+/// run after the request's reactive owner is gone and panic on a disposed signal.
+#[component]
+pub fn RefreshTransition<Chil>(
+    #[prop(optional, into)] fallback: ViewFnOnce,
+    set_pending: WriteSignal<bool>,
+    children: TypedChildren<Chil>,
+) -> impl IntoView
+where
+    Chil: IntoView + Send + 'static,
+{
+    let set_pending = cfg!(feature = "hydrate").then(|| SignalSetter::from(set_pending));
+    Transition(TransitionProps {
+        fallback,
+        set_pending,
+        children,
+    })
 }

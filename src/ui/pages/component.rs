@@ -4,7 +4,7 @@ use crate::model::{clock_utc, ComponentDetail};
 use crate::ui::chart::ResponseTimeChart;
 use crate::ui::data::{get_component, RunCheck};
 use crate::ui::pages::not_found::{set_not_found_status, NotFoundBody};
-use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::{fmt_interval, fmt_ms, fmt_rfc3339, CardTop, ErrorBox, StatusPill};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,7 +13,16 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ComponentPage() -> impl IntoView {
     let params = use_params_map();
-    let name = move || params.read().get("name").unwrap_or_default();
+    // The <title> is written into the head after the body has streamed, when the route's
+    // params may already be disposed (a panic under concurrent renders): fall back to the
+    // name the page was rendered for instead of reading a dead signal.
+    let initial = params.with_untracked(|p| p.get("name").unwrap_or_default());
+    let name = move || {
+        params
+            .try_with(|p| p.get("name").unwrap_or_default())
+            .unwrap_or_else(|| initial.clone())
+    };
+    let (title, missing) = (name.clone(), name.clone());
     let ctl = RefreshCtl::use_ctx();
     let check = ServerAction::<RunCheck>::new();
     let detail = Resource::new(
@@ -21,32 +30,36 @@ pub fn ComponentPage() -> impl IntoView {
         |(name, _, _)| get_component(name),
     );
     let (busy, set_busy) = signal(false);
-    let loaded = move || detail.get().and_then(|r| r.ok()).flatten();
+    // try_get: see RefreshControls; these closures can be re-walked after the render ends.
+    let loaded = move || detail.try_get().flatten().and_then(|r| r.ok()).flatten();
     let updated_at = Signal::derive(move || loaded().map(|d| d.generated_at_ms));
     let history = Signal::derive(move || loaded().map(|d| d.history).unwrap_or_default());
     let degraded_after =
         Signal::derive(move || loaded().and_then(|d| d.component.degraded_after_ms));
     // 404 before anything renders, so the chart container is not shown for an unknown name.
-    let exists = move || !matches!(detail.get(), Some(Ok(None)));
+    let exists = move || !matches!(detail.try_get().flatten(), Some(Ok(None)));
 
     view! {
-        <Title text=name />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=set_busy>
-            {move || Suspend::new(async move {
+        <Title text=title />
+        <RefreshTransition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=set_busy>
+            {move || {
+                let missing = missing.clone();
+                Suspend::new(async move {
                 match detail.await {
                     Ok(Some(d)) => view! { <DetailHead d check /> }.into_any(),
                     Ok(None) => {
                         set_not_found_status();
                         view! {
-                            <NotFoundBody what=format!("No component is named “{}”.", name()) />
+                            <NotFoundBody what=format!("No component is named “{}”.", missing()) />
                         }
                         .into_any()
                     }
                     Err(e) => view! { <ErrorBox title="Cannot load this component" message=e.to_string() /> }
                     .into_any(),
                 }
-            })}
-        </Transition>
+            })
+            }}
+        </RefreshTransition>
         // Its own boundary, so refreshes update the chart in place instead of re-creating it.
         <Transition fallback=|| ()>
             <Show when=exists>

@@ -2,7 +2,7 @@
 
 use crate::ui::data::{get_health, get_realtime, get_role_summary};
 use crate::ui::pages::roles::RoleSummary;
-use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::{ComponentCard, ErrorBox, McpServers, OverallCard, TrafficCards};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +25,7 @@ pub fn Overview() -> impl IntoView {
                 <RefreshControls updated_at busy />
             </Transition>
         </div>
-        <Transition
+        <RefreshTransition
             fallback=|| view! { <p class="loading">"Loading health…"</p> }
             set_pending=set_busy
         >
@@ -58,6 +58,6 @@ pub fn Overview() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Transition>
+        </RefreshTransition>
     }
 }

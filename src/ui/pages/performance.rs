@@ -5,7 +5,7 @@ use crate::analytics::{bucket_label, Trends, Window};
 use crate::ui::chart::{LineChart, SeriesData};
 use crate::ui::data::get_trends;
 use crate::ui::pages::requests::{NoTraffic, WindowPicker};
-use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::ErrorBox;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -102,7 +102,7 @@ pub fn PerformancePage() -> impl IntoView {
                 <RefreshControls updated_at busy />
             </Transition>
         </div>
-        <Transition fallback=|| () set_pending=set_busy>
+        <RefreshTransition fallback=|| () set_pending=set_busy>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorBox title="Cannot load trends" message=e.to_string() /> }.into_any(),
@@ -112,7 +112,7 @@ pub fn PerformancePage() -> impl IntoView {
                     Ok(_) => ().into_any(),
                 }
             })}
-        </Transition>
+        </RefreshTransition>
         // The charts live outside the Transition so refreshes update them instead of remounting.
         <div class="charts" data-testid="performance-charts">
             <LineChart id="chart-requests" label="Requests" unit="req" labels series=requests />

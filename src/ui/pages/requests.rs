@@ -2,7 +2,7 @@
 
 use crate::analytics::{sort_endpoints, EndpointStat, SortBy, Window};
 use crate::ui::data::get_endpoints;
-use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::{fmt_ms, ErrorBox};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -159,7 +159,7 @@ pub fn RequestsPage() -> impl IntoView {
                 <RefreshControls updated_at busy />
             </Transition>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading endpoints…"</p> } set_pending=set_busy>
+        <RefreshTransition fallback=|| view! { <p class="loading">"Loading endpoints…"</p> } set_pending=set_busy>
             {move || Suspend::new(async move {
                 let w = window.get_untracked();
                 let s = sort.get_untracked();
@@ -178,6 +178,6 @@ pub fn RequestsPage() -> impl IntoView {
                     Err(err) => view! { <ErrorBox title="Cannot load endpoints" message=err.to_string() /> }.into_any(),
                 }
             })}
-        </Transition>
+        </RefreshTransition>
     }
 }

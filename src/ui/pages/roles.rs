@@ -9,7 +9,7 @@ use crate::analytics::roles::{
 use crate::model::ROLES;
 use crate::ui::chart::{BarChart, BarSeries, Draw};
 use crate::ui::data::get_roles;
-use crate::ui::refresh::{RefreshControls, RefreshCtl};
+use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::{fmt_ms, ErrorBox};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -314,14 +314,14 @@ pub fn RolesPage() -> impl IntoView {
                 <RefreshControls updated_at busy />
             </Transition>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading role analytics…"</p> } set_pending=set_busy>
+        <RefreshTransition fallback=|| view! { <p class="loading">"Loading role analytics…"</p> } set_pending=set_busy>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorBox title="Cannot load role analytics" message=e.to_string() /> }.into_any(),
                     Ok(p) => view! { <Overview p /> }.into_any(),
                 }
             })}
-        </Transition>
+        </RefreshTransition>
         <div class="charts" data-testid="role-charts">
             <BarChart id="chart-role-actions" label="Actions by role and category" unit="events" categories=roles series=actions />
             <BarChart id="chart-role-latency" label="p95 latency by role, against target" unit="ms" categories=roles series=latency />

@@ -825,13 +825,22 @@ mod tests {
             Status::Degraded,
             "one unhealthy of one"
         );
+        // The status is published before its row is committed (and dropping the scheduler
+        // would cancel that write): wait for the row first, bounded.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let (h, failures) = loop {
+            let h = engine.detail("svc").await.unwrap().history;
+            let failures: Vec<i64> = h
+                .iter()
+                .filter(|r| r.status == Status::Unhealthy)
+                .map(|r| r.timestamp_ms)
+                .collect();
+            if failures.len() >= 3 || Instant::now() >= deadline {
+                break (h, failures);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         drop(set);
-        let h = engine.detail("svc").await.unwrap().history;
-        let failures: Vec<i64> = h
-            .iter()
-            .filter(|r| r.status == Status::Unhealthy)
-            .map(|r| r.timestamp_ms)
-            .collect();
         assert_eq!(failures.len(), 3, "{h:?}");
         // Three failures spaced by the 200 ms confirm interval, not the 2 s (±10 %) interval.
         let span = failures[0] - failures[2];

@@ -175,6 +175,10 @@ fn only(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiErr
 }
 
 fn store_error(e: crate::store::StoreError) -> ApiError {
+    if e.is_busy() {
+        tracing::warn!(error = %e, "analytics read shed: database busy");
+        return ApiError::Unavailable("the database is busy; try again shortly".into());
+    }
     ApiError::Internal(e.to_string())
 }
 

@@ -139,10 +139,11 @@ pub async fn build_state(
 ) -> Result<AppState, ServeError> {
     let store = Store::connect(&config.database_url).await?;
     let metrics = Metrics::new()?;
-    let writer = Writer::start(store.clone(), metrics.clone(), &config.traffic);
+    // Ingest and checks write through their own pool: readers cannot starve them.
+    let writer = Writer::start(store.for_background(), metrics.clone(), &config.traffic);
     let engine = HealthEngine::new(
         config.components.clone(),
-        store.clone(),
+        store.for_background(),
         metrics.clone(),
         config.health.max_concurrent_checks,
     )
@@ -185,7 +186,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     // Checks start once the socket is bound, so the self-check can reach us.
     let checks = state.engine.spawn(retention);
     let background = crate::ingest::spawn_background(
-        state.store.clone(),
+        state.store.for_background(),
         &state.config.traffic,
         crate::config::data_dir(&state.config.database_url),
     );

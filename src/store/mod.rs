@@ -27,6 +27,18 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// The database was too busy to answer in time (no free reader connection, or a reader's
+    /// statement timeout): the caller should retry, nothing is wrong with the request.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Query(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Query(sqlx::Error::Database(e)) => e.code().as_deref() == Some("57014"),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -48,9 +60,20 @@ pub struct StoreStats {
     pub oldest_result_ms: Option<i64>,
 }
 
+/// How long a reader waits for a connection before the request fails with a clear error
+/// instead of queueing behind slow readers.
+const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// PostgreSQL cancels a dashboard query running longer than this (SQLite has no such knob;
+/// there the acquire timeout and the request timeout bound a reader).
+const READ_STATEMENT_TIMEOUT_MS: u32 = 10_000;
+
+/// `pool` serves whoever holds this handle. `Store::connect` gives it the readers' pool;
+/// `for_background` gives the writer, the checks, the sampler and retention a pool of their
+/// own, so a burst of slow dashboard reads can never starve ingest or the database check.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    background: AnyPool,
     backend: Backend,
 }
 
@@ -71,36 +94,45 @@ impl Store {
             Backend::Sqlite => prepare_sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
         };
-        let mut opts = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 4,
-                Backend::Postgres => 10,
-            })
-            .acquire_timeout(Duration::from_secs(10));
-        if backend == Backend::Sqlite {
-            opts = opts.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    // WAL lets readers run while the writer commits; busy_timeout waits out
-                    // brief write locks instead of failing.
-                    sqlx::query("PRAGMA journal_mode = WAL")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA busy_timeout = 5000")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA foreign_keys = ON")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = opts.connect(&url).await.map_err(StoreError::Connect)?;
+        let (readers, background) = match backend {
+            Backend::Sqlite => (4, 2),
+            Backend::Postgres => (10, 3),
+        };
+        // Migrations run on the background pool: no reader statement timeout cuts them short.
+        let background = pool_options(backend, background, None, false)
+            .connect(&url)
+            .await
+            .map_err(StoreError::Connect)?;
         match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&background)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&background)
+                    .await?
+            }
         }
-        Ok(Store { pool, backend })
+        let pool = pool_options(backend, readers, Some(READ_ACQUIRE_TIMEOUT), true)
+            .connect(&url)
+            .await
+            .map_err(StoreError::Connect)?;
+        Ok(Store {
+            pool,
+            background,
+            backend,
+        })
+    }
+
+    /// The same database through the background pool (writes, checks, sampling, retention).
+    pub fn for_background(&self) -> Store {
+        Store {
+            pool: self.background.clone(),
+            background: self.background.clone(),
+            backend: self.backend,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -236,6 +268,49 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.background.close().await;
+    }
+}
+
+/// Pool settings per backend. Readers get a short acquire timeout and, on PostgreSQL, a
+/// statement timeout; background work waits longer because its writes must not be dropped.
+fn pool_options(
+    backend: Backend,
+    size: u32,
+    acquire: Option<Duration>,
+    reader: bool,
+) -> AnyPoolOptions {
+    let opts = AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(acquire.unwrap_or(Duration::from_secs(30)));
+    match backend {
+        Backend::Sqlite => opts.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run while the writer commits; busy_timeout waits out
+                // brief write locks instead of failing.
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("PRAGMA busy_timeout = 5000")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("PRAGMA foreign_keys = ON")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres if reader => opts.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::query(&format!(
+                    "SET statement_timeout = {READ_STATEMENT_TIMEOUT_MS}"
+                ))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => opts,
     }
 }
 
@@ -566,6 +641,36 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn readers_holding_every_connection_starve_neither_writes_nor_the_database_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/p.db", dir.path().display()))
+            .await
+            .unwrap();
+        // Every reader connection busy, as with slow dashboard queries piling up.
+        let mut held = Vec::new();
+        for _ in 0..store.pool.options().get_max_connections() {
+            held.push(store.pool.acquire().await.unwrap());
+        }
+        let background = store.for_background();
+        background.ping().await.unwrap();
+        background
+            .insert_check_results(&[NewCheckResult {
+                component: "svc".into(),
+                record: record(1_000, Status::Healthy),
+            }])
+            .await
+            .unwrap();
+        assert_eq!(background.stats().await.unwrap().check_results, 1);
+        // One more reader is refused with a retryable error instead of waiting forever.
+        let started = std::time::Instant::now();
+        let err = store.stats().await.unwrap_err();
+        assert!(err.is_busy(), "{err}");
+        assert!(started.elapsed() < READ_ACQUIRE_TIMEOUT * 2);
+        drop(held);
+        assert_eq!(store.stats().await.unwrap().check_results, 1);
     }
 
     #[test]

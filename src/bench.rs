@@ -320,9 +320,95 @@ pub async fn run(
     for cap in [1_000, 1_000_000] {
         distinct_routes(dir, cap).await?;
     }
+    export_memory(dir).await?;
     if !soak_for.is_zero() {
         soak(dir, soak_for).await?;
     }
+    Ok(())
+}
+
+/// Memory of the streamed audit export: ~100 MB of audit events (4 KB details each) read back
+/// through the router while a sampler records this process's RSS.
+async fn export_memory(dir: &Path) -> BenchResult<()> {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    const TOKEN: &str = "bench-token-0123456789";
+    const EVENTS: usize = 25_000;
+    println!("\n## Audit export of {EVENTS} events with 4 KB details each (streamed)");
+    let name = "export.db";
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", dir.join(name).display()));
+    }
+    let text = format!(
+        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
+         self_instrument = false\n[audit]\nself_audit = false\n",
+        dir.join(name).display()
+    );
+    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("mcp-pulse")
+        .build();
+    let state = crate::server::build_state(config, options).await?;
+    let router = crate::server::app(state.clone());
+    let pad = "x".repeat(3_900);
+    for chunk in 0..EVENTS / 1_000 {
+        let batch: Vec<serde_json::Value> = (0..1_000)
+            .map(|i| {
+                serde_json::json!({"actor_id": format!("u{}", (chunk * 1_000 + i) % 300),
+                    "actor_role": "analyst", "action": "resource.view", "outcome": "success",
+                    "details": {"pad": pad}})
+            })
+            .collect();
+        let req = Request::post("/api/v1/audit")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::Value::Array(batch).to_string()))?;
+        let resp = router.clone().oneshot(req).await?;
+        if !resp.status().is_success() {
+            return Err(format!("audit ingest: {}", resp.status()).into());
+        }
+    }
+    let me = std::process::id();
+    let before = rss_mb(me);
+    let peak = std::sync::Arc::new(std::sync::Mutex::new(before));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                let now = rss_mb(me);
+                if let Ok(mut p) = peak.lock() {
+                    *p = p.max(now);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let req = Request::get("/api/v1/audit/export?timeframe=1h&limit=100000")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())?;
+    let resp = router.clone().oneshot(req).await?;
+    let status = resp.status();
+    let mut body = resp.into_body();
+    let mut bytes = 0usize;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            bytes += data.len();
+        }
+    }
+    let took = started.elapsed();
+    sampler.abort();
+    let peak = peak.lock().map(|p| *p).unwrap_or(before);
+    println!(
+        "status {status}; {:.1} MB in {:.2} s; RSS before {before:.1} MB, peak {peak:.1} MB (+{:.1} MB)",
+        bytes as f64 / 1e6,
+        took.as_secs_f64(),
+        peak - before
+    );
+    state.writer.shutdown().await;
+    state.store.close().await;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! A batch lands in the same transaction as the request events it came with, so an
 //! acknowledged batch is whole in every table or in none.
 
+use super::batch_query;
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
 use super::{span_filter, values, Resolution, Store, StoreError};
 use crate::audit::{role_after, role_change, MIGRATION_START};
@@ -167,7 +168,7 @@ impl Store {
         ];
         for chunk in rows.chunks(MAX_PARAMS / 7) {
             let sql = self.add_counts_sql("audit_action_rollup", &cols, chunk.len());
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for ((span, b, role, cat, action, outcome), n) in chunk {
                 q = q
                     .bind(*span)
@@ -198,7 +199,7 @@ impl Store {
                 "INSERT INTO audit_actor_ids (actor_id) VALUES {} ON CONFLICT (actor_id) DO NOTHING",
                 values(1, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for a in chunk {
                 q = q.bind(a.to_string());
             }
@@ -254,7 +255,7 @@ impl Store {
                  VALUES {} ON CONFLICT (span_ms, bucket_ms, role, category) DO NOTHING",
                 values(5, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for (span, b, role, cat) in chunk {
                 q = q
                     .bind(*span)
@@ -298,7 +299,7 @@ impl Store {
                  DO UPDATE SET actors = excluded.actors",
                 values(5, merged.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for ((span, b, role, cat), bytes) in merged {
                 q = q.bind(span).bind(b).bind(role).bind(cat).bind(bytes);
             }
@@ -378,7 +379,7 @@ impl Store {
                  first_ms = excluded.first_ms, last_ms = excluded.last_ms",
                 values(5, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for (sid, (role, actor, first, last)) in chunk.iter() {
                 q = q
                     .bind(sid.to_string())
@@ -399,7 +400,7 @@ impl Store {
                  total_ms = audit_session_rollup.total_ms + excluded.total_ms",
                 values(5, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for ((span, bucket, role), (n, total)) in chunk {
                 q = q
                     .bind(*span)
@@ -468,7 +469,7 @@ impl Store {
                         ELSE {greatest}(audit_users.changed_ms, excluded.changed_ms) END",
                 values(6, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for (actor, u) in chunk {
                 q = q
                     .bind(actor.to_string())
@@ -505,7 +506,7 @@ impl Store {
                  VALUES {}",
                 values(6, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for (e, from, to) in chunk {
                 q = q
                     .bind(e.ts_ms)

@@ -77,6 +77,15 @@ pub struct Store {
     backend: Backend,
 }
 
+/// A multi-row statement. Its text changes with the row count, so it stays out of the
+/// connection's statement cache: kept, up to 100 prepared statements of hundreds of rows each
+/// per connection held hundreds of MB once batch sizes varied (Pulse's own traffic).
+pub(crate) fn batch_query(
+    sql: &str,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(sql).persistent(false)
+}
+
 /// Rows per INSERT statement; keeps each statement under SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 500;
 
@@ -221,7 +230,7 @@ impl Store {
                  response_time_ms, error_message, details) VALUES {}",
                 values(7, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for r in chunk {
                 q = q
                     .bind(r.component.clone())

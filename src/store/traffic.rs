@@ -3,6 +3,7 @@
 //! Every write lands raw rows and both rollups in one transaction, so a committed batch is
 //! visible to every reader at once and an acknowledged batch is never half-stored.
 
+use super::batch_query;
 use super::{Store, StoreError};
 use crate::analytics::{bucket_of, Agg, BUCKETS};
 use sqlx::any::AnyRow;
@@ -267,7 +268,7 @@ impl Store {
                 "INSERT INTO request_events ({EVENT_COLS}) VALUES {}",
                 super::values(EVENT_PARAMS, chunk.len())
             ));
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for e in chunk {
                 q = q
                     .bind(e.ts_ms)
@@ -311,7 +312,7 @@ impl Store {
             let per_row = 12 + BUCKETS;
             for chunk in rows.chunks(MAX_PARAMS / per_row) {
                 let sql = self.upsert_sql(res.table(), KEY_COLS, 7, chunk.len());
-                let mut q = sqlx::query(&sql);
+                let mut q = batch_query(&sql);
                 for ((bucket, route, method, class, role, server, tool), a) in chunk {
                     q = q
                         .bind(*bucket)
@@ -332,7 +333,7 @@ impl Store {
             rows.sort_unstable_by_key(|r| r.0);
             for chunk in rows.chunks(MAX_PARAMS / (6 + BUCKETS)) {
                 let sql = self.upsert_sql(table, "bucket_ms", 1, chunk.len());
-                let mut q = sqlx::query(&sql);
+                let mut q = batch_query(&sql);
                 for (bucket, a) in chunk {
                     q = q.bind(*bucket);
                     q = bind_agg(q, a);
@@ -358,7 +359,7 @@ impl Store {
                 3,
                 chunk.len(),
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for ((span, bucket, role), a) in chunk.iter().map(|r| (&r.0, &r.1)) {
                 q = q.bind(*span).bind(*bucket).bind(role.clone());
                 q = bind_agg(q, a);
@@ -389,7 +390,7 @@ impl Store {
                 &["bucket_ms", "role", "user_id"],
                 chunk.len(),
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = batch_query(&sql);
             for ((bucket, role, user), n) in chunk {
                 q = q
                     .bind(*bucket)

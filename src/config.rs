@@ -657,13 +657,13 @@ fn audit_settings(source: &str, raw: &RawConfig) -> Result<AuditSettings, Config
             && name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !ok_name || name == crate::audit::OTHER {
+        if !ok_name || name == crate::model::OTHER {
             return Err(invalid(
                 key,
                 "a category name is lowercase letters, digits and `_`, and not `other`".into(),
             ));
         }
-        if let Some(bad) = actions.iter().find(|a| !crate::audit::valid_action(a)) {
+        if let Some(bad) = actions.iter().find(|a| !crate::events::valid_action(a)) {
             return Err(invalid(
                 key,
                 format!("`{bad}` is not an action name such as user.role.assign"),
@@ -1092,12 +1092,12 @@ fn validate_component(
                 _ => return Err(err("url", format!("`{url}` is not an http(s) URL"))),
             }
             if let Some(v) = &rc.protocol_version {
-                if !crate::health::mcp::KNOWN_VERSIONS.contains(&v.as_str()) {
+                if !crate::model::MCP_VERSIONS.contains(&v.as_str()) {
                     return Err(err(
                         "protocol_version",
                         format!(
                             "`{v}` is not one of {}",
-                            crate::health::mcp::KNOWN_VERSIONS.join(", ")
+                            crate::model::MCP_VERSIONS.join(", ")
                         ),
                     ));
                 }

@@ -3,6 +3,7 @@
 //! (the browser bundle); `model` and `ui` are shared.
 
 pub mod analytics;
+pub mod latency;
 pub mod model;
 pub mod ui;
 
@@ -17,7 +18,13 @@ pub mod bench;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod events;
+#[cfg(feature = "ssr")]
+pub mod fields;
+#[cfg(feature = "ssr")]
 pub mod health;
+#[cfg(feature = "ssr")]
+pub mod host;
 #[cfg(feature = "ssr")]
 pub mod ingest;
 #[cfg(feature = "ssr")]

@@ -194,7 +194,7 @@ impl Metrics {
         self.ingest_rejected.with_label_values(&[reason]).inc();
     }
 
-    pub fn role_actions(&self, events: &[crate::store::AuditEvent]) {
+    pub fn role_actions(&self, events: &[crate::events::AuditEvent]) {
         let mut counts: std::collections::HashMap<(&str, &str), u64> =
             std::collections::HashMap::new();
         for e in events {

@@ -1,19 +1,16 @@
 //! Audit events in: validation of posted events, the action → category table (the seed's,
 //! extended by config), role changes read from `details`, and Pulse's audit of its own use.
 
-use crate::ingest::{text_field, ts_field, FieldErrors, Limits, Problem, ROLES};
-use crate::store::{AuditEvent, EventSource};
+use crate::events::{AuditEvent, EventSource};
+use crate::fields::{text_field, ts_field, FieldErrors, Limits, Problem};
+use crate::model::ROLES;
 use serde_json::Value;
 use std::collections::HashMap;
 
 /// Category of every action nobody listed.
 pub const OTHER: &str = crate::model::OTHER;
 
-/// Category holding role changes and migrations.
-pub const ROLE_MIGRATION: &str = "role_migration";
-
-/// Marks the start of a role migration (the "before" distribution is taken at it).
-pub const MIGRATION_START: &str = "role.migration.start";
+pub use crate::events::{role_after, role_change, valid_action, MIGRATION_START, ROLE_MIGRATION};
 
 /// Seed 000's `auditCategories`.
 pub const DEFAULT_CATEGORIES: [(&str, &[&str]); 7] = [
@@ -123,17 +120,6 @@ impl Categories {
     }
 }
 
-/// Checks an action name: dotted words of letters, digits, `_` and `-`.
-pub fn valid_action(a: &str) -> bool {
-    !a.is_empty()
-        && a.len() <= 128
-        && a.split('.').all(|w| {
-            !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        })
-}
-
 /// What the audit validator needs besides time limits.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditLimits<'a> {
@@ -147,7 +133,7 @@ pub fn validate_audit_batch(
     items: &[Value],
     limits: AuditLimits<'_>,
 ) -> Result<Vec<AuditEvent>, Vec<Problem>> {
-    crate::ingest::collect(items, |item| validate_one(item, limits))
+    crate::fields::collect(items, |item| validate_one(item, limits))
 }
 
 fn validate_one(item: &Value, limits: AuditLimits<'_>) -> Result<AuditEvent, FieldErrors> {
@@ -247,30 +233,6 @@ fn validate_one(item: &Value, limits: AuditLimits<'_>) -> Result<AuditEvent, Fie
             })
         }
         _ => Err(vec![("", "is incomplete".into())]),
-    }
-}
-
-/// A role change an event records: `(from, to)`. Only role-migration events other than the
-/// start marker carry one, and only when `details.to` names a role.
-pub fn role_change(e: &AuditEvent) -> Option<(String, String)> {
-    if e.category != ROLE_MIGRATION || e.action == MIGRATION_START {
-        return None;
-    }
-    let d = e.details.as_ref()?;
-    let to = d.get("to")?.as_str()?;
-    let from = d
-        .get("from")
-        .and_then(Value::as_str)
-        .unwrap_or(&e.actor_role);
-    Some((from.to_string(), to.to_string()))
-}
-
-/// The role an actor holds after this event: the new role of a successful change, otherwise
-/// the role it acted in.
-pub fn role_after(e: &AuditEvent) -> String {
-    match role_change(e) {
-        Some((_, to)) if e.outcome == "success" => to,
-        _ => e.actor_role.clone(),
     }
 }
 

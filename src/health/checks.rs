@@ -8,31 +8,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Instant;
 
-/// What one run of a check found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckOutcome {
-    pub status: Status,
-    pub message: Option<String>,
-    pub details: Value,
-}
-
-impl CheckOutcome {
-    pub fn healthy(details: Value) -> Self {
-        CheckOutcome {
-            status: Status::Healthy,
-            message: None,
-            details,
-        }
-    }
-
-    pub fn unhealthy(message: impl Into<String>, details: Value) -> Self {
-        CheckOutcome {
-            status: Status::Unhealthy,
-            message: Some(message.into()),
-            details,
-        }
-    }
-}
+pub use super::outcome::{describe_error, CheckOutcome};
 
 /// What checks may use: Pulse's own store and a shared HTTP client.
 #[derive(Clone)]
@@ -154,7 +130,7 @@ async fn database(store: &Store) -> CheckOutcome {
     }
 }
 
-use crate::analytics::round2;
+use crate::latency::round2;
 
 /// Judges a resource's usage against its thresholds; `details` gains the figures.
 fn usage_outcome(
@@ -183,42 +159,7 @@ fn usage_outcome(
     }
 }
 
-/// Size of the filesystem that holds a path.
-#[derive(Debug, Clone)]
-pub struct DiskSpace {
-    pub path: String,
-    pub mount_point: String,
-    pub total: u64,
-    pub available: u64,
-}
-
-impl DiskSpace {
-    pub fn used_pct(&self) -> f64 {
-        round2((self.total - self.available.min(self.total)) as f64 * 100.0 / self.total as f64)
-    }
-}
-
-/// Finds the filesystem holding `path` (the mount point that is its longest prefix).
-pub fn disk_space(path: &Path) -> Result<DiskSpace, String> {
-    let canonical = std::fs::canonicalize(path)
-        .map_err(|e| format!("path {} is not accessible: {e}", path.display()))?;
-    let disks = sysinfo::Disks::new_with_refreshed_list();
-    let d = disks
-        .list()
-        .iter()
-        .filter(|d| canonical.starts_with(d.mount_point()))
-        .max_by_key(|d| d.mount_point().as_os_str().len())
-        .ok_or_else(|| format!("no mounted filesystem holds {}", canonical.display()))?;
-    if d.total_space() == 0 {
-        return Err("filesystem reports zero size".to_string());
-    }
-    Ok(DiskSpace {
-        path: canonical.display().to_string(),
-        mount_point: d.mount_point().display().to_string(),
-        total: d.total_space(),
-        available: d.available_space(),
-    })
-}
+pub use crate::host::{disk_space, DiskSpace};
 
 pub fn disk(path: &Path, degraded: f64, unhealthy: f64) -> CheckOutcome {
     let space = match disk_space(path) {
@@ -251,37 +192,6 @@ pub fn memory(degraded: f64, unhealthy: f64) -> CheckOutcome {
         "available_bytes": sys.available_memory(),
     });
     usage_outcome("memory", used_pct, degraded, unhealthy, details)
-}
-
-/// Walks an error's sources into one line, naming TLS failures as such.
-pub fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut tls = false;
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            tls = true;
-        }
-        // io::Error nests custom errors behind get_ref(), which source() skips over.
-        let mut io = s.downcast_ref::<std::io::Error>();
-        while let Some(inner) = io.and_then(|e| e.get_ref()) {
-            if inner.downcast_ref::<rustls::Error>().is_some() {
-                tls = true;
-            }
-            io = inner.downcast_ref::<std::io::Error>();
-        }
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cur = s.source();
-    }
-    let joined = parts.join(": ");
-    if tls {
-        format!("TLS error: {joined}")
-    } else {
-        joined
-    }
 }
 
 async fn http(

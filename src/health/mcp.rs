@@ -1,15 +1,14 @@
 //! The `mcp` check: a client of the MCP Streamable HTTP transport that performs the 2025
 //! lifecycle (initialize, initialized, ping, tools/list, session end) and names what went wrong.
 
-use super::checks::CheckOutcome;
+use super::outcome::{describe_error, CheckOutcome};
 use crate::model::Status;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// Protocol revisions Pulse speaks, newest first; the first is offered in `initialize`.
-pub const KNOWN_VERSIONS: [&str; 3] = ["2025-06-18", "2025-03-26", "2024-11-05"];
+pub use crate::model::MCP_VERSIONS as KNOWN_VERSIONS;
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
@@ -126,12 +125,12 @@ impl Probe<'_> {
         } else if e.is_connect() {
             fail(
                 Verdict::Unreachable,
-                format!("connection failed: {}", super::checks::describe_error(e)),
+                format!("connection failed: {}", describe_error(e)),
             )
         } else {
             fail(
                 Verdict::ProtocolError,
-                format!("request failed: {}", super::checks::describe_error(e)),
+                format!("request failed: {}", describe_error(e)),
             )
         }
     }

@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod engine;
 pub mod mcp;
+pub mod outcome;
 pub mod rules;
 
 pub use engine::{EngineError, HealthEngine};

@@ -1,7 +1,7 @@
 //! The host sampler: CPU, memory and disk every `sample_interval` into the store, for the
 //! overview cards and the performance charts (seed 000 `record_system_metrics`).
 
-use crate::health::checks::disk_space;
+use crate::host::disk_space;
 use crate::store::{Store, SystemSample};
 use std::path::PathBuf;
 use std::time::Duration;

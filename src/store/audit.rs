@@ -7,27 +7,10 @@
 use super::batch_query;
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
 use super::{span_filter, values, Resolution, Store, StoreError};
-use crate::audit::{role_after, role_change, MIGRATION_START};
+use crate::events::{role_after, role_change, AuditEvent, EventSource, MIGRATION_START};
 use roaring::RoaringBitmap;
 use sqlx::Row;
 use std::collections::HashMap;
-
-use super::traffic::EventSource;
-
-/// One audit event as stored (validated; category resolved).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditEvent {
-    pub ts_ms: i64,
-    pub actor_id: String,
-    pub actor_role: String,
-    pub action: String,
-    pub category: String,
-    pub resource: Option<String>,
-    pub outcome: String,
-    pub session_id: Option<String>,
-    pub details: Option<serde_json::Value>,
-    pub source: EventSource,
-}
 
 /// Action counts of one (role, category, action, outcome) over a window.
 #[derive(Debug, Clone, PartialEq)]

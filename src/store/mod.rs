@@ -7,13 +7,12 @@ use crate::model::{CheckRecord, Status};
 
 pub mod audit;
 pub mod traffic;
-pub use audit::{ActionCount, ActorSets, AuditEvent, MigrationFacts};
+pub use crate::events::{AuditEvent, EventSource, RequestEvent};
+pub use audit::{ActionCount, ActorSets, MigrationFacts};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
-pub use traffic::{
-    EndpointAgg, EventSource, RequestEvent, Resolution, SystemSample, DAY_MS, HOUR_MS, MINUTE_MS,
-};
+pub use traffic::{EndpointAgg, Resolution, SystemSample, DAY_MS, HOUR_MS, MINUTE_MS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -5,7 +5,8 @@
 
 use super::batch_query;
 use super::{Store, StoreError};
-use crate::analytics::{bucket_of, Agg, BUCKETS};
+use crate::events::RequestEvent;
+use crate::latency::{bucket_of, Agg, BUCKETS};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -13,43 +14,6 @@ use std::collections::HashMap;
 pub const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
-
-/// Where an event came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventSource {
-    /// Posted to the ingest API.
-    Ingest,
-    /// Pulse's own HTTP traffic.
-    SelfTraffic,
-}
-
-impl EventSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventSource::Ingest => "ingest",
-            EventSource::SelfTraffic => "self",
-        }
-    }
-}
-
-/// One request as stored (already validated; client IP already truncated).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RequestEvent {
-    pub ts_ms: i64,
-    pub method: String,
-    pub route: String,
-    pub tool: Option<String>,
-    pub server: Option<String>,
-    pub status: u16,
-    pub duration_ms: f64,
-    pub user_id: Option<String>,
-    pub role: Option<String>,
-    pub bytes_in: Option<i64>,
-    pub bytes_out: Option<i64>,
-    pub client_ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub source: EventSource,
-}
 
 /// Which rollup table a query reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -737,7 +701,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::estimate_quantile;
+    use crate::events::EventSource;
+    use crate::latency::estimate_quantile;
 
     fn random_events(rng: &mut fastrand::Rng, base: i64, n: usize, tag: &str) -> Vec<RequestEvent> {
         let routes = [

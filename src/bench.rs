@@ -28,11 +28,40 @@ fn events(g: &mut Generator, n: usize, now: i64, span_ms: i64) -> Vec<RequestEve
     validate_batch(&json, limits).unwrap_or_default()
 }
 
-async fn fresh(dir: &Path, name: &str) -> BenchResult<(Store, String)> {
-    let path = dir.join(name);
+/// The token the router-level runs ingest and read with.
+const TOKEN: &str = "bench-token-0123456789";
+
+/// Removes a SQLite database and its WAL files.
+fn remove_db(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+/// Pulse's state and router over `dir/name` (kept if present), no components, one ingest
+/// token, its own traffic and audit off; `ingest_extra` adds lines to `[ingest]`.
+async fn bench_router(
+    dir: &Path,
+    name: &str,
+    ingest_extra: &str,
+) -> BenchResult<(crate::state::AppState, axum::Router)> {
+    let text = format!(
+        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
+         self_instrument = false\n{ingest_extra}[audit]\nself_audit = false\n",
+        dir.join(name).display()
+    );
+    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("mcp-pulse")
+        .build();
+    let state = crate::server::build_state(config, options).await?;
+    let router = crate::server::app(state.clone());
+    Ok((state, router))
+}
+
+async fn fresh(dir: &Path, name: &str) -> BenchResult<(Store, String)> {
+    let path = dir.join(name);
+    remove_db(&path);
     let url = format!("sqlite://{}", path.display());
     Ok((Store::connect(&url).await?, url))
 }
@@ -128,9 +157,7 @@ async fn through_http(
 ) -> BenchResult<Duration> {
     let token = "bench-token-0123456789abcdef";
     let db = dir.join("http.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    remove_db(&db);
     let text = format!(
         "database_url = \"sqlite://{}\"\n[ingest]\ntokens = [\"{token}\"]\nself_instrument = false\n\
          max_batch = {batch}\nflush_rows = 20000\nflush_interval = \"20ms\"\nqueue_events = 1000000\n\
@@ -304,12 +331,7 @@ pub async fn run(
         let (n50, n99) = time_query(5, || s.naive_endpoint_counts(now - 7 * DAY_MS)).await?;
         println!("endpoints 7d (naive GROUP BY raw): p50 {n50:>8.2} ms  p99 {n99:>8.2} ms  ({:.0}x slower at p50)", n50 / e50);
         store.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!(
-                "{}{suffix}",
-                dir.join(format!("q{n}.db")).display()
-            ));
-        }
+        remove_db(&dir.join(format!("q{n}.db")));
     }
     for &n in audit_sizes.iter().filter(|&&n| n > 0) {
         roles(dir, n, now).await?;
@@ -334,24 +356,10 @@ async fn export_memory(dir: &Path) -> BenchResult<()> {
     use axum::http::Request;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-    const TOKEN: &str = "bench-token-0123456789";
     const EVENTS: usize = 25_000;
     println!("\n## Audit export of {EVENTS} events with 4 KB details each (streamed)");
-    let name = "export.db";
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", dir.join(name).display()));
-    }
-    let text = format!(
-        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
-         self_instrument = false\n[audit]\nself_audit = false\n",
-        dir.join(name).display()
-    );
-    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("mcp-pulse")
-        .build();
-    let state = crate::server::build_state(config, options).await?;
-    let router = crate::server::app(state.clone());
+    remove_db(&dir.join("export.db"));
+    let (state, router) = bench_router(dir, "export.db", "").await?;
     let pad = "x".repeat(3_900);
     for chunk in 0..EVENTS / 1_000 {
         let batch: Vec<serde_json::Value> = (0..1_000)
@@ -430,15 +438,12 @@ fn rss_mb(pid: u32) -> f64 {
 /// for `length`; RSS printed every 10 s, then after 30 s idle.
 async fn soak(dir: &Path, length: Duration) -> BenchResult<()> {
     use leptos::server_fn::ServerFn;
-    const TOKEN: &str = "bench-token-0123456789";
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
     };
     let db = dir.join("soak.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    remove_db(&db);
     // 50 components, as in the measurement the issue reports: cheap TCP checks of our own port.
     let mut text = format!(
         "addr = \"127.0.0.1:{port}\"\ndatabase_url = \"sqlite://{}\"\n[ingest]\ntokens = [\"{TOKEN}\"]\n",
@@ -557,22 +562,10 @@ async fn distinct_routes(dir: &Path, cap: usize) -> BenchResult<()> {
     use axum::body::Body;
     use axum::http::Request;
     use tower::ServiceExt;
-    const TOKEN: &str = "bench-token-0123456789";
     let name = format!("routes{cap}.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", dir.join(&name).display()));
-    }
-    let text = format!(
-        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
-         self_instrument = false\nmax_endpoints_per_day = {cap}\n[audit]\nself_audit = false\n",
-        dir.join(&name).display()
-    );
-    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("mcp-pulse")
-        .build();
-    let state = crate::server::build_state(config, options).await?;
-    let router = crate::server::app(state.clone());
+    remove_db(&dir.join(&name));
+    let (state, router) =
+        bench_router(dir, &name, &format!("max_endpoints_per_day = {cap}\n")).await?;
     let now = crate::model::now_ms();
     let started = Instant::now();
     for chunk in 0..20 {
@@ -709,9 +702,7 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
     }
     store.close().await;
     api_timings(dir, &name).await?;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", dir.join(&name).display()));
-    }
+    remove_db(&dir.join(&name));
     Ok(())
 }
 
@@ -722,18 +713,7 @@ async fn api_timings(dir: &Path, name: &str) -> BenchResult<()> {
     use axum::body::Body;
     use axum::http::Request;
     use tower::ServiceExt;
-    const TOKEN: &str = "bench-token-0123456789";
-    let text = format!(
-        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
-         self_instrument = false\n[audit]\nself_audit = false\n",
-        dir.join(name).display()
-    );
-    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("mcp-pulse")
-        .build();
-    let state = crate::server::build_state(config, options).await?;
-    let router = crate::server::app(state.clone());
+    let (state, router) = bench_router(dir, name, "").await?;
     let runs = 20;
     for tf in Timeframe::ALL {
         let mut worst = (0.0f64, "");

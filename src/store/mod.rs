@@ -62,6 +62,8 @@ pub struct StoreStats {
 /// How long a reader waits for a connection before the request fails with a clear error
 /// instead of queueing behind slow readers.
 const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Background work (writes that must not be dropped) waits longer for a connection.
+const BACKGROUND_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// PostgreSQL cancels a dashboard query running longer than this (SQLite has no such knob;
 /// there the acquire timeout and the request timeout bound a reader).
 const READ_STATEMENT_TIMEOUT_MS: u32 = 10_000;
@@ -107,7 +109,7 @@ impl Store {
             Backend::Postgres => (10, 3),
         };
         // Migrations run on the background pool: no reader statement timeout cuts them short.
-        let background = pool_options(backend, background, None, false)
+        let background = pool_options(backend, background, false)
             .connect(&url)
             .await
             .map_err(StoreError::Connect)?;
@@ -123,7 +125,7 @@ impl Store {
                     .await?
             }
         }
-        let pool = pool_options(backend, readers, Some(READ_ACQUIRE_TIMEOUT), true)
+        let pool = pool_options(backend, readers, true)
             .connect(&url)
             .await
             .map_err(StoreError::Connect)?;
@@ -282,15 +284,14 @@ impl Store {
 
 /// Pool settings per backend. Readers get a short acquire timeout and, on PostgreSQL, a
 /// statement timeout; background work waits longer because its writes must not be dropped.
-fn pool_options(
-    backend: Backend,
-    size: u32,
-    acquire: Option<Duration>,
-    reader: bool,
-) -> AnyPoolOptions {
+fn pool_options(backend: Backend, size: u32, reader: bool) -> AnyPoolOptions {
     let opts = AnyPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(acquire.unwrap_or(Duration::from_secs(30)));
+        .acquire_timeout(if reader {
+            READ_ACQUIRE_TIMEOUT
+        } else {
+            BACKGROUND_ACQUIRE_TIMEOUT
+        });
     match backend {
         Backend::Sqlite => opts.after_connect(|conn, _meta| {
             Box::pin(async move {

@@ -107,6 +107,17 @@ impl SortBy {
     pub fn parse(s: &str) -> Option<SortBy> {
         SortBy::ALL.into_iter().find(|x| x.as_str() == s)
     }
+    /// The store's ranking for this column.
+    #[cfg(feature = "ssr")]
+    pub fn order(self) -> crate::store::EndpointOrder {
+        use crate::store::EndpointOrder;
+        match self {
+            SortBy::Count => EndpointOrder::Count,
+            SortBy::Errors => EndpointOrder::Errors,
+            SortBy::Avg => EndpointOrder::Avg,
+            SortBy::P95 => EndpointOrder::P95,
+        }
+    }
 }
 
 /// One endpoint (route + method, with MCP server and tool when the events named them).
@@ -204,23 +215,11 @@ pub struct Endpoints {
     pub generated_at_ms: i64,
 }
 
-/// Orders endpoints, biggest first, ties broken by name so the order is stable.
-pub fn sort_endpoints(list: &mut [EndpointStat], by: SortBy) {
-    let key = |e: &EndpointStat| -> f64 {
-        match by {
-            SortBy::Count => e.count as f64,
-            SortBy::Errors => e.errors as f64 + e.error_pct / 1000.0,
-            SortBy::Avg => e.avg_ms.unwrap_or(0.0),
-            SortBy::P95 => e.p95_ms.unwrap_or(0.0),
-        }
-    };
-    list.sort_by(|a, b| {
-        key(b)
-            .total_cmp(&key(a))
-            .then_with(|| a.route.cmp(&b.route))
-            .then_with(|| a.method.cmp(&b.method))
-            .then_with(|| a.tool.cmp(&b.tool))
-    });
+/// The Requests page: endpoints in the chosen order, and the slowest of all of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RequestsPage {
+    pub endpoints: Endpoints,
+    pub slowest: Vec<EndpointStat>,
 }
 
 /// Axis label of a trend bucket: `HH:MM` for minutes, `MM-DD HH:00` for hours (UTC).

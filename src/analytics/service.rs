@@ -1,7 +1,7 @@
 //! Builds the analytics answers from the store's rollups (never from raw rows).
 
 use super::*;
-use crate::store::{EndpointAgg, Resolution, Store, StoreError, HOUR_MS, MINUTE_MS};
+use crate::store::{EndpointAgg, EndpointOrder, Resolution, Store, StoreError, HOUR_MS, MINUTE_MS};
 
 pub(crate) fn floor_to(ts: i64, bucket: i64) -> i64 {
     ts - ts.rem_euclid(bucket)
@@ -124,24 +124,19 @@ pub async fn real_time(store: &Store, now: i64) -> Result<RealTime, StoreError> 
     let minute = store
         .traffic_totals(Resolution::Minute, minute_start, minute_start + MINUTE_MS)
         .await?;
-    let mut endpoints: Vec<EndpointStat> = store
-        .traffic_endpoints(Resolution::Minute, from, to)
-        .await?
-        .iter()
-        .map(endpoint)
-        .collect();
-    sort_endpoints(&mut endpoints, SortBy::Count);
-    let top_endpoints: Vec<EndpointStat> = endpoints.iter().take(10).cloned().collect();
-    sort_endpoints(&mut endpoints, SortBy::P95);
-    endpoints.truncate(10);
+    let spans = Store::plan(Resolution::Minute, from, to);
+    let (top, slowest) = tokio::try_join!(
+        store.top_endpoints(&spans, EndpointOrder::Count, 10),
+        store.top_endpoints(&spans, EndpointOrder::P95, 10),
+    )?;
     Ok(RealTime {
         requests_per_minute: round2(hour.count as f64 / 60.0),
         requests_per_second: round2(minute.count as f64 / 60.0),
         last_hour: totals(&hour),
         last_minute: totals(&minute),
         system: store.latest_system_sample().await?.map(system_now),
-        top_endpoints,
-        slowest_endpoints: endpoints,
+        top_endpoints: top.iter().map(endpoint).collect(),
+        slowest_endpoints: slowest.iter().map(endpoint).collect(),
         generated_at_ms: now,
     })
 }
@@ -206,17 +201,32 @@ pub async fn endpoints(
 ) -> Result<Endpoints, StoreError> {
     let res = resolution_for(window.hours());
     let (from, to) = range(now, window.hours(), res);
-    let rows = match res {
-        Resolution::Minute => store.traffic_endpoints(res, from, to).await?,
-        _ => store.traffic_endpoints_long(from, to).await?,
-    };
-    let mut list: Vec<EndpointStat> = rows.iter().map(endpoint).collect();
-    sort_endpoints(&mut list, sort);
-    list.truncate(limit);
+    let rows = store
+        .top_endpoints(&Store::plan(res, from, to), sort.order(), limit as i64)
+        .await?;
+    let list: Vec<EndpointStat> = rows.iter().map(endpoint).collect();
     Ok(Endpoints {
         window: window.as_str().to_string(),
         sort: sort.as_str().to_string(),
         endpoints: list,
         generated_at_ms: now,
+    })
+}
+
+/// The Requests page: up to 100 endpoints in `sort` order and the 10 slowest by p95, read
+/// side by side.
+pub async fn requests_page(
+    store: &Store,
+    now: i64,
+    window: Window,
+    sort: SortBy,
+) -> Result<RequestsPage, StoreError> {
+    let (endpoints, slowest) = tokio::try_join!(
+        endpoints(store, now, window, sort, 100),
+        endpoints(store, now, window, SortBy::P95, 10),
+    )?;
+    Ok(RequestsPage {
+        endpoints,
+        slowest: slowest.endpoints,
     })
 }

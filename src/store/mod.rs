@@ -12,7 +12,9 @@ pub use audit::{ActionCount, ActorSets, MigrationFacts};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
-pub use traffic::{EndpointAgg, Resolution, SystemSample, DAY_MS, HOUR_MS, MINUTE_MS};
+pub use traffic::{
+    EndpointAgg, EndpointOrder, Resolution, SystemSample, DAY_MS, HOUR_MS, MINUTE_MS,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -180,6 +182,15 @@ impl Store {
         match self.backend {
             Backend::Sqlite => "REAL",
             Backend::Postgres => "DOUBLE PRECISION",
+        }
+    }
+
+    /// Collation for name tie-breaks that orders bytes as Rust does, whatever the database's
+    /// locale (SQLite's default already is bytewise).
+    pub(crate) fn bytewise(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " COLLATE \"C\"",
         }
     }
 

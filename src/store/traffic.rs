@@ -6,7 +6,7 @@
 use super::batch_query;
 use super::{Store, StoreError};
 use crate::events::RequestEvent;
-use crate::latency::{bucket_of, Agg, BUCKETS};
+use crate::latency::{bucket_of, Agg, BUCKETS, BUCKET_BOUNDS_MS};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -56,6 +56,16 @@ pub struct EndpointAgg {
     pub server: String,
     pub tool: String,
     pub agg: Agg,
+}
+
+/// How `top_endpoints` ranks endpoints (biggest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointOrder {
+    Count,
+    /// Errors, then error share.
+    Errors,
+    Avg,
+    P95,
 }
 
 /// A host sample.
@@ -501,33 +511,105 @@ impl Store {
         Ok(total)
     }
 
-    /// Endpoints over an hour-aligned window, from hourly and daily rollups.
-    pub async fn traffic_endpoints_long(
+    /// The first `limit` endpoints of the spans `plan` gives, in `order`, biggest first and
+    /// ties by name. Grouping, ranking and the cut happen in the database, so a window with
+    /// many distinct endpoints costs one scan and `limit` rows, not every endpoint decoded and
+    /// sorted here.
+    pub async fn top_endpoints(
         &self,
-        from_ms: i64,
-        to_ms: i64,
+        spans: &[(Resolution, i64, i64)],
+        order: EndpointOrder,
+        limit: i64,
     ) -> Result<Vec<EndpointAgg>, StoreError> {
-        let mut merged: HashMap<(String, String, String, String), Agg> = HashMap::new();
-        for (res, f, t) in Self::spans(from_ms, to_ms) {
-            for e in self.traffic_endpoints(res, f, t).await? {
-                merged
-                    .entry((e.route, e.method, e.server, e.tool))
-                    .or_default()
-                    .merge(&e.agg);
-            }
+        let cols = format!(
+            "route, method, server, tool, count, errors, sum_ms, min_ms, max_ms, {}",
+            hist_cols().join(", ")
+        );
+        let mut parts = Vec::with_capacity(spans.len());
+        let mut binds = Vec::with_capacity(spans.len() * 2 + 1);
+        for &(res, from, to) in spans {
+            parts.push(format!(
+                "SELECT {cols} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ?",
+                res.table()
+            ));
+            binds.extend([from, to]);
         }
-        Ok(merged
-            .into_iter()
-            .map(|((route, method, server, tool), agg)| EndpointAgg {
-                route,
-                method,
-                server,
-                tool,
-                agg,
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sums = String::from(
+            "CAST(SUM(count) AS BIGINT) AS c, CAST(SUM(errors) AS BIGINT) AS e, \
+             SUM(sum_ms) AS s, MIN(min_ms) AS mn, MAX(max_ms) AS mx",
+        );
+        for h in hist_cols() {
+            sums.push_str(&format!(", CAST(SUM({h}) AS BIGINT) AS {h}"));
+        }
+        let real = self.real();
+        let key = match order {
+            EndpointOrder::Count => "c DESC".to_string(),
+            EndpointOrder::Errors => format!("e DESC, CAST(e AS {real}) / c DESC"),
+            EndpointOrder::Avg => "s / c DESC".to_string(),
+            EndpointOrder::P95 => format!("{} DESC", self.quantile_sql(95)),
+        };
+        let by_name = self.bytewise();
+        let sql = self.sql(&format!(
+            "SELECT route, method, server, tool, c, e, s, mn, mx, {hist} FROM (\
+             SELECT route, method, server, tool, {sums} FROM ({union}) spans \
+             GROUP BY route, method, server, tool) g \
+             ORDER BY {key}, route{by_name}, method{by_name}, tool{by_name}, server{by_name} \
+             LIMIT ?",
+            hist = hist_cols().join(", "),
+            union = parts.join(" UNION ALL "),
+        ));
+        binds.push(limit.max(0));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(EndpointAgg {
+                    route: r.try_get(0)?,
+                    method: r.try_get(1)?,
+                    server: r.try_get(2)?,
+                    tool: r.try_get(3)?,
+                    agg: agg_from_row(r, 4)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
+    /// `estimate_quantile(hist, pct / 100, mn, mx)` over the columns `c, mn, mx, h00…` as one
+    /// SQL expression, computed in the same order of operations so SQL and Rust agree to the
+    /// last bit: the first bucket whose running count reaches the rank, interpolated linearly
+    /// inside it and clamped to the observed min and max.
+    fn quantile_sql(&self, pct: i64) -> String {
+        let (least, greatest) = self.least_greatest();
+        let real = self.real();
+        let hist = hist_cols();
+        // ceil(pct/100 · c) in integers: what the f64 product gives for every count < 2^50.
+        let rank = format!("(({pct} * c + 99) / 100)");
+        let mut out = String::from("CASE");
+        let mut seen = String::from("0");
+        for (i, h) in hist.iter().enumerate() {
+            let lo_bound = if i == 0 { 0.0 } else { BUCKET_BOUNDS_MS[i - 1] };
+            let lo = format!("{greatest}(CAST({lo_bound:?} AS {real}), mn)");
+            let hi = match BUCKET_BOUNDS_MS.get(i) {
+                Some(b) => format!("{greatest}({least}(CAST({b:?} AS {real}), mx), {lo})"),
+                None => format!("{greatest}(mx, {lo})"),
+            };
+            let through = format!("{seen} + {h}");
+            out.push_str(&format!(
+                " WHEN {h} > 0 AND {through} >= {rank} THEN {lo} + ({hi} - {lo}) * \
+                 (CAST({rank} - ({seen}) AS {real}) / {h})"
+            ));
+            seen = through;
+        }
+        out.push_str(" ELSE mx END");
+        out
+    }
     /// Per bucket in `[from, to)`, oldest first.
     pub async fn traffic_series(
         &self,
@@ -811,7 +893,11 @@ mod tests {
             .unwrap();
         assert_eq!((day.count, &day.hist), (minute.count, &minute.hist));
         let long = store
-            .traffic_endpoints_long(base - 2 * DAY_MS, end + 3 * HOUR_MS)
+            .top_endpoints(
+                &Store::plan(Resolution::Hour, base - 2 * DAY_MS, end + 3 * HOUR_MS),
+                EndpointOrder::Count,
+                1000,
+            )
             .await
             .unwrap();
         assert_eq!(long.len(), endpoints.len());
@@ -822,6 +908,7 @@ mod tests {
                 "long window mixes hours and days exactly"
             );
         }
+        top_n_matches_a_full_sort(store, base, end, &endpoints).await;
         let total = store
             .traffic_totals_long(base - 2 * DAY_MS, end + 3 * HOUR_MS)
             .await
@@ -835,6 +922,65 @@ mod tests {
             per_minute.iter().map(|(_, a)| a.count).sum::<i64>(),
             all.len() as i64
         );
+    }
+
+    /// What the database ranks and cuts must equal every endpoint decoded and sorted here, for
+    /// every order, over minute spans and over mixed hour/day spans.
+    async fn top_n_matches_a_full_sort(store: &Store, base: i64, end: i64, all: &[EndpointAgg]) {
+        let key = |e: &EndpointAgg| {
+            (
+                e.route.clone(),
+                e.method.clone(),
+                e.tool.clone(),
+                e.server.clone(),
+            )
+        };
+        let rank = |e: &EndpointAgg, order: EndpointOrder| -> (f64, f64) {
+            let a = &e.agg;
+            match order {
+                EndpointOrder::Count => (a.count as f64, 0.0),
+                EndpointOrder::Errors => (a.errors as f64, a.errors as f64 / a.count as f64),
+                EndpointOrder::Avg => (a.sum_ms / a.count as f64, 0.0),
+                EndpointOrder::P95 => (
+                    estimate_quantile(&a.hist, 0.95, a.min_ms, a.max_ms).unwrap(),
+                    0.0,
+                ),
+            }
+        };
+        for order in [
+            EndpointOrder::Count,
+            EndpointOrder::Errors,
+            EndpointOrder::Avg,
+            EndpointOrder::P95,
+        ] {
+            let mut want = all.to_vec();
+            want.sort_by(|a, b| {
+                let (ra, rb) = (rank(a, order), rank(b, order));
+                rb.0.total_cmp(&ra.0)
+                    .then(rb.1.total_cmp(&ra.1))
+                    .then_with(|| key(a).cmp(&key(b)))
+            });
+            for limit in [1, 3, 7, 1000] {
+                for spans in [
+                    Store::plan(Resolution::Minute, base, end),
+                    Store::plan(Resolution::Hour, base - 2 * DAY_MS, end + 3 * HOUR_MS),
+                ] {
+                    let got = store.top_endpoints(&spans, order, limit).await.unwrap();
+                    let expect: Vec<_> = want.iter().take(limit as usize).collect();
+                    assert_eq!(got.len(), expect.len(), "{order:?} limit {limit}");
+                    for (g, w) in got.iter().zip(&expect) {
+                        assert_eq!(key(g), key(w), "{order:?} limit {limit}");
+                        assert_eq!(g.agg.count, w.agg.count);
+                        assert_eq!(g.agg.hist, w.agg.hist);
+                    }
+                }
+            }
+        }
+        assert!(store
+            .top_endpoints(&[], EndpointOrder::Count, 5)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     async fn sqlite() -> (Store, tempfile::TempDir) {

@@ -84,19 +84,20 @@ pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError>
         })
 }
 
-/// Endpoints over a window, sorted; unknown window or sort names are errors, not defaults.
+/// Endpoints over a window, sorted, and the slowest; unknown window or sort names are errors,
+/// not defaults.
 #[server]
 pub async fn get_endpoints(
     window: String,
     sort: String,
-) -> Result<crate::analytics::Endpoints, ServerFnError> {
+) -> Result<crate::analytics::RequestsPage, ServerFnError> {
     use crate::analytics::{SortBy, Window};
     let state = crate::state::app_state()?;
     let window = Window::parse(&window)
         .ok_or_else(|| ssr::bad(format!("unknown window `{}`", ssr::shown(&window))))?;
     let sort = SortBy::parse(&sort)
         .ok_or_else(|| ssr::bad(format!("unknown sort `{}`", ssr::shown(&sort))))?;
-    crate::analytics::service::endpoints(&state.store, crate::model::now_ms(), window, sort, 100)
+    crate::analytics::service::requests_page(&state.store, crate::model::now_ms(), window, sort)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "loading endpoints failed");

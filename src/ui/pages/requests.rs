@@ -1,6 +1,6 @@
 //! `/requests`: top and slowest endpoints over a window, sortable, from the rollups.
 
-use crate::analytics::{sort_endpoints, EndpointStat, SortBy, Window};
+use crate::analytics::{EndpointStat, SortBy, Window};
 use crate::ui::data::get_endpoints;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::{fmt_ms, ErrorBox};
@@ -148,8 +148,11 @@ pub fn RequestsPage() -> impl IntoView {
         |(w, s, _)| get_endpoints(w.as_str().to_string(), s.as_str().to_string()),
     );
     let (busy, set_busy) = signal(false);
-    let updated_at =
-        Signal::derive(move || data.get().and_then(|r| r.ok()).map(|e| e.generated_at_ms));
+    let updated_at = Signal::derive(move || {
+        data.get()
+            .and_then(|r| r.ok())
+            .map(|p| p.endpoints.generated_at_ms)
+    });
     view! {
         <Title text="Requests" />
         <div class="page-head">
@@ -164,14 +167,11 @@ pub fn RequestsPage() -> impl IntoView {
                 let w = window.get_untracked();
                 let s = sort.get_untracked();
                 match data.await {
-                    Ok(e) if e.endpoints.is_empty() => view! { <NoTraffic window=w.as_str() /> }.into_any(),
-                    Ok(e) => {
-                        let mut slowest = e.endpoints.clone();
-                        sort_endpoints(&mut slowest, SortBy::P95);
-                        slowest.truncate(10);
+                    Ok(p) if p.endpoints.endpoints.is_empty() => view! { <NoTraffic window=w.as_str() /> }.into_any(),
+                    Ok(p) => {
                         view! {
-                            <EndpointTable title="Top endpoints" testid="top-endpoints" rows=e.endpoints window=w sort=Some(s) />
-                            <EndpointTable title="Slowest endpoints (by p95)" testid="slowest-endpoints" rows=slowest window=w sort=None />
+                            <EndpointTable title="Top endpoints" testid="top-endpoints" rows=p.endpoints.endpoints window=w sort=Some(s) />
+                            <EndpointTable title="Slowest endpoints (by p95)" testid="slowest-endpoints" rows=p.slowest window=w sort=None />
                         }
                         .into_any()
                     }

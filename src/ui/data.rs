@@ -24,6 +24,18 @@ mod ssr {
     pub fn bad(message: String) -> ServerFnError {
         refuse(axum::http::StatusCode::BAD_REQUEST, message)
     }
+
+    /// A failure on our side: the cause goes to the log, the browser gets "could not load
+    /// {what}" and a 500, never the internal text.
+    pub fn failed<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> ServerFnError {
+        move |e| {
+            tracing::error!(error = %e, "loading {what} failed");
+            refuse(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("could not load {what}"),
+            )
+        }
+    }
 }
 
 #[server]
@@ -78,10 +90,7 @@ pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError>
         )
         .await
         .map(|r| (*r).clone())
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading real-time traffic failed");
-            ServerFnError::new("could not load traffic figures")
-        })
+        .map_err(ssr::failed("traffic figures"))
 }
 
 /// Endpoints over a window, sorted, and the slowest; unknown window or sort names are errors,
@@ -99,10 +108,7 @@ pub async fn get_endpoints(
         .ok_or_else(|| ssr::bad(format!("unknown sort `{}`", ssr::shown(&sort))))?;
     crate::analytics::service::requests_page(&state.store, crate::model::now_ms(), window, sort)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading endpoints failed");
-            ServerFnError::new("could not load endpoints")
-        })
+        .map_err(ssr::failed("endpoints"))
 }
 
 #[server]
@@ -113,10 +119,7 @@ pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFn
     }
     crate::analytics::service::trends(&state.store, crate::model::now_ms(), hours)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading trends failed");
-            ServerFnError::new("could not load trends")
-        })
+        .map_err(ssr::failed("trends"))
 }
 
 /// Everything the Roles page shows, for one timeframe.
@@ -136,10 +139,7 @@ pub async fn get_roles(
         tf,
     )
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "loading role analytics failed");
-        ServerFnError::new("could not load role analytics")
-    })
+    .map_err(ssr::failed("role analytics"))
 }
 
 /// The Overview's Roles table (last 24 h).
@@ -152,8 +152,5 @@ pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, 
         crate::model::now_ms(),
     )
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "loading the role summary failed");
-        ServerFnError::new("could not load the role summary")
-    })
+    .map_err(ssr::failed("the role summary"))
 }

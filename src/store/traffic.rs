@@ -119,6 +119,17 @@ fn agg_from_row(row: &AnyRow, at: usize) -> Result<Agg, StoreError> {
     })
 }
 
+/// Reads `route, method, server, tool` and the `agg_select` columns after them.
+fn endpoint_from_row(r: &AnyRow) -> Result<EndpointAgg, StoreError> {
+    Ok(EndpointAgg {
+        route: r.try_get(0)?,
+        method: r.try_get(1)?,
+        server: r.try_get(2)?,
+        tool: r.try_get(3)?,
+        agg: agg_from_row(r, 4)?,
+    })
+}
+
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds an aggregate's columns in the order `upsert_sql` lists them.
@@ -415,17 +426,7 @@ impl Store {
             .bind(to_ms)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EndpointAgg {
-                    route: r.try_get(0)?,
-                    method: r.try_get(1)?,
-                    server: r.try_get(2)?,
-                    tool: r.try_get(3)?,
-                    agg: agg_from_row(r, 4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(endpoint_from_row).collect()
     }
 
     /// The distinct endpoint keys `(route, method, server, tool)` of one day's rollup, at most
@@ -569,15 +570,7 @@ impl Store {
         q.fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| {
-                Ok(EndpointAgg {
-                    route: r.try_get(0)?,
-                    method: r.try_get(1)?,
-                    server: r.try_get(2)?,
-                    tool: r.try_get(3)?,
-                    agg: agg_from_row(r, 4)?,
-                })
-            })
+            .map(endpoint_from_row)
             .collect()
     }
 

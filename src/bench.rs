@@ -249,6 +249,12 @@ where
     Ok(percentiles(times))
 }
 
+/// Only the memory soak, in `dir`.
+pub async fn soak_only(dir: &Path, length: Duration) -> BenchResult<()> {
+    std::fs::create_dir_all(dir)?;
+    soak(dir, length).await
+}
+
 pub async fn run(
     dir: &Path,
     throughput_events: usize,
@@ -421,15 +427,32 @@ async fn export_memory(dir: &Path) -> BenchResult<()> {
 }
 
 fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+    proc_kb(&format!("/proc/{pid}/status"), "VmRSS:") / 1024.0
+}
+
+/// RSS split into heap and stacks (anonymous), mapped files and shared memory (SQLite's
+/// `-shm` index), so a figure that does not come back down says which of them held on.
+fn rss_parts(pid: u32) -> String {
+    let status = format!("/proc/{pid}/status");
+    let mb = |key| proc_kb(&status, key) / 1024.0;
+    format!(
+        "anon {:.1}, file {:.1}, shmem {:.1} MB",
+        mb("RssAnon:"),
+        mb("RssFile:"),
+        mb("RssShmem:")
+    )
+}
+
+/// A `key: N kB` line of a /proc file, in kB (0 when absent).
+fn proc_kb(path: &str, key: &str) -> f64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
         })
         .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
 
@@ -482,7 +505,7 @@ async fn soak(dir: &Path, length: Duration) -> BenchResult<()> {
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle = rss_mb(pid);
-    println!("idle RSS {idle:.1} MB");
+    println!("idle RSS {idle:.1} MB ({})", rss_parts(pid));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
@@ -538,8 +561,9 @@ async fn soak(dir: &Path, length: Duration) -> BenchResult<()> {
         let rss = rss_mb(pid);
         peak = peak.max(rss);
         println!(
-            "t={:>4} s  RSS {rss:>6.1} MB  get_health calls so far {}",
+            "t={:>4} s  RSS {rss:>6.1} MB ({})  get_health calls so far {}",
             started.elapsed().as_secs(),
+            rss_parts(pid),
             calls.load(std::sync::atomic::Ordering::Relaxed)
         );
     }
@@ -548,8 +572,9 @@ async fn soak(dir: &Path, length: Duration) -> BenchResult<()> {
     tokio::time::sleep(Duration::from_secs(30)).await;
     let after = rss_mb(pid);
     println!(
-        "peak RSS {peak:.1} MB; after 30 s idle {after:.1} MB ({:+.0} % against idle)",
-        (after - idle) / idle * 100.0
+        "peak RSS {peak:.1} MB; after 30 s idle {after:.1} MB ({:+.0} % against idle; {})",
+        (after - idle) / idle * 100.0,
+        rss_parts(pid)
     );
     let _ = child.kill().await;
     Ok(())

@@ -1,10 +1,13 @@
 //! The `mcp-pulse` binary: command-line parsing and start-up.
 
-// glibc's per-thread arenas kept hundreds of MB after a burst of dashboard polling
-// (MALLOC_ARENA_MAX=1 halved it); mimalloc returns freed memory to the system.
+// After a burst of dashboard polling the live heap is ~20 MB, but glibc's per-thread arenas
+// and mimalloc (whose delayed purges run only when the freeing thread allocates again) both
+// kept 50-70 MB resident once the load ended. jemalloc's background threads return unused
+// pages on a timer, idle or not, and serve SQLite's C allocations too (unprefixed malloc),
+// so RSS comes back to within ~15 % of idle (`make bench` soak).
 #[cfg(feature = "ssr")]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
@@ -66,6 +69,9 @@ async fn main() -> std::process::ExitCode {
             /// dashboards + 3,000 events/s); 0s skips it.
             #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
             soak: std::time::Duration,
+            /// Run only the memory soak (for looking into memory without the other figures).
+            #[arg(long)]
+            soak_only: bool,
         },
         /// Validate a config file and print the components it declares.
         CheckConfig {
@@ -124,7 +130,12 @@ async fn main() -> std::process::ExitCode {
             sizes,
             audit_sizes,
             soak,
-        } => match mcp_pulse::bench::run(&dir, events, &sizes, &audit_sizes, soak).await {
+            soak_only,
+        } => match if soak_only {
+            mcp_pulse::bench::soak_only(&dir, soak).await
+        } else {
+            mcp_pulse::bench::run(&dir, events, &sizes, &audit_sizes, soak).await
+        } {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");

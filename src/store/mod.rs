@@ -66,6 +66,10 @@ pub struct StoreStats {
 const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Background work (writes that must not be dropped) waits longer for a connection.
 const BACKGROUND_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections idle this long are closed. Each SQLite connection keeps its page cache, its
+/// prepared statements and a worker thread with its own C heap; after a burst of readers
+/// those would otherwise stay for sqlx's default ten minutes.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// PostgreSQL cancels a dashboard query running longer than this (SQLite has no such knob;
 /// there the acquire timeout and the request timeout bound a reader).
 const READ_STATEMENT_TIMEOUT_MS: u32 = 10_000;
@@ -298,6 +302,7 @@ impl Store {
 fn pool_options(backend: Backend, size: u32, reader: bool) -> AnyPoolOptions {
     let opts = AnyPoolOptions::new()
         .max_connections(size)
+        .idle_timeout(IDLE_TIMEOUT)
         .acquire_timeout(if reader {
             READ_ACQUIRE_TIMEOUT
         } else {

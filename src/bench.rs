@@ -2,11 +2,12 @@
 //! query latency (rollups vs a naive GROUP BY over raw rows) at the given sizes. Figures only;
 //! nothing here asserts a speed.
 
-use crate::analytics::{service, SortBy, Window};
+use crate::analytics::{service, SortBy};
 use crate::config::{Config, TrafficSettings};
 use crate::ingest::{validate_batch, Limits, Writer};
 use crate::metrics::Metrics;
 use crate::simulate::Generator;
+use crate::span::Span;
 use crate::store::{RequestEvent, Store};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -330,7 +331,7 @@ pub async fn run(
         let (p50, p99) = time_query(runs, || service::trends(s, now, 168)).await?;
         println!("trends 7d (rollups):              p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
         let (e50, e99) = time_query(runs, || {
-            service::endpoints(s, now, Window::D7, SortBy::P95, 100)
+            service::endpoints(s, now, Span::D7, SortBy::P95, 100)
         })
         .await?;
         println!("endpoints 7d (rollups):           p50 {e50:>8.2} ms  p99 {e99:>8.2} ms");
@@ -659,7 +660,6 @@ async fn distinct_routes(dir: &Path, cap: usize) -> BenchResult<()> {
 /// The role views at `n` audit events over 30 days (3000 users, a request event per ten
 /// audit events, the demo migration), every timeframe.
 async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
-    use crate::analytics::roles::Timeframe;
     use crate::analytics::roles_service as rs;
     use crate::audit::{validate_audit_batch, AuditLimits, Categories};
     println!("\n## Role views at {n} stored audit events (spread over 30 days, 3000 users)");
@@ -710,7 +710,7 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
     let settings = crate::config::AuditSettings::default();
     let (s, set, cats) = (&store, &settings, &categories);
     let runs = 20;
-    for tf in Timeframe::ALL {
+    for tf in crate::span::TIMEFRAMES.allowed.iter().copied() {
         let t = tf.as_str();
         let (p50, p99) = time_query(runs, || rs::metrics(s, now, tf)).await?;
         println!("{t:>3} metrics (2 windows):    p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
@@ -734,13 +734,12 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
 /// The same database through the real router: `GET /api/v1/roles/{view}` with a token,
 /// JSON encoding included (no socket).
 async fn api_timings(dir: &Path, name: &str) -> BenchResult<()> {
-    use crate::analytics::roles::Timeframe;
     use axum::body::Body;
     use axum::http::Request;
     use tower::ServiceExt;
     let (state, router) = bench_router(dir, name, "").await?;
     let runs = 20;
-    for tf in Timeframe::ALL {
+    for tf in crate::span::TIMEFRAMES.allowed.iter().copied() {
         let mut worst = (0.0f64, "");
         for view in [
             "metrics",

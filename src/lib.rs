@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod latency;
 pub mod model;
+pub mod span;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -4,43 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A timeframe the role views accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Timeframe {
-    #[serde(rename = "1h")]
-    H1,
-    #[default]
-    #[serde(rename = "24h")]
-    H24,
-    #[serde(rename = "7d")]
-    D7,
-    #[serde(rename = "30d")]
-    D30,
-}
-
-impl Timeframe {
-    pub const ALL: [Timeframe; 4] = [Timeframe::H1, Timeframe::H24, Timeframe::D7, Timeframe::D30];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Timeframe::H1 => "1h",
-            Timeframe::H24 => "24h",
-            Timeframe::D7 => "7d",
-            Timeframe::D30 => "30d",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Timeframe> {
-        Timeframe::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-    pub fn hours(self) -> u32 {
-        match self {
-            Timeframe::H1 => 1,
-            Timeframe::H24 => 24,
-            Timeframe::D7 => 168,
-            Timeframe::D30 => 720,
-        }
-    }
-}
-
 /// What a RoleMetrics field counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -473,23 +436,6 @@ mod tests {
                 };
                 assert!(row.contains(&want), "{row} should say {want}");
             }
-        }
-    }
-
-    #[test]
-    fn timeframes_parse_only_the_four_names() {
-        for t in Timeframe::ALL {
-            assert_eq!(Timeframe::parse(t.as_str()), Some(t));
-        }
-        for bad in [
-            "",
-            "1d",
-            "24H",
-            "24h;DROP TABLE audit_events",
-            "720h",
-            " 1h",
-        ] {
-            assert_eq!(Timeframe::parse(bad), None, "{bad}");
         }
     }
 }

@@ -2,33 +2,13 @@
 //! by role, per-user request minutes, sessions and role changes (never raw events).
 
 use super::roles::*;
-use super::service::{floor_to, range, resolution_for};
+use super::service::{floor_to, Frame};
 use super::{round2, Agg};
 use crate::config::AuditSettings;
 use crate::model::ROLES;
-use crate::store::{ActionCount, Resolution, Store, StoreError, MINUTE_MS};
+use crate::span::Span;
+use crate::store::{ActionCount, Store, StoreError, MINUTE_MS};
 use std::collections::HashMap;
-
-/// A timeframe's window `[from, to)` and the rollup spans that cover it.
-#[derive(Debug, Clone)]
-struct Window {
-    from: i64,
-    to: i64,
-    spans: Vec<(Resolution, i64, i64)>,
-}
-
-/// The window ending now, and the one of equal length before it (for trend arrows).
-fn windows(now: i64, tf: Timeframe) -> (Window, Window) {
-    let res = resolution_for(tf.hours());
-    let (from, to) = range(now, tf.hours(), res);
-    let len = to - from;
-    let make = |from: i64, to: i64| Window {
-        from,
-        to,
-        spans: Store::plan(res, from, to),
-    };
-    (make(from, to), make(from - len, from))
-}
 
 /// What the role metrics of one window are computed from.
 struct Facts {
@@ -41,7 +21,7 @@ struct Facts {
     guests: (i64, i64, Option<f64>),
 }
 
-async fn facts(store: &Store, w: &Window) -> Result<Facts, StoreError> {
+async fn facts(store: &Store, w: &Frame) -> Result<Facts, StoreError> {
     let mut sessions = HashMap::new();
     for (role, fields) in ROLE_FIELDS {
         if fields.iter().any(|f| f.source == Source::SessionMinutes) {
@@ -100,18 +80,15 @@ impl Facts {
     }
 }
 
-pub async fn metrics(
-    store: &Store,
-    now: i64,
-    tf: Timeframe,
-) -> Result<RoleMetricsView, StoreError> {
-    let (cur_w, prev_w) = windows(now, tf);
+pub async fn metrics(store: &Store, now: i64, tf: Span) -> Result<RoleMetricsView, StoreError> {
+    let cur_w = Frame::last(now, tf);
+    let prev_w = cur_w.previous();
     let cur = facts(store, &cur_w).await?;
     let prev = facts(store, &prev_w).await?;
     Ok(metrics_view(tf, &cur_w, &cur, &prev, now))
 }
 
-fn metrics_view(tf: Timeframe, w: &Window, cur: &Facts, prev: &Facts, now: i64) -> RoleMetricsView {
+fn metrics_view(tf: Span, w: &Frame, cur: &Facts, prev: &Facts, now: i64) -> RoleMetricsView {
     let roles = ROLE_FIELDS
         .iter()
         .map(|(role, fields)| RoleCard {
@@ -142,9 +119,9 @@ pub async fn actions(
     store: &Store,
     categories: &crate::audit::Categories,
     now: i64,
-    tf: Timeframe,
+    tf: Span,
 ) -> Result<RoleActionsView, StoreError> {
-    let (w, _) = windows(now, tf);
+    let w = Frame::last(now, tf);
     let counts = store.audit_actions(&w.spans).await?;
     let actors = store.audit_actors(&w.spans).await?;
     Ok(actions_view(categories, tf, &counts, &actors, now))
@@ -152,7 +129,7 @@ pub async fn actions(
 
 fn actions_view(
     categories: &crate::audit::Categories,
-    tf: Timeframe,
+    tf: Span,
     counts: &[ActionCount],
     actors: &HashMap<(String, String), i64>,
     now: i64,
@@ -202,16 +179,16 @@ pub async fn performance(
     store: &Store,
     settings: &AuditSettings,
     now: i64,
-    tf: Timeframe,
+    tf: Span,
 ) -> Result<RolePerformanceView, StoreError> {
-    let (w, _) = windows(now, tf);
+    let w = Frame::last(now, tf);
     let by_role = store.traffic_roles(&w.spans).await?;
     Ok(performance_view(settings, tf, &by_role, now))
 }
 
 fn performance_view(
     settings: &AuditSettings,
-    tf: Timeframe,
+    tf: Span,
     by_role: &HashMap<String, Agg>,
     now: i64,
 ) -> RolePerformanceView {
@@ -247,7 +224,7 @@ pub async fn rate_limits(
     store: &Store,
     settings: &AuditSettings,
     now: i64,
-    tf: Timeframe,
+    tf: Span,
 ) -> Result<RateLimitView, StoreError> {
     let cur = floor_to(now, MINUTE_MS);
     let prev = cur - MINUTE_MS;
@@ -335,12 +312,8 @@ fn by_role(counts: &[(String, i64)]) -> Vec<RoleCount> {
 
 /// The migration since the newest `role.migration.start` (or, without one, role changes in
 /// the timeframe): status, before/after distributions, from → to counts and the timeline.
-pub async fn migration(
-    store: &Store,
-    now: i64,
-    tf: Timeframe,
-) -> Result<MigrationView, StoreError> {
-    let (w, _) = windows(now, tf);
+pub async fn migration(store: &Store, now: i64, tf: Span) -> Result<MigrationView, StoreError> {
+    let w = Frame::last(now, tf);
     let start = store.migration_start(w.to).await?;
     let facts = store.migration_facts(start.unwrap_or(w.from)).await?;
     let state = match start {
@@ -390,9 +363,10 @@ pub async fn page(
     settings: &AuditSettings,
     categories: &crate::audit::Categories,
     now: i64,
-    tf: Timeframe,
+    tf: Span,
 ) -> Result<RolesPage, StoreError> {
-    let (cur_w, prev_w) = windows(now, tf);
+    let cur_w = Frame::last(now, tf);
+    let prev_w = cur_w.previous();
     let cur = facts(store, &cur_w).await?;
     let prev = facts(store, &prev_w).await?;
     Ok(RolesPage {
@@ -412,8 +386,8 @@ pub async fn summary(
     settings: &AuditSettings,
     now: i64,
 ) -> Result<RoleSummary, StoreError> {
-    let tf = Timeframe::H24;
-    let (w, _) = windows(now, tf);
+    let tf = Span::H24;
+    let w = Frame::last(now, tf);
     let actions = store.audit_actions(&w.spans).await?;
     let actors = store.audit_actors(&w.spans).await?;
     let perf = performance_view(settings, tf, &store.traffic_roles(&w.spans).await?, now);
@@ -448,7 +422,7 @@ pub async fn summary(
 pub fn spawn_gauges(store: Store, metrics: crate::metrics::Metrics) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let (w, _) = windows(crate::model::now_ms(), Timeframe::H24);
+            let w = Frame::last(crate::model::now_ms(), Span::H24);
             match store.audit_actors(&w.spans).await {
                 Ok(actors) => {
                     for role in ROLES {
@@ -625,7 +599,7 @@ mod tests {
         r.extend((0..5).map(|i| req(t + i, "viewer", "v1", 20.0)));
         s.insert_batch(&r, &a).await.unwrap();
 
-        let v = metrics(s, NOW, Timeframe::H24).await.unwrap();
+        let v = metrics(s, NOW, Span::H24).await.unwrap();
         let want = [
             ("admin", "activeUsers", 2.0),
             ("admin", "apiCalls", 3.0),
@@ -662,11 +636,11 @@ mod tests {
         assert_eq!(value(&v, "admin", "activeUsers").1, 1.0, "previous window");
         assert_eq!(value(&v, "admin", "systemModifications").1, 1.0);
         // The 1 h timeframe reads minute rollups and sees the same last half hour.
-        let h1 = metrics(s, NOW, Timeframe::H1).await.unwrap();
+        let h1 = metrics(s, NOW, Span::H1).await.unwrap();
         assert_eq!(value(&h1, "analyst", "analyticsQueries").0, 3.0);
         assert_eq!(value(&h1, "admin", "activeUsers"), (2.0, 0.0));
 
-        let acts = actions(s, &Categories::default(), NOW, Timeframe::H24)
+        let acts = actions(s, &Categories::default(), NOW, Span::H24)
             .await
             .unwrap();
         let dev = acts
@@ -689,14 +663,14 @@ mod tests {
         assert_eq!(acts.rows[0].role, "admin", "rows in role order");
         // The page reads each window once and says the same as the separate views.
         let set = AuditSettings::default();
-        let p = page(s, &set, &Categories::default(), NOW, Timeframe::H24)
+        let p = page(s, &set, &Categories::default(), NOW, Span::H24)
             .await
             .unwrap();
         assert_eq!(p.metrics, v);
         assert_eq!(p.actions, acts);
         assert_eq!(
             p.performance,
-            performance(s, &set, NOW, Timeframe::H24).await.unwrap()
+            performance(s, &set, NOW, Span::H24).await.unwrap()
         );
         assert!(p.has_ingested);
         // The Overview's table agrees with the page.
@@ -745,10 +719,10 @@ mod tests {
             ),
         ];
         s.insert_audits(&a).await.unwrap();
-        let v = metrics(&s, NOW, Timeframe::D7).await.unwrap();
+        let v = metrics(&s, NOW, Span::D7).await.unwrap();
         assert_eq!(value(&v, "analyst", "activeUsers").0, 2.0);
         assert_eq!(value(&v, "analyst", "reportsGenerated").0, 3.0);
-        let acts = actions(&s, &Categories::default(), NOW, Timeframe::D7)
+        let acts = actions(&s, &Categories::default(), NOW, Span::D7)
             .await
             .unwrap();
         assert_eq!(acts.rows.len(), 1);
@@ -756,7 +730,7 @@ mod tests {
             (acts.rows[0].action_count, acts.rows[0].unique_users),
             (4, 2)
         );
-        let day = metrics(&s, NOW, Timeframe::H24).await.unwrap();
+        let day = metrics(&s, NOW, Span::H24).await.unwrap();
         assert_eq!(value(&day, "analyst", "activeUsers").0, 2.0);
         assert_eq!(value(&day, "analyst", "reportsGenerated"), (1.0, 1.0));
     }
@@ -782,7 +756,7 @@ mod tests {
             change(t1m + 3 * MINUTE_MS, "u3", "analyst", "developer", "failure"),
         ];
         s.insert_audits(&a).await.unwrap();
-        let m = migration(s, NOW, Timeframe::H24).await.unwrap();
+        let m = migration(s, NOW, Span::H24).await.unwrap();
         assert_eq!(m.status.state, "in_progress");
         assert_eq!(m.status.started_at_ms, Some(t1));
         assert_eq!(
@@ -817,7 +791,7 @@ mod tests {
             change(t1m + 6 * MINUTE_MS, "u4", "viewer", "viewer", "success"),
         ];
         s.insert_audits(&a).await.unwrap();
-        let m = migration(s, NOW, Timeframe::H24).await.unwrap();
+        let m = migration(s, NOW, Span::H24).await.unwrap();
         assert_eq!(m.status.state, "complete");
         assert_eq!(
             (
@@ -845,7 +819,7 @@ mod tests {
         // Two minutes ago: outside the last 60 s entirely.
         r.extend((0..500).map(|i| req(cur - 2 * MINUTE_MS + i, "viewer", "old", 5.0)));
         s.insert_requests(&r).await.unwrap();
-        let v = rate_limits(&s, &AuditSettings::default(), now, Timeframe::H1)
+        let v = rate_limits(&s, &AuditSettings::default(), now, Span::H1)
             .await
             .unwrap();
         let role = |n: &str| v.roles.iter().find(|r| r.role == n).unwrap();
@@ -877,7 +851,7 @@ mod tests {
         r.extend((0..10).map(|i| req(t + i, "admin", "a", 200.0)));
         r.extend((0..5).map(|i| req(t + i, "guest", "g", 100.0)));
         s.insert_requests(&r).await.unwrap();
-        let v = performance(&s, &AuditSettings::default(), NOW, Timeframe::H1)
+        let v = performance(&s, &AuditSettings::default(), NOW, Span::H1)
             .await
             .unwrap();
         let admin = &v.roles[0];

@@ -1,6 +1,7 @@
 //! Builds the analytics answers from the store's rollups (never from raw rows).
 
 use super::*;
+use crate::span::Span;
 use crate::store::{EndpointAgg, EndpointOrder, Resolution, Store, StoreError, HOUR_MS, MINUTE_MS};
 
 pub(crate) fn floor_to(ts: i64, bucket: i64) -> i64 {
@@ -22,6 +23,41 @@ pub(crate) fn range(now: i64, hours: u32, res: Resolution) -> (i64, i64) {
     let b = res.bucket_ms();
     let to = floor_to(now, b) + b;
     (to - i64::from(hours) * HOUR_MS, to)
+}
+
+/// A span resolved against a clock: `[from, to)`, the rollup resolution it reads and the
+/// rollup spans that cover it.
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    pub from: i64,
+    pub to: i64,
+    pub res: Resolution,
+    pub spans: Vec<(Resolution, i64, i64)>,
+}
+
+impl Frame {
+    /// The last `span` up to `now`, current bucket included.
+    pub fn last(now: i64, span: Span) -> Frame {
+        let res = resolution_for(span.hours());
+        let (from, to) = range(now, span.hours(), res);
+        Frame::between(res, from, to)
+    }
+
+    /// `[from, to)` at `res`.
+    pub fn between(res: Resolution, from: i64, to: i64) -> Frame {
+        Frame {
+            from,
+            to,
+            res,
+            spans: Store::plan(res, from, to),
+        }
+    }
+
+    /// The frame of equal length just before this one (for trend arrows).
+    pub fn previous(&self) -> Frame {
+        let len = self.to - self.from;
+        Frame::between(self.res, self.from - len, self.from)
+    }
 }
 
 pub fn totals(a: &Agg) -> Totals {
@@ -117,17 +153,18 @@ impl RealTimeCache {
 }
 
 pub async fn real_time(store: &Store, now: i64) -> Result<RealTime, StoreError> {
-    let (from, to) = range(now, 1, Resolution::Minute);
-    let hour = store.traffic_totals(Resolution::Minute, from, to).await?;
+    let last_hour = Frame::last(now, Span::H1);
+    let hour = store
+        .traffic_totals(last_hour.res, last_hour.from, last_hour.to)
+        .await?;
     // The last full minute: the current one is still filling.
     let minute_start = floor_to(now, MINUTE_MS) - MINUTE_MS;
     let minute = store
         .traffic_totals(Resolution::Minute, minute_start, minute_start + MINUTE_MS)
         .await?;
-    let spans = Store::plan(Resolution::Minute, from, to);
     let (top, slowest) = tokio::try_join!(
-        store.top_endpoints(&spans, EndpointOrder::Count, 10),
-        store.top_endpoints(&spans, EndpointOrder::P95, 10),
+        store.top_endpoints(&last_hour.spans, EndpointOrder::Count, 10),
+        store.top_endpoints(&last_hour.spans, EndpointOrder::P95, 10),
     )?;
     Ok(RealTime {
         requests_per_minute: round2(hour.count as f64 / 60.0),
@@ -177,12 +214,11 @@ pub async fn trends(store: &Store, now: i64, hours: u32) -> Result<Trends, Store
     })
 }
 
-pub async fn summary(store: &Store, now: i64, period: Period) -> Result<Summary, StoreError> {
-    let res = resolution_for(period.hours());
-    let (from, to) = range(now, period.hours(), res);
-    let agg = match res {
-        Resolution::Minute => store.traffic_totals(res, from, to).await?,
-        _ => store.traffic_totals_long(from, to).await?,
+pub async fn summary(store: &Store, now: i64, period: Span) -> Result<Summary, StoreError> {
+    let f = Frame::last(now, period);
+    let agg = match f.res {
+        Resolution::Minute => store.traffic_totals(f.res, f.from, f.to).await?,
+        _ => store.traffic_totals_long(f.from, f.to).await?,
     };
     Ok(Summary {
         period: period.as_str().to_string(),
@@ -195,14 +231,12 @@ pub async fn summary(store: &Store, now: i64, period: Period) -> Result<Summary,
 pub async fn endpoints(
     store: &Store,
     now: i64,
-    window: Window,
+    window: Span,
     sort: SortBy,
     limit: usize,
 ) -> Result<Endpoints, StoreError> {
-    let res = resolution_for(window.hours());
-    let (from, to) = range(now, window.hours(), res);
     let rows = store
-        .top_endpoints(&Store::plan(res, from, to), sort.order(), limit as i64)
+        .top_endpoints(&Frame::last(now, window).spans, sort.order(), limit as i64)
         .await?;
     let list: Vec<EndpointStat> = rows.iter().map(endpoint).collect();
     Ok(Endpoints {
@@ -218,7 +252,7 @@ pub async fn endpoints(
 pub async fn requests_page(
     store: &Store,
     now: i64,
-    window: Window,
+    window: Span,
     sort: SortBy,
 ) -> Result<RequestsPage, StoreError> {
     let (endpoints, slowest) = tokio::try_join!(

@@ -1,13 +1,13 @@
 //! `/api/v1`: request ingest and the traffic analytics, behind bearer tokens.
 
 use super::ApiError;
-use crate::analytics::roles::Timeframe;
 use crate::analytics::roles_service;
-use crate::analytics::{service, Period, SortBy, Window};
+use crate::analytics::{service, SortBy};
 use crate::audit::{validate_audit_batch, AuditLimits};
 use crate::ingest::writer::Batch;
 use crate::ingest::{listed, validate_batch, Limits, WriterError};
 use crate::model::{now_ms, shown};
+use crate::span::{self, Span, Spans, PERIODS, TIMEFRAMES, WINDOWS};
 use crate::state::AppState;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, State};
@@ -204,16 +204,16 @@ async fn real_time(
     )
 }
 
-/// `hours` as the trends endpoint takes it: an integer 1..=168.
-pub fn parse_hours(v: Option<&String>) -> Result<u32, ApiError> {
+/// `hours` as the trends endpoint takes it: an integer 1..=168 (1 when absent).
+fn parse_hours(v: Option<&String>) -> Result<u32, ApiError> {
     let Some(v) = v else { return Ok(1) };
-    match v.parse::<u32>() {
-        Ok(h) if (1..=168).contains(&h) => Ok(h),
-        _ => Err(ApiError::BadRequest(format!(
-            "`hours` must be an integer from 1 to 168, not `{}`",
-            shown(v)
-        ))),
-    }
+    span::parse_trend_hours(v).map_err(ApiError::BadRequest)
+}
+
+/// A span parameter of `view` (its default when absent).
+fn parse_span(view: &Spans, params: &HashMap<String, String>) -> Result<Span, ApiError> {
+    view.parse(params.get(view.param).map(String::as_str))
+        .map_err(ApiError::BadRequest)
 }
 
 async fn trends(
@@ -234,15 +234,7 @@ async fn summary(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, false)?;
     only(&params, &["period"])?;
-    let period = match params.get("period") {
-        None => Period::H24,
-        Some(p) => Period::parse(p).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "`period` must be one of 1h, 6h, 24h, 7d, 30d, not `{}`",
-                shown(p)
-            ))
-        })?,
-    };
+    let period = parse_span(&PERIODS, &params)?;
     json(service::summary(&state.store, now_ms(), period).await)
 }
 
@@ -253,15 +245,7 @@ async fn endpoints(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, false)?;
     only(&params, &["window", "sort", "limit"])?;
-    let window = match params.get("window") {
-        None => Window::H1,
-        Some(w) => Window::parse(w).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "`window` must be one of 1h, 6h, 24h, 7d, not `{}`",
-                shown(w)
-            ))
-        })?,
-    };
+    let window = parse_span(&WINDOWS, &params)?;
     let sort = match params.get("sort") {
         None => SortBy::Count,
         Some(s) => SortBy::parse(s).ok_or_else(|| {
@@ -286,19 +270,6 @@ async fn endpoints(
     json(service::endpoints(&state.store, now_ms(), window, sort, limit).await)
 }
 
-/// `timeframe` as the role views take it: 1h, 24h (default), 7d or 30d, nothing else.
-pub fn parse_timeframe(v: Option<&String>) -> Result<Timeframe, ApiError> {
-    match v {
-        None => Ok(Timeframe::default()),
-        Some(t) => Timeframe::parse(t).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "`timeframe` must be one of 1h, 24h, 7d, 30d, not `{}`",
-                shown(t)
-            ))
-        }),
-    }
-}
-
 async fn roles(
     State(state): State<AppState>,
     axum::extract::Path(view): axum::extract::Path<String>,
@@ -307,7 +278,7 @@ async fn roles(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, false)?;
     only(&params, &["timeframe"])?;
-    let tf = parse_timeframe(params.get("timeframe"))?;
+    let tf = parse_span(&TIMEFRAMES, &params)?;
     let (store, audit, now) = (&state.store, &state.config.audit, now_ms());
     match view.as_str() {
         "metrics" => json(roles_service::metrics(store, now, tf).await),
@@ -330,7 +301,7 @@ async fn audit_export(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, false)?;
     only(&params, &["timeframe", "limit"])?;
-    let tf = parse_timeframe(params.get("timeframe"))?;
+    let tf = parse_span(&TIMEFRAMES, &params)?;
     let limit = match params.get("limit") {
         None => 10_000,
         Some(l) => match l.parse::<i64>() {

@@ -100,10 +100,11 @@ pub async fn get_endpoints(
     window: String,
     sort: String,
 ) -> Result<crate::analytics::RequestsPage, ServerFnError> {
-    use crate::analytics::{SortBy, Window};
+    use crate::analytics::SortBy;
     let state = crate::state::app_state()?;
-    let window = Window::parse(&window)
-        .ok_or_else(|| ssr::bad(format!("unknown window `{}`", ssr::shown(&window))))?;
+    let window = crate::span::WINDOWS
+        .parse(Some(&window))
+        .map_err(ssr::bad)?;
     let sort = SortBy::parse(&sort)
         .ok_or_else(|| ssr::bad(format!("unknown sort `{}`", ssr::shown(&sort))))?;
     crate::analytics::service::requests_page(&state.store, crate::model::now_ms(), window, sort)
@@ -114,9 +115,7 @@ pub async fn get_endpoints(
 #[server]
 pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFnError> {
     let state = crate::state::app_state()?;
-    if !(1..=168).contains(&hours) {
-        return Err(ssr::bad("hours must be from 1 to 168".to_string()));
-    }
+    let hours = crate::span::trend_hours(hours).map_err(ssr::bad)?;
     crate::analytics::service::trends(&state.store, crate::model::now_ms(), hours)
         .await
         .map_err(ssr::failed("trends"))
@@ -127,10 +126,10 @@ pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFn
 pub async fn get_roles(
     timeframe: String,
 ) -> Result<crate::analytics::roles::RolesPage, ServerFnError> {
-    use crate::analytics::roles::Timeframe;
     let state = crate::state::app_state()?;
-    let tf = Timeframe::parse(&timeframe)
-        .ok_or_else(|| ssr::bad(format!("unknown timeframe `{}`", ssr::shown(&timeframe))))?;
+    let tf = crate::span::TIMEFRAMES
+        .parse(Some(&timeframe))
+        .map_err(ssr::bad)?;
     crate::analytics::roles_service::page(
         &state.store,
         &state.config.audit,

@@ -26,6 +26,29 @@ pub fn ErrorBox(title: &'static str, message: String) -> impl IntoView {
     }
 }
 
+/// A view's span buttons as links, so the choice is in the URL (shareable, works without JS);
+/// `keep` is appended to each link (e.g. `&sort=p95`) so other choices survive.
+#[component]
+pub fn SpanPicker(
+    view: crate::span::Spans,
+    current: crate::span::Span,
+    #[prop(optional)] keep: String,
+) -> impl IntoView {
+    view! {
+        <nav class="segmented" aria-label=view.label data-testid=format!("{}-picker", view.param)>
+            {view
+                .allowed
+                .iter()
+                .map(|s| {
+                    let href = format!("?{}={}{keep}", view.param, s.as_str());
+                    let current = (*s == current).then_some("page");
+                    view! { <a href=href aria-current=current>{s.as_str()}</a> }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
 #[component]
 pub fn TypeBadge(component_type: ComponentType) -> impl IntoView {
     view! { <span class="badge badge-type">{component_type.label()}</span> }

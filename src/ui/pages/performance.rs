@@ -1,12 +1,13 @@
 //! `/performance`: traffic, errors, latency and host charts over a chosen window; the charts
 //! follow auto-refresh and update in place.
 
-use crate::analytics::{bucket_label, Trends, Window};
+use crate::analytics::{bucket_label, Trends};
+use crate::span::WINDOWS;
 use crate::ui::chart::{LineChart, SeriesData};
 use crate::ui::data::get_trends;
-use crate::ui::pages::requests::{NoTraffic, WindowPicker};
+use crate::ui::pages::requests::NoTraffic;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
-use crate::ui::widgets::ErrorBox;
+use crate::ui::widgets::{ErrorBox, SpanPicker};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -15,13 +16,7 @@ use leptos_router::hooks::use_query_map;
 pub fn PerformancePage() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let query = use_query_map();
-    let window = Memo::new(move |_| {
-        query
-            .read()
-            .get("window")
-            .and_then(|w| Window::parse(&w))
-            .unwrap_or_default()
-    });
+    let window = Memo::new(move |_| WINDOWS.or_default(query.read().get("window").as_deref()));
     let data = Resource::new(
         move || (window.get(), ctl.tick.get()),
         |(w, _)| get_trends(w.hours()),
@@ -97,7 +92,7 @@ pub fn PerformancePage() -> impl IntoView {
         <Title text="Performance" />
         <div class="page-head">
             <h1>"Performance"</h1>
-            {move || view! { <WindowPicker current=window.get() /> }}
+            {move || view! { <SpanPicker view=WINDOWS current=window.get() /> }}
             <Transition fallback=|| ()>
                 <RefreshControls updated_at busy />
             </Transition>

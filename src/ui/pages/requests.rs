@@ -1,9 +1,10 @@
 //! `/requests`: top and slowest endpoints over a window, sortable, from the rollups.
 
-use crate::analytics::{EndpointStat, SortBy, Window};
+use crate::analytics::{EndpointStat, SortBy};
+use crate::span::{Span, WINDOWS};
 use crate::ui::data::get_endpoints;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
-use crate::ui::widgets::{fmt_ms, ErrorBox};
+use crate::ui::widgets::{fmt_ms, ErrorBox, SpanPicker};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -40,7 +41,7 @@ fn EndpointTable(
     title: &'static str,
     testid: &'static str,
     rows: Vec<EndpointStat>,
-    window: Window,
+    window: Span,
     /// `Some(sort)` makes the numeric headers links that re-sort the table.
     sort: Option<SortBy>,
 ) -> impl IntoView {
@@ -100,42 +101,11 @@ fn EndpointTable(
     }
 }
 
-/// Window buttons as links, so the choice is in the URL (shareable, works without JS).
-#[component]
-pub fn WindowPicker(
-    current: Window,
-    /// Kept in the links when the page has a sort order.
-    #[prop(optional)]
-    sort: Option<SortBy>,
-) -> impl IntoView {
-    view! {
-        <nav class="segmented" aria-label="Time window" data-testid="window-picker">
-            {Window::ALL
-                .into_iter()
-                .map(|w| {
-                    let href = match sort {
-                        Some(s) => format!("?window={}&sort={}", w.as_str(), s.as_str()),
-                        None => format!("?window={}", w.as_str()),
-                    };
-                    let current = (w == current).then_some("page");
-                    view! { <a href=href aria-current=current>{w.as_str()}</a> }
-                })
-                .collect_view()}
-        </nav>
-    }
-}
-
 #[component]
 pub fn RequestsPage() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let query = use_query_map();
-    let window = Memo::new(move |_| {
-        query
-            .read()
-            .get("window")
-            .and_then(|w| Window::parse(&w))
-            .unwrap_or_default()
-    });
+    let window = Memo::new(move |_| WINDOWS.or_default(query.read().get("window").as_deref()));
     let sort = Memo::new(move |_| {
         query
             .read()
@@ -157,7 +127,7 @@ pub fn RequestsPage() -> impl IntoView {
         <Title text="Requests" />
         <div class="page-head">
             <h1>"Requests"</h1>
-            {move || view! { <WindowPicker current=window.get() sort=sort.get() /> }}
+            {move || view! { <SpanPicker view=WINDOWS current=window.get() keep=format!("&sort={}", sort.get().as_str()) /> }}
             <Transition fallback=|| ()>
                 <RefreshControls updated_at busy />
             </Transition>

@@ -4,13 +4,14 @@
 
 use crate::analytics::roles::{
     MetricValue, RoleCard, RolePerformance, RoleRate, RoleSummary as RoleSummaryData,
-    RolesPage as Data, Timeframe, WARN_PCT,
+    RolesPage as Data, WARN_PCT,
 };
 use crate::model::ROLES;
+use crate::span::TIMEFRAMES;
 use crate::ui::chart::{BarChart, BarSeries, Draw};
 use crate::ui::data::get_roles;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
-use crate::ui::widgets::{fmt_ms, ErrorBox};
+use crate::ui::widgets::{fmt_ms, ErrorBox, SpanPicker};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -40,22 +41,6 @@ fn NoAudit() -> impl IntoView {
                " fill latency and rate limits. Pulse's own page views and API reads are audited too (as analyst). "
                "Or run " <code>"make demo"</code> "."</p>
         </section>
-    }
-}
-
-/// Timeframe buttons as links, so the choice is in the URL.
-#[component]
-fn TimeframePicker(current: Timeframe) -> impl IntoView {
-    view! {
-        <nav class="segmented" aria-label="Timeframe" data-testid="timeframe-picker">
-            {Timeframe::ALL
-                .into_iter()
-                .map(|t| {
-                    let current = (t == current).then_some("page");
-                    view! { <a href=format!("?timeframe={}", t.as_str()) aria-current=current>{t.as_str()}</a> }
-                })
-                .collect_view()}
-        </nav>
     }
 }
 
@@ -172,13 +157,7 @@ fn minute_label(ts_ms: i64) -> String {
 pub fn RolesPage() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let query = use_query_map();
-    let tf = Memo::new(move |_| {
-        query
-            .read()
-            .get("timeframe")
-            .and_then(|t| Timeframe::parse(&t))
-            .unwrap_or_default()
-    });
+    let tf = Memo::new(move |_| TIMEFRAMES.or_default(query.read().get("timeframe").as_deref()));
     let data = Resource::new(
         move || (tf.get(), ctl.tick.get()),
         |(t, _)| get_roles(t.as_str().to_string()),
@@ -309,7 +288,7 @@ pub fn RolesPage() -> impl IntoView {
         <Title text="Roles" />
         <div class="page-head">
             <h1>"Roles"</h1>
-            {move || view! { <TimeframePicker current=tf.get() /> }}
+            {move || view! { <SpanPicker view=TIMEFRAMES current=tf.get() /> }}
             <Transition fallback=|| ()>
                 <RefreshControls updated_at busy />
             </Transition>

@@ -194,7 +194,9 @@ impl HealthEngine {
         for c in &components {
             metrics.set_component_status(&c.name, Status::Unknown);
         }
-        let has_mcp_group = components.iter().any(|c| c.check.kind() == "mcp");
+        let has_mcp_group = components
+            .iter()
+            .any(|c| c.check.kind() == crate::config::Kind::Mcp);
         if has_mcp_group {
             metrics.set_component_status(MCP_GROUP, Status::Unknown);
         }
@@ -264,7 +266,7 @@ impl HealthEngine {
                 .inner
                 .components
                 .iter()
-                .filter(|c| c.check.kind() == "mcp")
+                .filter(|c| c.check.kind() == crate::config::Kind::Mcp)
                 .cloned()
                 .collect();
             futures::future::join_all(
@@ -305,7 +307,8 @@ impl HealthEngine {
     }
 
     async fn run_check(&self, cfg: &ComponentConfig) {
-        let span = tracing::info_span!("check", component = %cfg.name, kind = cfg.check.kind());
+        let span =
+            tracing::info_span!("check", component = %cfg.name, kind = cfg.check.kind().as_str());
         async {
             // The permit bounds how many checks hit the network and disks at once.
             let _permit = self.inner.permits.acquire().await;
@@ -370,7 +373,7 @@ impl HealthEngine {
             st.last = Some(record.clone());
             record
         };
-        let group = if cfg.check.kind() == "mcp" {
+        let group = if cfg.check.kind() == crate::config::Kind::Mcp {
             self.record_group(record.timestamp_ms)
         } else {
             None
@@ -412,7 +415,7 @@ impl HealthEngine {
             self.inner
                 .components
                 .iter()
-                .filter(|c| c.check.kind() == "mcp")
+                .filter(|c| c.check.kind() == crate::config::Kind::Mcp)
                 .map(|c| self.health_of(c, state.get(&c.name)))
                 .collect()
         };
@@ -461,7 +464,7 @@ impl HealthEngine {
             .inner
             .components
             .iter()
-            .filter(|c| c.check.kind() == "mcp")
+            .filter(|c| c.check.kind() == crate::config::Kind::Mcp)
             .map(|c| c.interval.as_secs_f64())
             .fold(f64::INFINITY, f64::min);
         ComponentHealth {
@@ -490,7 +493,7 @@ impl HealthEngine {
         ComponentHealth {
             component: cfg.name.clone(),
             component_type: cfg.component_type,
-            kind: cfg.check.kind().to_string(),
+            kind: cfg.check.kind().as_str().to_string(),
             critical: cfg.critical,
             status: damper.status,
             response_time_ms: last.map(|l| l.response_time_ms),

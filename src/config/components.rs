@@ -1,0 +1,219 @@
+//! `[[components]]`: what every component shares (name, type, interval, timeout, thresholds),
+//! validated here; what its kind adds is validated in `kinds`.
+
+use super::kinds::{CheckSpec, Kind, RawComponent};
+use super::{parse_duration, ConfigError};
+use crate::model::ComponentType;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentConfig {
+    pub name: String,
+    pub component_type: ComponentType,
+    pub critical: bool,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Latency above which a successful check counts as degraded.
+    pub degraded_after: Option<Duration>,
+    pub failure_threshold: u32,
+    pub success_threshold: u32,
+    /// After a failure, the check re-runs this soon (not after `interval`) until the failure
+    /// threshold decides, so an outage is declared in seconds.
+    pub confirm_interval: Duration,
+    pub check: CheckSpec,
+}
+
+pub(super) fn validate(
+    source: &str,
+    index: usize,
+    rc: RawComponent,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ComponentConfig, ConfigError> {
+    let err = |key: &str, reason: String| ConfigError::Invalid {
+        source_name: source.to_string(),
+        key: format!("components[{index}].{key}"),
+        reason,
+    };
+    let name = rc
+        .name
+        .clone()
+        .ok_or_else(|| err("name", "is required".into()))?;
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        return Err(err(
+            "name",
+            format!("`{name}` must be 1-64 characters of a-z, 0-9, '-' and '_'"),
+        ));
+    }
+    if name == crate::model::MCP_GROUP {
+        return Err(err(
+            "name",
+            format!("`{name}` is reserved for the derived group of all MCP servers"),
+        ));
+    }
+    let kind_name = rc
+        .kind
+        .clone()
+        .ok_or_else(|| err("kind", format!("is required (one of {})", Kind::names())))?;
+    let kind = Kind::parse(&kind_name).ok_or_else(|| {
+        err(
+            "kind",
+            format!("`{kind_name}` is not one of {}", Kind::names()),
+        )
+    })?;
+    for (key, is_set) in rc.kind_keys() {
+        if is_set && !kind.keys().contains(&key) {
+            return Err(err(key, format!("does not apply to kind `{kind}`")));
+        }
+    }
+
+    let dur = |key: &str, v: &Option<String>, default: Duration| match v {
+        Some(t) => parse_duration(t).map_err(|r| err(key, r)),
+        None => Ok(default),
+    };
+    let interval = dur("interval", &rc.interval, Duration::from_secs(30))?;
+    if interval < Duration::from_secs(1) || interval > Duration::from_secs(86_400) {
+        return Err(err("interval", "must be between 1s and 24h".into()));
+    }
+    let default_timeout = kind.default_timeout().min(interval);
+    let timeout = dur("timeout", &rc.timeout, default_timeout)?;
+    if timeout < Duration::from_millis(10) {
+        return Err(err("timeout", "must be at least 10ms".into()));
+    }
+    if timeout > interval {
+        return Err(err(
+            "timeout",
+            format!(
+                "{} is longer than the interval {}",
+                humantime::format_duration(timeout),
+                humantime::format_duration(interval)
+            ),
+        ));
+    }
+    let default_degraded = kind.default_degraded_after().filter(|d| *d < timeout);
+    let degraded_after = match &rc.degraded_after {
+        Some(t) => Some(parse_duration(t).map_err(|r| err("degraded_after", r))?),
+        None => default_degraded,
+    };
+    if let Some(d) = degraded_after {
+        if d >= timeout {
+            return Err(err(
+                "degraded_after",
+                format!(
+                    "{} must be shorter than the timeout {}",
+                    humantime::format_duration(d),
+                    humantime::format_duration(timeout)
+                ),
+            ));
+        }
+    }
+    let failure_threshold = rc.failure_threshold.unwrap_or(3);
+    if !(1..=100).contains(&failure_threshold) {
+        return Err(err("failure_threshold", "must be between 1 and 100".into()));
+    }
+    let success_threshold = rc.success_threshold.unwrap_or(2);
+    if !(1..=100).contains(&success_threshold) {
+        return Err(err("success_threshold", "must be between 1 and 100".into()));
+    }
+    let confirm_interval = dur(
+        "confirm_interval",
+        &rc.confirm_interval,
+        DEFAULT_CONFIRM_INTERVAL.min(interval),
+    )?;
+    if confirm_interval < Duration::from_millis(100) || confirm_interval > interval {
+        return Err(err(
+            "confirm_interval",
+            "must be between 100ms and the interval".into(),
+        ));
+    }
+
+    let check = kind.check(&rc, &err, env)?;
+
+    let component_type = match &rc.component_type {
+        Some(t) => ComponentType::parse(t).ok_or_else(|| {
+            err(
+                "type",
+                format!(
+                    "`{t}` is not one of {}",
+                    ComponentType::ALL.map(|c| c.as_str()).join(", ")
+                ),
+            )
+        })?,
+        None => kind.default_type(),
+    };
+
+    Ok(ComponentConfig {
+        name,
+        component_type,
+        critical: rc.critical.unwrap_or(false),
+        interval,
+        timeout,
+        degraded_after,
+        failure_threshold,
+        success_threshold,
+        confirm_interval,
+        check,
+    })
+}
+
+/// With no components configured, Pulse watches itself so a fresh install shows real cards.
+pub(super) fn defaults(addr: SocketAddr, database_url: &str) -> Vec<ComponentConfig> {
+    let local = match addr.ip() {
+        ip if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
+        _ => addr,
+    };
+    let base =
+        |name: &str, check: CheckSpec, critical: bool, degraded_ms: Option<u64>| ComponentConfig {
+            name: name.to_string(),
+            component_type: check.kind().default_type(),
+            critical,
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+            degraded_after: degraded_ms.map(Duration::from_millis),
+            failure_threshold: 3,
+            success_threshold: 2,
+            confirm_interval: DEFAULT_CONFIRM_INTERVAL,
+            check,
+        };
+    let mut liveness = base(
+        "pulse-http",
+        CheckSpec::Http {
+            url: format!("http://{local}/health/live"),
+            expected_status: 200,
+            body_contains: None,
+        },
+        false,
+        Some(1000),
+    );
+    liveness.component_type = ComponentType::Application;
+    vec![
+        base("database", CheckSpec::Database, true, Some(500)),
+        base(
+            "disk",
+            CheckSpec::Disk {
+                path: super::data_dir(database_url),
+                degraded_percent: 80.0,
+                unhealthy_percent: 90.0,
+            },
+            false,
+            None,
+        ),
+        base(
+            "memory",
+            CheckSpec::Memory {
+                degraded_percent: 80.0,
+                unhealthy_percent: 90.0,
+            },
+            false,
+            None,
+        ),
+        liveness,
+    ]
+}

@@ -1,0 +1,292 @@
+//! Typed configuration: a TOML file overlaid by `PULSE_*` environment variables, validated once
+//! at start so a bad value stops Pulse with a message naming the source, the key and the reason.
+
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod audit;
+mod components;
+mod health;
+mod kinds;
+mod server;
+mod traffic;
+
+pub use audit::AuditSettings;
+pub use components::ComponentConfig;
+pub use health::HealthSettings;
+pub use kinds::{CheckSpec, Kind};
+pub use server::ServerSettings;
+pub use traffic::{TrafficSettings, MIN_TOKEN_LEN};
+
+/// Where the default config file is looked for when neither `--config` nor `PULSE_CONFIG` names one.
+pub const DEFAULT_CONFIG_FILE: &str = "pulse.toml";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/pulse.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{source_name}: cannot read: {reason}")]
+    Read { source_name: String, reason: String },
+    #[error("{source_name}: {message}")]
+    Parse {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: key `{key}`: {reason}")]
+    Invalid {
+        source_name: String,
+        key: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything Pulse needs to run, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the config came from, or `built-in defaults`.
+    pub source: String,
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub health: HealthSettings,
+    pub traffic: TrafficSettings,
+    pub audit: AuditSettings,
+    pub server: ServerSettings,
+    pub components: Vec<ComponentConfig>,
+}
+
+/// A header value that may carry a credential: never printed.
+#[derive(Clone, PartialEq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Replaces `${NAME}` with the environment variable's value; an unset variable is an error.
+fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| "has an unclosed ${".to_string())?;
+        let name = &after[..end];
+        let value = env(name).ok_or_else(|| format!("refers to ${{{name}}}, which is not set"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    addr: Option<String>,
+    database_url: Option<String>,
+    log_format: Option<String>,
+    #[serde(default)]
+    health: health::RawHealth,
+    #[serde(default)]
+    ingest: traffic::RawIngest,
+    #[serde(default)]
+    retention: traffic::RawRetention,
+    #[serde(default)]
+    sampler: traffic::RawSampler,
+    #[serde(default)]
+    audit: audit::RawAudit,
+    #[serde(default)]
+    roles: audit::RawRoles,
+    #[serde(default)]
+    server: server::RawServer,
+    components: Option<Vec<kinds::RawComponent>>,
+}
+
+impl Config {
+    /// Loads the config the way `mcp-pulse serve` does: `--config`, else `PULSE_CONFIG`, else
+    /// `pulse.toml` when present, else built-in defaults; then `PULSE_*` variables on top.
+    pub fn load(cli_path: Option<&Path>) -> Result<Config, ConfigError> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let path: Option<PathBuf> = match cli_path {
+            Some(p) => Some(p.to_path_buf()),
+            None => match env("PULSE_CONFIG") {
+                Some(p) => Some(PathBuf::from(p)),
+                None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
+            },
+        };
+        let file = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Read {
+                    source_name: p.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                Some((p.display().to_string(), text))
+            }
+            None => None,
+        };
+        Config::from_sources(file.as_ref().map(|(n, t)| (n.as_str(), t.as_str())), env)
+    }
+
+    /// Builds a config from an optional `(name, toml text)` and an environment lookup.
+    pub fn from_sources(
+        file: Option<(&str, &str)>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let (source, raw) = match file {
+            Some((name, text)) => {
+                let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+                    source_name: name.to_string(),
+                    message: e.to_string().trim_end().to_string(),
+                })?;
+                (name.to_string(), raw)
+            }
+            None => ("built-in defaults".to_string(), RawConfig::default()),
+        };
+        let invalid = |src: &str, key: &str, reason: String| ConfigError::Invalid {
+            source_name: src.to_string(),
+            key: key.to_string(),
+            reason,
+        };
+
+        let (addr_src, addr_text) = match env("PULSE_ADDR") {
+            Some(v) => ("environment".to_string(), v),
+            None => (
+                source.clone(),
+                raw.addr.clone().unwrap_or_else(|| DEFAULT_ADDR.to_string()),
+            ),
+        };
+        let addr_key = if addr_src == "environment" {
+            "PULSE_ADDR"
+        } else {
+            "addr"
+        };
+        let addr: SocketAddr = addr_text.parse().map_err(|_| {
+            invalid(
+                &addr_src,
+                addr_key,
+                format!("`{addr_text}` is not an IP:port address such as 127.0.0.1:3000"),
+            )
+        })?;
+
+        let (db_src, database_url) = match env("PULSE_DATABASE_URL") {
+            Some(v) => ("environment".to_string(), v),
+            None => (
+                source.clone(),
+                raw.database_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            ),
+        };
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            let key = if db_src == "environment" {
+                "PULSE_DATABASE_URL"
+            } else {
+                "database_url"
+            };
+            return Err(invalid(
+                &db_src,
+                key,
+                "must start with sqlite:, postgres:// or postgresql://".to_string(),
+            ));
+        }
+
+        let (lf_src, lf_key, lf_text) = match env("PULSE_LOG_FORMAT") {
+            Some(v) => ("environment".to_string(), "PULSE_LOG_FORMAT", v),
+            None => (
+                source.clone(),
+                "log_format",
+                raw.log_format.clone().unwrap_or_else(|| "pretty".into()),
+            ),
+        };
+        let log_format = match lf_text.as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    &lf_src,
+                    lf_key,
+                    format!("`{other}` is not one of pretty, json"),
+                ))
+            }
+        };
+
+        let health = health::settings(&source, &raw.health)?;
+        let traffic = traffic::settings(&source, &raw.ingest, &raw.retention, &raw.sampler, &env)?;
+        let audit = audit::settings(&source, &raw.audit, &raw.roles)?;
+        let server = server::settings(&source, &raw.server)?;
+
+        let components = match raw.components {
+            Some(list) => {
+                let mut out = Vec::with_capacity(list.len());
+                let mut seen = HashSet::new();
+                for (i, rc) in list.into_iter().enumerate() {
+                    let c = components::validate(&source, i, rc, &env)?;
+                    if !seen.insert(c.name.clone()) {
+                        return Err(invalid(
+                            &source,
+                            &format!("components[{i}].name"),
+                            format!("`{}` is used by an earlier component", c.name),
+                        ));
+                    }
+                    out.push(c);
+                }
+                out
+            }
+            None => components::defaults(addr, &database_url),
+        };
+
+        Ok(Config {
+            source,
+            addr,
+            database_url,
+            log_format,
+            health,
+            traffic,
+            audit,
+            server,
+            components,
+        })
+    }
+}
+
+/// Parses `"30s"`, `"1m 30s"`, `"250ms"`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration such as \"30s\" or \"250ms\" ({e})"))
+}
+
+/// The directory holding the SQLite file, or `.` for a server database.
+pub fn data_dir(database_url: &str) -> PathBuf {
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return PathBuf::from(".");
+    };
+    let rest = rest.trim_start_matches("//");
+    let file = rest.split('?').next().unwrap_or("");
+    if file.is_empty() || file == ":memory:" {
+        return PathBuf::from(".");
+    }
+    match Path::new(file).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests;

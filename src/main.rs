@@ -110,13 +110,13 @@ async fn main() -> std::process::ExitCode {
                 eprintln!("error: --rate must be at least 1");
                 return ExitCode::from(2);
             }
-            let opts = mcp_pulse::simulate::Options {
+            let opts = mcp_pulse::tools::simulate::Options {
                 url,
                 token,
                 rate,
                 duration,
             };
-            match mcp_pulse::simulate::run(opts).await {
+            match mcp_pulse::tools::simulate::run(opts).await {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -132,9 +132,9 @@ async fn main() -> std::process::ExitCode {
             soak,
             soak_only,
         } => match if soak_only {
-            mcp_pulse::bench::soak_only(&dir, soak).await
+            mcp_pulse::tools::bench::soak_only(&dir, soak).await
         } else {
-            mcp_pulse::bench::run(&dir, events, &sizes, &audit_sizes, soak).await
+            mcp_pulse::tools::bench::run(&dir, events, &sizes, &audit_sizes, soak).await
         } {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -417,29 +417,6 @@ pub async fn summary(
     })
 }
 
-/// Keeps `pulse_role_active_users` current: distinct actors per role over the last 24 hours,
-/// recomputed every minute. Abort the handle to stop it.
-pub fn spawn_gauges(store: Store, metrics: crate::metrics::Metrics) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let w = Frame::last(crate::model::now_ms(), Span::H24);
-            match store.audit_actors(&w.spans).await {
-                Ok(actors) => {
-                    for role in ROLES {
-                        let n = actors
-                            .get(&(role.to_string(), String::new()))
-                            .copied()
-                            .unwrap_or(0);
-                        metrics.set_role_active_users(role, n);
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "counting active users failed"),
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,7 @@
 //! Traffic in: validation of posted request events, the batching writer every event goes
-//! through, Pulse's own traffic, and the host sampler.
+//! through, and Pulse's own traffic.
 
 pub mod keycap;
-pub mod sampler;
 pub mod selftraffic;
 pub mod writer;
 
@@ -95,53 +94,6 @@ fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErr
         }
         _ => Err(vec![("", "is incomplete".into())]),
     }
-}
-
-/// The traffic side's background work: the host sampler and hourly retention. The set aborts
-/// both when dropped.
-pub fn spawn_background(
-    store: crate::store::Store,
-    settings: &crate::config::TrafficSettings,
-    disk_path: std::path::PathBuf,
-) -> tokio::task::JoinSet<()> {
-    let mut set = tokio::task::JoinSet::new();
-    set.spawn(sampler::run(
-        store.clone(),
-        settings.sample_interval,
-        disk_path,
-    ));
-    let ages = [
-        settings.raw_retention,
-        settings.minute_retention,
-        settings.hour_retention,
-    ];
-    set.spawn(async move {
-        loop {
-            let now = crate::model::now_ms();
-            let [raw, minute, hour] = ages.map(|a| now - a.as_millis() as i64);
-            match store.prune_traffic(raw, minute, hour).await {
-                Ok(n) if n.iter().any(|&x| x > 0) => {
-                    tracing::info!(
-                        raw = n[0],
-                        minute = n[1],
-                        hour = n[2],
-                        samples = n[3],
-                        day = n[4],
-                        "pruned old traffic"
-                    )
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "pruning traffic failed"),
-            }
-            match store.prune_audit(raw, minute, hour).await {
-                Ok(n) if n > 0 => tracing::info!(rows = n, "pruned old audit data"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "pruning audit data failed"),
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-        }
-    });
-    set
 }
 
 /// Keeps the network, drops the host: IPv4 to /24, IPv6 to /48 (no personal data in metrics).

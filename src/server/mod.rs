@@ -185,13 +185,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         })?;
     // Checks start once the socket is bound, so the self-check can reach us.
     let checks = state.engine.spawn(retention);
-    let background = crate::ingest::spawn_background(
+    let background = crate::jobs::spawn(
         state.store.for_background(),
+        state.metrics.clone(),
         &state.config.traffic,
         crate::config::data_dir(&state.config.database_url),
     );
-    let gauges =
-        crate::analytics::roles_service::spawn_gauges(state.store.clone(), state.metrics.clone());
     tracing::info!("listening on http://{addr}");
     let store = state.store.clone();
     let writer = state.writer.clone();
@@ -199,7 +198,6 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     listener::serve(listener, app(state), &settings, shutdown_signal()).await;
     drop(checks);
     drop(background);
-    gauges.abort();
     // Every accepted event is committed before the database closes.
     writer.shutdown().await;
     store.close().await;

@@ -2,11 +2,11 @@
 //! query latency (rollups vs a naive GROUP BY over raw rows) at the given sizes. Figures only;
 //! nothing here asserts a speed.
 
+use super::simulate::Generator;
 use crate::analytics::{service, SortBy};
 use crate::config::{Config, TrafficSettings};
 use crate::ingest::{validate_batch, Limits, Writer};
 use crate::metrics::Metrics;
-use crate::simulate::Generator;
 use crate::span::Span;
 use crate::store::{RequestEvent, Store};
 use std::path::Path;

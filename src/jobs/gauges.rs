@@ -1,0 +1,28 @@
+//! Gauges that need a query: `pulse_role_active_users` (distinct actors per role, last 24 h).
+
+use crate::analytics::service::Frame;
+use crate::metrics::Metrics;
+use crate::model::ROLES;
+use crate::span::Span;
+use crate::store::Store;
+
+/// Keeps `pulse_role_active_users` current: distinct actors per role over the last 24 hours,
+/// recomputed every minute. Runs until aborted.
+pub async fn run(store: Store, metrics: Metrics) {
+    loop {
+        let w = Frame::last(crate::model::now_ms(), Span::H24);
+        match store.audit_actors(&w.spans).await {
+            Ok(actors) => {
+                for role in ROLES {
+                    let n = actors
+                        .get(&(role.to_string(), String::new()))
+                        .copied()
+                        .unwrap_or(0);
+                    metrics.set_role_active_users(role, n);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "counting active users failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+}

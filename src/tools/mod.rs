@@ -1,0 +1,4 @@
+//! Developer tools behind subcommands: `bench` (figures) and `simulate` (demo traffic).
+
+pub mod bench;
+pub mod simulate;

@@ -1,7 +1,7 @@
 //! `[[components]]`: what every component shares (name, type, interval, timeout, thresholds),
 //! validated here; what its kind adds is validated in `kinds`.
 
-use super::kinds::{CheckSpec, Kind, RawComponent};
+use super::kinds::{CheckSpec, KeyError, Kind, RawComponent};
 use super::{parse_duration, ConfigError};
 use crate::model::ComponentType;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -37,42 +37,8 @@ pub(super) fn validate(
         key: format!("components[{index}].{key}"),
         reason,
     };
-    let name = rc
-        .name
-        .clone()
-        .ok_or_else(|| err("name", "is required".into()))?;
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-    {
-        return Err(err(
-            "name",
-            format!("`{name}` must be 1-64 characters of a-z, 0-9, '-' and '_'"),
-        ));
-    }
-    if name == crate::model::MCP_GROUP {
-        return Err(err(
-            "name",
-            format!("`{name}` is reserved for the derived group of all MCP servers"),
-        ));
-    }
-    let kind_name = rc
-        .kind
-        .clone()
-        .ok_or_else(|| err("kind", format!("is required (one of {})", Kind::names())))?;
-    let kind = Kind::parse(&kind_name).ok_or_else(|| {
-        err(
-            "kind",
-            format!("`{kind_name}` is not one of {}", Kind::names()),
-        )
-    })?;
-    for (key, is_set) in rc.kind_keys() {
-        if is_set && !kind.keys().contains(&key) {
-            return Err(err(key, format!("does not apply to kind `{kind}`")));
-        }
-    }
+    let name = name(&rc, &err)?;
+    let kind = kind(&rc, &err)?;
 
     let dur = |key: &str, v: &Option<String>, default: Duration| match v {
         Some(t) => parse_duration(t).map_err(|r| err(key, r)),
@@ -161,6 +127,52 @@ pub(super) fn validate(
         confirm_interval,
         check,
     })
+}
+
+/// 1-64 characters of a-z, 0-9, '-' and '_', not the MCP group's name.
+fn name(rc: &RawComponent, err: &KeyError) -> Result<String, ConfigError> {
+    let name = rc
+        .name
+        .clone()
+        .ok_or_else(|| err("name", "is required".into()))?;
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        return Err(err(
+            "name",
+            format!("`{name}` must be 1-64 characters of a-z, 0-9, '-' and '_'"),
+        ));
+    }
+    if name == crate::model::MCP_GROUP {
+        return Err(err(
+            "name",
+            format!("`{name}` is reserved for the derived group of all MCP servers"),
+        ));
+    }
+    Ok(name)
+}
+
+/// A known kind, and none of the other kinds' keys.
+fn kind(rc: &RawComponent, err: &KeyError) -> Result<Kind, ConfigError> {
+    let kind_name = rc
+        .kind
+        .clone()
+        .ok_or_else(|| err("kind", format!("is required (one of {})", Kind::names())))?;
+    let kind = Kind::parse(&kind_name).ok_or_else(|| {
+        err(
+            "kind",
+            format!("`{kind_name}` is not one of {}", Kind::names()),
+        )
+    })?;
+    for (key, is_set) in rc.kind_keys() {
+        if is_set && !kind.keys().contains(&key) {
+            return Err(err(key, format!("does not apply to kind `{kind}`")));
+        }
+    }
+    Ok(kind)
 }
 
 /// With no components configured, Pulse watches itself so a fresh install shows real cards.

@@ -4,8 +4,8 @@
 //! A batch lands in the same transaction as the request events it came with, so an
 //! acknowledged batch is whole in every table or in none.
 
-use super::batch_query;
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
+use super::{batch_query, insert_rows, MAX_PARAMS};
 use super::{span_filter, values, Resolution, Store, StoreError};
 use crate::events::{role_after, role_change, AuditEvent, EventSource, MIGRATION_START};
 use roaring::RoaringBitmap;
@@ -64,8 +64,10 @@ pub struct MigrationFacts {
 const AUDIT_COLS: &str = "ts_ms, actor_id, actor_role, action, category, resource, outcome, \
                           session_id, details, source";
 const AUDIT_PARAMS: usize = 10;
-const MAX_PARAMS: usize = 30_000;
 const SPANS: [i64; 3] = [MINUTE_MS, HOUR_MS, DAY_MS];
+/// Actor sets are read, merged and written back per chunk; the read is one OR of keys, which
+/// the planners handle well at hundreds of keys, not at the thousands `MAX_PARAMS` allows.
+const SET_CHUNK: usize = 500;
 
 fn decode_set(bytes: &[u8]) -> Result<RoaringBitmap, StoreError> {
     if bytes.is_empty() {
@@ -76,27 +78,7 @@ fn decode_set(bytes: &[u8]) -> Result<RoaringBitmap, StoreError> {
 }
 
 impl Store {
-    /// Stores request and audit events together, atomically.
-    pub async fn insert_batch(
-        &self,
-        requests: &[crate::store::RequestEvent],
-        audits: &[AuditEvent],
-    ) -> Result<(), StoreError> {
-        if requests.is_empty() && audits.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        self.write_requests(&mut tx, requests).await?;
-        self.write_audits(&mut tx, audits).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn insert_audits(&self, audits: &[AuditEvent]) -> Result<(), StoreError> {
-        self.insert_batch(&[], audits).await
-    }
-
-    async fn write_audits(
+    pub(super) async fn write_audits(
         &self,
         tx: &mut sqlx::AnyConnection,
         events: &[AuditEvent],
@@ -104,16 +86,13 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        for chunk in events.chunks(MAX_PARAMS / AUDIT_PARAMS) {
-            let one = format!("({})", ["?"; AUDIT_PARAMS].join(", "));
-            let sql = self.sql(&format!(
-                "INSERT INTO audit_events ({AUDIT_COLS}) VALUES {}",
-                vec![one.as_str(); chunk.len()].join(",")
-            ));
-            let mut q = sqlx::query(&sql);
-            for e in chunk {
-                q = q
-                    .bind(e.ts_ms)
+        insert_rows(
+            tx,
+            events,
+            AUDIT_PARAMS,
+            |n| self.insert_sql("audit_events", AUDIT_COLS, n),
+            |q, e| {
+                q.bind(e.ts_ms)
                     .bind(e.actor_id.clone())
                     .bind(e.actor_role.clone())
                     .bind(e.action.clone())
@@ -122,10 +101,10 @@ impl Store {
                     .bind(e.outcome.clone())
                     .bind(e.session_id.clone())
                     .bind(e.details.as_ref().map(|d| d.to_string()))
-                    .bind(e.source.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(e.source.as_str())
+            },
+        )
+        .await?;
 
         // Action counts: one row per key and bucket for each span, summed in memory first.
         let mut actions: HashMap<(i64, i64, &str, &str, &str, &str), i64> = HashMap::new();
@@ -149,21 +128,22 @@ impl Store {
             "action",
             "outcome",
         ];
-        for chunk in rows.chunks(MAX_PARAMS / 7) {
-            let sql = self.add_counts_sql("audit_action_rollup", &cols, chunk.len());
-            let mut q = batch_query(&sql);
-            for ((span, b, role, cat, action, outcome), n) in chunk {
-                q = q
-                    .bind(*span)
+        insert_rows(
+            tx,
+            &rows,
+            7,
+            |n| self.add_counts_sql("audit_action_rollup", &cols, n),
+            |q, ((span, b, role, cat, action, outcome), n)| {
+                q.bind(*span)
                     .bind(*b)
                     .bind(role.to_string())
                     .bind(cat.to_string())
                     .bind(action.to_string())
                     .bind(outcome.to_string())
-                    .bind(*n);
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(*n)
+            },
+        )
+        .await?;
         self.write_actor_sets(tx, events).await?;
         self.write_sessions(tx, events).await?;
         self.write_users(tx, events).await?;
@@ -232,7 +212,7 @@ impl Store {
         }
         let mut keys: Vec<_> = sets.keys().copied().collect();
         keys.sort_unstable();
-        for chunk in keys.chunks(500) {
+        for chunk in keys.chunks(SET_CHUNK) {
             let sql = self.sql(&format!(
                 "INSERT INTO audit_actor_sets (span_ms, bucket_ms, role, category, actors) \
                  VALUES {} ON CONFLICT (span_ms, bucket_ms, role, category) DO NOTHING",
@@ -375,25 +355,29 @@ impl Store {
         }
         let mut rows: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != (0, 0)).collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for chunk in rows.chunks(MAX_PARAMS / 5) {
-            let sql = self.sql(&format!(
+        let sql_for = |n| {
+            self.sql(&format!(
                 "INSERT INTO audit_session_rollup (span_ms, bucket_ms, role, sessions, total_ms) \
                  VALUES {} ON CONFLICT (span_ms, bucket_ms, role) DO UPDATE SET \
                  sessions = audit_session_rollup.sessions + excluded.sessions, \
                  total_ms = audit_session_rollup.total_ms + excluded.total_ms",
-                values(5, chunk.len())
-            ));
-            let mut q = batch_query(&sql);
-            for ((span, bucket, role), (n, total)) in chunk {
-                q = q
-                    .bind(*span)
+                values(5, n)
+            ))
+        };
+        insert_rows(
+            tx,
+            &rows,
+            5,
+            sql_for,
+            |q, ((span, bucket, role), (n, total))| {
+                q.bind(*span)
                     .bind(*bucket)
                     .bind(role.clone())
                     .bind(*n)
-                    .bind(*total);
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(*total)
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -437,8 +421,8 @@ impl Store {
         let (least, greatest) = self.least_greatest();
         let mut rows: Vec<_> = users.into_iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for chunk in rows.chunks(MAX_PARAMS / 6) {
-            let sql = self.sql(&format!(
+        let sql_for = |n| {
+            self.sql(&format!(
                 "INSERT INTO audit_users (actor_id, role, first_role, first_seen_ms, last_seen_ms, \
                  changed_ms) VALUES {} ON CONFLICT (actor_id) DO UPDATE SET \
                  role = CASE WHEN excluded.last_seen_ms >= audit_users.last_seen_ms \
@@ -450,20 +434,18 @@ impl Store {
                  changed_ms = CASE WHEN excluded.changed_ms IS NULL THEN audit_users.changed_ms \
                         WHEN audit_users.changed_ms IS NULL THEN excluded.changed_ms \
                         ELSE {greatest}(audit_users.changed_ms, excluded.changed_ms) END",
-                values(6, chunk.len())
-            ));
-            let mut q = batch_query(&sql);
-            for (actor, u) in chunk {
-                q = q
-                    .bind(actor.to_string())
-                    .bind(u.role.clone())
-                    .bind(u.first_role.clone())
-                    .bind(u.first_ms)
-                    .bind(u.last_ms)
-                    .bind(u.changed_ms);
-            }
-            q.execute(&mut *tx).await?;
-        }
+                values(6, n)
+            ))
+        };
+        insert_rows(tx, &rows, 6, sql_for, |q, (actor, u)| {
+            q.bind(actor.to_string())
+                .bind(u.role.clone())
+                .bind(u.first_role.clone())
+                .bind(u.first_ms)
+                .bind(u.last_ms)
+                .bind(u.changed_ms)
+        })
+        .await?;
         Ok(())
     }
 
@@ -483,24 +465,22 @@ impl Store {
                 }
             })
             .collect();
-        for chunk in rows.chunks(MAX_PARAMS / 6) {
-            let sql = self.sql(&format!(
-                "INSERT INTO role_changes (ts_ms, actor_id, from_role, to_role, action, outcome) \
-                 VALUES {}",
-                values(6, chunk.len())
-            ));
-            let mut q = batch_query(&sql);
-            for (e, from, to) in chunk {
-                q = q
-                    .bind(e.ts_ms)
+        let cols = "ts_ms, actor_id, from_role, to_role, action, outcome";
+        insert_rows(
+            tx,
+            &rows,
+            6,
+            |n| self.insert_sql("role_changes", cols, n),
+            |q, (e, from, to)| {
+                q.bind(e.ts_ms)
                     .bind(e.actor_id.clone())
                     .bind(from.clone())
                     .bind(to.clone())
                     .bind(e.action.clone())
-                    .bind(e.outcome.clone());
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(e.outcome.clone())
+            },
+        )
+        .await?;
         Ok(())
     }
 

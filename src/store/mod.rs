@@ -6,6 +6,8 @@
 use crate::model::{CheckRecord, Status};
 
 pub mod audit;
+mod dialect;
+pub(crate) use dialect::{batch_query, insert_rows, values, AnyQuery, MAX_PARAMS};
 pub mod traffic;
 pub use crate::events::{AuditEvent, EventSource, RequestEvent};
 pub use audit::{ActionCount, ActorSets, MigrationFacts};
@@ -84,18 +86,6 @@ pub struct Store {
     backend: Backend,
 }
 
-/// A multi-row statement. Its text changes with the row count, so it stays out of the
-/// connection's statement cache: kept, up to 100 prepared statements of hundreds of rows each
-/// per connection held hundreds of MB once batch sizes varied (Pulse's own traffic).
-pub(crate) fn batch_query(
-    sql: &str,
-) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-    sqlx::query(sql).persistent(false)
-}
-
-/// Rows per INSERT statement; keeps each statement under SQLite's bound-parameter limit.
-const INSERT_CHUNK: usize = 500;
-
 impl Store {
     /// Connects, creating the SQLite file and its directory when missing, and applies the
     /// backend's migrations.
@@ -155,49 +145,6 @@ impl Store {
         self.backend
     }
 
-    /// Rewrites `?` placeholders for backends that number them.
-    fn sql(&self, text: &str) -> String {
-        match self.backend {
-            Backend::Sqlite => text.to_string(),
-            Backend::Postgres => numbered_placeholders(text),
-        }
-    }
-
-    /// Multi-row upsert into a table of keys and a `count` that adds on conflict.
-    pub(crate) fn add_counts_sql(&self, table: &str, key_cols: &[&str], rows: usize) -> String {
-        let keys = key_cols.join(", ");
-        self.sql(&format!(
-            "INSERT INTO {table} ({keys}, count) VALUES {} ON CONFLICT ({keys}) \
-             DO UPDATE SET count = {table}.count + excluded.count",
-            values(key_cols.len() + 1, rows)
-        ))
-    }
-
-    /// `MIN`/`MAX` of two values: SQLite's scalar forms, PostgreSQL's `LEAST`/`GREATEST`.
-    pub(crate) fn least_greatest(&self) -> (&'static str, &'static str) {
-        match self.backend {
-            Backend::Sqlite => ("MIN", "MAX"),
-            Backend::Postgres => ("LEAST", "GREATEST"),
-        }
-    }
-
-    /// The floating-point type a `CAST` names.
-    pub(crate) fn real(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "REAL",
-            Backend::Postgres => "DOUBLE PRECISION",
-        }
-    }
-
-    /// Collation for name tie-breaks that orders bytes as Rust does, whatever the database's
-    /// locale (SQLite's default already is bytewise).
-    pub(crate) fn bytewise(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " COLLATE \"C\"",
-        }
-    }
-
     /// Row locks for read-modify-write (SQLite's writer already holds the database lock).
     pub(crate) fn for_update(&self) -> &'static str {
         match self.backend {
@@ -234,31 +181,55 @@ impl Store {
         })
     }
 
+    /// Stores request and audit events together, atomically.
+    pub async fn insert_batch(
+        &self,
+        requests: &[RequestEvent],
+        audits: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        if requests.is_empty() && audits.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        self.write_requests(&mut tx, requests).await?;
+        self.write_audits(&mut tx, audits).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn insert_audits(&self, audits: &[AuditEvent]) -> Result<(), StoreError> {
+        self.insert_batch(&[], audits).await
+    }
+
+    /// Stores a batch atomically: raw rows plus every rollup, in one transaction.
+    pub async fn insert_requests(&self, events: &[RequestEvent]) -> Result<(), StoreError> {
+        self.insert_batch(events, &[]).await
+    }
+
     /// Stores results in one transaction with multi-row INSERTs.
     pub async fn insert_check_results(&self, rows: &[NewCheckResult]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let sql = self.sql(&format!(
-                "INSERT INTO check_results (component, ts_ms, status, effective_status, \
-                 response_time_ms, error_message, details) VALUES {}",
-                values(7, chunk.len())
-            ));
-            let mut q = batch_query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(r.component.clone())
+        let cols = "component, ts_ms, status, effective_status, response_time_ms, error_message, \
+                    details";
+        insert_rows(
+            &mut tx,
+            rows,
+            7,
+            |n| self.insert_sql("check_results", cols, n),
+            |q, r| {
+                q.bind(r.component.clone())
                     .bind(r.record.timestamp_ms)
                     .bind(r.record.status.as_str())
                     .bind(r.record.effective_status.as_str())
                     .bind(r.record.response_time_ms)
                     .bind(r.record.error_message.clone())
-                    .bind(r.record.details.to_string());
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(r.record.details.to_string())
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -351,28 +322,6 @@ pub(crate) fn span_filter(spans: &[(Resolution, i64, i64)]) -> (String, Vec<i64>
         return ("1 = 0".to_string(), binds);
     }
     (format!("({})", text.join(" OR ")), binds)
-}
-
-/// `(?, ?), (?, ?)`: the VALUES list of a multi-row INSERT of `rows` rows of `cols` columns.
-pub(crate) fn values(cols: usize, rows: usize) -> String {
-    let one = format!("({})", vec!["?"; cols].join(", "));
-    vec![one.as_str(); rows].join(",")
-}
-
-/// `a = ? AND b = ?` → `a = $1 AND b = $2`. Our SQL has no `?` inside string literals.
-fn numbered_placeholders(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut n = 0;
-    for ch in text.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
 }
 
 fn record_from_row(row: &AnyRow) -> Result<CheckRecord, StoreError> {
@@ -696,14 +645,5 @@ mod tests {
         assert!(started.elapsed() < READ_ACQUIRE_TIMEOUT * 2);
         drop(held);
         assert_eq!(store.stats().await.unwrap().check_results, 1);
-    }
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(
-            numbered_placeholders("a = ? AND b IN (?, ?)"),
-            "a = $1 AND b IN ($2, $3)"
-        );
-        assert_eq!(numbered_placeholders("SELECT 1"), "SELECT 1");
     }
 }

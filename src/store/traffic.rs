@@ -3,7 +3,7 @@
 //! Every write lands raw rows and both rollups in one transaction, so a committed batch is
 //! visible to every reader at once and an acknowledged batch is never half-stored.
 
-use super::batch_query;
+use super::{insert_rows, AnyQuery};
 use super::{Store, StoreError};
 use crate::events::RequestEvent;
 use crate::latency::{bucket_of, Agg, BUCKETS, BUCKET_BOUNDS_MS};
@@ -84,8 +84,6 @@ const EVENT_COLS: &str = "ts_ms, method, route, tool, server, status, duration_m
                           role, bytes_in, bytes_out, client_ip, user_agent, source";
 const EVENT_PARAMS: usize = 14;
 const KEY_COLS: &str = "bucket_ms, route, method, status_class, role, server, tool";
-/// Bound parameters per statement, under SQLite's 32 766 and PostgreSQL's 65 535.
-const MAX_PARAMS: usize = 30_000;
 
 fn hist_cols() -> Vec<String> {
     (0..BUCKETS).map(|i| format!("h{i:02}")).collect()
@@ -130,9 +128,10 @@ fn endpoint_from_row(r: &AnyRow) -> Result<EndpointAgg, StoreError> {
     })
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
 /// Binds an aggregate's columns in the order `upsert_sql` lists them.
+/// What `bind_agg` binds: count, errors, sum, min, max and the histogram.
+const AGG_PARAMS: usize = 5 + BUCKETS;
+
 fn bind_agg<'q>(q: AnyQuery<'q>, a: &Agg) -> AnyQuery<'q> {
     let mut q = q
         .bind(a.count)
@@ -215,7 +214,7 @@ fn rollup(events: &[RequestEvent], bucket: i64) -> HashMap<RollKey, Agg> {
 impl Store {
     fn upsert_sql(&self, table: &str, key_cols: &str, keys: usize, rows: usize) -> String {
         let hist = hist_cols();
-        let per_row = keys + 5 + BUCKETS;
+        let per_row = keys + AGG_PARAMS;
         let mut text = format!(
             "INSERT INTO {table} ({key_cols}, count, errors, sum_ms, min_ms, max_ms, {}) VALUES ",
             hist.join(", ")
@@ -234,11 +233,6 @@ impl Store {
         self.sql(&text)
     }
 
-    /// Stores a batch atomically: raw rows plus every rollup, in one transaction.
-    pub async fn insert_requests(&self, events: &[RequestEvent]) -> Result<(), StoreError> {
-        self.insert_batch(events, &[]).await
-    }
-
     /// Writes request events and their rollups inside the caller's transaction.
     pub(super) async fn write_requests(
         &self,
@@ -248,15 +242,13 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        for chunk in events.chunks(MAX_PARAMS / EVENT_PARAMS) {
-            let sql = self.sql(&format!(
-                "INSERT INTO request_events ({EVENT_COLS}) VALUES {}",
-                super::values(EVENT_PARAMS, chunk.len())
-            ));
-            let mut q = batch_query(&sql);
-            for e in chunk {
-                q = q
-                    .bind(e.ts_ms)
+        insert_rows(
+            tx,
+            events,
+            EVENT_PARAMS,
+            |n| self.insert_sql("request_events", EVENT_COLS, n),
+            |q, e| {
+                q.bind(e.ts_ms)
                     .bind(e.method.clone())
                     .bind(e.route.clone())
                     .bind(e.tool.clone())
@@ -269,10 +261,10 @@ impl Store {
                     .bind(e.bytes_out)
                     .bind(e.client_ip.clone())
                     .bind(e.user_agent.clone())
-                    .bind(e.source.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(e.source.as_str())
+            },
+        )
+        .await?;
         let minutes = rollup(events, MINUTE_MS);
         let hours = coarsen(&minutes, HOUR_MS);
         let days = coarsen(&hours, DAY_MS);
@@ -294,12 +286,13 @@ impl Store {
             // same order and cannot deadlock.
             let mut rows: Vec<(RollKey, Agg)> = map.into_iter().collect();
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            let per_row = 12 + BUCKETS;
-            for chunk in rows.chunks(MAX_PARAMS / per_row) {
-                let sql = self.upsert_sql(res.table(), KEY_COLS, 7, chunk.len());
-                let mut q = batch_query(&sql);
-                for ((bucket, route, method, class, role, server, tool), a) in chunk {
-                    q = q
+            insert_rows(
+                tx,
+                &rows,
+                7 + AGG_PARAMS,
+                |n| self.upsert_sql(res.table(), KEY_COLS, 7, n),
+                |q, ((bucket, route, method, class, role, server, tool), a)| {
+                    let q = q
                         .bind(*bucket)
                         .bind(route.clone())
                         .bind(method.clone())
@@ -307,24 +300,23 @@ impl Store {
                         .bind(role.clone())
                         .bind(server.clone())
                         .bind(tool.clone());
-                    q = bind_agg(q, a);
-                }
-                q.execute(&mut *tx).await?;
-            }
+                    bind_agg(q, a)
+                },
+            )
+            .await?;
         }
         self.write_role_totals(tx, &role_rows).await?;
         for (table, map) in totals {
             let mut rows: Vec<(i64, Agg)> = map.into_iter().collect();
             rows.sort_unstable_by_key(|r| r.0);
-            for chunk in rows.chunks(MAX_PARAMS / (6 + BUCKETS)) {
-                let sql = self.upsert_sql(table, "bucket_ms", 1, chunk.len());
-                let mut q = batch_query(&sql);
-                for (bucket, a) in chunk {
-                    q = q.bind(*bucket);
-                    q = bind_agg(q, a);
-                }
-                q.execute(&mut *tx).await?;
-            }
+            insert_rows(
+                tx,
+                &rows,
+                1 + AGG_PARAMS,
+                |n| self.upsert_sql(table, "bucket_ms", 1, n),
+                |q, (bucket, a)| bind_agg(q.bind(*bucket), a),
+            )
+            .await?;
         }
         self.write_user_minutes(tx, events).await
     }
@@ -337,20 +329,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut rows: Vec<&((i64, i64, String), Agg)> = rows.iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for chunk in rows.chunks(MAX_PARAMS / (8 + BUCKETS)) {
-            let sql = self.upsert_sql(
-                "request_role_rollup",
-                "span_ms, bucket_ms, role",
-                3,
-                chunk.len(),
-            );
-            let mut q = batch_query(&sql);
-            for ((span, bucket, role), a) in chunk.iter().map(|r| (&r.0, &r.1)) {
-                q = q.bind(*span).bind(*bucket).bind(role.clone());
-                q = bind_agg(q, a);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        insert_rows(
+            tx,
+            &rows,
+            3 + AGG_PARAMS,
+            |n| self.upsert_sql("request_role_rollup", "span_ms, bucket_ms, role", 3, n),
+            |q, ((span, bucket, role), a)| {
+                bind_agg(q.bind(*span).bind(*bucket).bind(role.clone()), a)
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -369,22 +357,19 @@ impl Store {
         }
         let mut rows: Vec<_> = counts.into_iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for chunk in rows.chunks(MAX_PARAMS / 4) {
-            let sql = self.add_counts_sql(
-                "request_user_minute",
-                &["bucket_ms", "role", "user_id"],
-                chunk.len(),
-            );
-            let mut q = batch_query(&sql);
-            for ((bucket, role, user), n) in chunk {
-                q = q
-                    .bind(*bucket)
+        insert_rows(
+            tx,
+            &rows,
+            4,
+            |n| self.add_counts_sql("request_user_minute", &["bucket_ms", "role", "user_id"], n),
+            |q, ((bucket, role, user), n)| {
+                q.bind(*bucket)
                     .bind(role.to_string())
                     .bind(user.to_string())
-                    .bind(*n);
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(*n)
+            },
+        )
+        .await?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use crate::model::{CheckRecord, Status};
 
 pub mod audit;
 mod dialect;
+mod rollup;
 pub(crate) use dialect::{batch_query, insert_rows, values, AnyQuery, MAX_PARAMS};
 pub mod traffic;
 pub use crate::events::{AuditEvent, EventSource, RequestEvent};

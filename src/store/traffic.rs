@@ -3,10 +3,11 @@
 //! Every write lands raw rows and both rollups in one transaction, so a committed batch is
 //! visible to every reader at once and an acknowledged batch is never half-stored.
 
+use super::rollup::{bucket_totals, coarsen, role_totals, rollup, RollKey};
 use super::{insert_rows, AnyQuery};
 use super::{Store, StoreError};
 use crate::events::RequestEvent;
-use crate::latency::{bucket_of, Agg, BUCKETS, BUCKET_BOUNDS_MS};
+use crate::latency::{Agg, BUCKETS, BUCKET_BOUNDS_MS};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -78,8 +79,6 @@ pub struct SystemSample {
     pub disk_pct: f64,
 }
 
-type RollKey = (i64, String, String, i32, String, String, String);
-
 const EVENT_COLS: &str = "ts_ms, method, route, tool, server, status, duration_ms, user_id, \
                           role, bytes_in, bytes_out, client_ip, user_agent, source";
 const EVENT_PARAMS: usize = 14;
@@ -128,10 +127,10 @@ fn endpoint_from_row(r: &AnyRow) -> Result<EndpointAgg, StoreError> {
     })
 }
 
-/// Binds an aggregate's columns in the order `upsert_sql` lists them.
 /// What `bind_agg` binds: count, errors, sum, min, max and the histogram.
 const AGG_PARAMS: usize = 5 + BUCKETS;
 
+/// Binds an aggregate's columns in the order `upsert_sql` lists them.
 fn bind_agg<'q>(q: AnyQuery<'q>, a: &Agg) -> AnyQuery<'q> {
     let mut q = q
         .bind(a.count)
@@ -143,72 +142,6 @@ fn bind_agg<'q>(q: AnyQuery<'q>, a: &Agg) -> AnyQuery<'q> {
         q = q.bind(h);
     }
     q
-}
-
-/// Re-buckets rollups into a coarser resolution: hours come from minutes and days from
-/// hours, so each event is folded once.
-fn coarsen(finer: &HashMap<RollKey, Agg>, bucket: i64) -> HashMap<RollKey, Agg> {
-    let mut out: HashMap<RollKey, Agg> = HashMap::with_capacity(finer.len());
-    for (k, a) in finer {
-        let mut key = k.clone();
-        key.0 = k.0 - k.0.rem_euclid(bucket);
-        match out.get_mut(&key) {
-            Some(acc) => acc.merge(a),
-            None => {
-                out.insert(key, a.clone());
-            }
-        }
-    }
-    out
-}
-
-/// One aggregate per bucket over all keys.
-fn bucket_totals(rows: &HashMap<RollKey, Agg>) -> HashMap<i64, Agg> {
-    let mut out: HashMap<i64, Agg> = HashMap::new();
-    for (k, a) in rows {
-        out.entry(k.0).or_default().merge(a);
-    }
-    out
-}
-
-/// One aggregate per (bucket, role) of rows carrying a role.
-fn role_totals(rows: &HashMap<RollKey, Agg>, span: i64) -> Vec<((i64, i64, String), Agg)> {
-    let mut out: HashMap<(i64, &str), Agg> = HashMap::new();
-    for (k, a) in rows.iter().filter(|(k, _)| !k.4.is_empty()) {
-        out.entry((k.0, k.4.as_str())).or_default().merge(a);
-    }
-    out.into_iter()
-        .map(|((bucket, role), a)| ((span, bucket, role.to_string()), a))
-        .collect()
-}
-
-/// Folds events into rollup rows for one resolution.
-fn rollup(events: &[RequestEvent], bucket: i64) -> HashMap<RollKey, Agg> {
-    let mut out: HashMap<RollKey, Agg> = HashMap::new();
-    for e in events {
-        let key = (
-            e.ts_ms - e.ts_ms.rem_euclid(bucket),
-            e.route.clone(),
-            e.method.clone(),
-            i32::from(e.status / 100),
-            e.role.clone().unwrap_or_default(),
-            e.server.clone().unwrap_or_default(),
-            e.tool.clone().unwrap_or_default(),
-        );
-        let a = out.entry(key).or_insert_with(|| Agg {
-            min_ms: f64::INFINITY,
-            max_ms: f64::NEG_INFINITY,
-            hist: vec![0; BUCKETS],
-            ..Agg::default()
-        });
-        a.count += 1;
-        a.errors += i64::from(e.status >= 400);
-        a.sum_ms += e.duration_ms;
-        a.min_ms = a.min_ms.min(e.duration_ms);
-        a.max_ms = a.max_ms.max(e.duration_ms);
-        a.hist[bucket_of(e.duration_ms)] += 1;
-    }
-    out
 }
 
 impl Store {
@@ -762,7 +695,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::events::EventSource;
-    use crate::latency::estimate_quantile;
+    use crate::latency::{bucket_of, estimate_quantile};
 
     fn random_events(rng: &mut fastrand::Rng, base: i64, n: usize, tag: &str) -> Vec<RequestEvent> {
         let routes = [

@@ -6,6 +6,7 @@
 use crate::model::{CheckRecord, Status};
 
 pub mod audit;
+mod audit_write;
 mod dialect;
 mod rollup;
 pub(crate) use dialect::{batch_query, insert_rows, values, AnyQuery, MAX_PARAMS};

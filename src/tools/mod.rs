@@ -1,4 +1,5 @@
 //! Developer tools behind subcommands: `bench` (figures) and `simulate` (demo traffic).
 
 pub mod bench;
+mod memory;
 pub mod simulate;

@@ -2,6 +2,7 @@
 //! query latency (rollups vs a naive GROUP BY over raw rows) at the given sizes. Figures only;
 //! nothing here asserts a speed.
 
+use super::harness::{bench_router, remove_db, BenchResult, TOKEN};
 use super::simulate::Generator;
 use crate::analytics::{service, SortBy};
 use crate::config::{Config, TrafficSettings};
@@ -11,8 +12,6 @@ use crate::span::Span;
 use crate::store::{RequestEvent, Store};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-pub(super) type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -27,37 +26,6 @@ fn events(g: &mut Generator, n: usize, now: i64, span_ms: i64) -> Vec<RequestEve
         oldest_ms: now - span_ms - 1,
     };
     validate_batch(&json, limits).unwrap_or_default()
-}
-
-/// The token the router-level runs ingest and read with.
-pub(super) const TOKEN: &str = "bench-token-0123456789";
-
-/// Removes a SQLite database and its WAL files.
-pub(super) fn remove_db(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-}
-
-/// Pulse's state and router over `dir/name` (kept if present), no components, one ingest
-/// token, its own traffic and audit off; `ingest_extra` adds lines to `[ingest]`.
-pub(super) async fn bench_router(
-    dir: &Path,
-    name: &str,
-    ingest_extra: &str,
-) -> BenchResult<(crate::state::AppState, axum::Router)> {
-    let text = format!(
-        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
-         self_instrument = false\n{ingest_extra}[audit]\nself_audit = false\n",
-        dir.join(name).display()
-    );
-    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("mcp-pulse")
-        .build();
-    let state = crate::server::build_state(config, options).await?;
-    let router = crate::server::app(state.clone());
-    Ok((state, router))
 }
 
 async fn fresh(dir: &Path, name: &str) -> BenchResult<(Store, String)> {

@@ -1,7 +1,7 @@
 //! Memory figures for `bench`: the streamed audit export's RSS growth, and the soak (a
 //! separate `serve` process under 200 polling dashboards and 3,000 events/s).
 
-use super::bench::{bench_router, remove_db, BenchResult, TOKEN};
+use super::harness::{bench_router, remove_db, BenchResult, TOKEN};
 use super::simulate::Generator;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

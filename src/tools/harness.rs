@@ -1,0 +1,38 @@
+//! What the figure runs share: their result type, the ingest token, a fresh SQLite file and
+//! Pulse's state and router over it.
+
+use crate::config::Config;
+use std::path::Path;
+
+pub(super) type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The token the router-level runs ingest and read with.
+pub(super) const TOKEN: &str = "bench-token-0123456789";
+
+/// Removes a SQLite database and its WAL files.
+pub(super) fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// Pulse's state and router over `dir/name` (kept if present), no components, one ingest
+/// token, its own traffic and audit off; `ingest_extra` adds lines to `[ingest]`.
+pub(super) async fn bench_router(
+    dir: &Path,
+    name: &str,
+    ingest_extra: &str,
+) -> BenchResult<(crate::state::AppState, axum::Router)> {
+    let text = format!(
+        "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
+         self_instrument = false\n{ingest_extra}[audit]\nself_audit = false\n",
+        dir.join(name).display()
+    );
+    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("mcp-pulse")
+        .build();
+    let state = crate::server::build_state(config, options).await?;
+    let router = crate::server::app(state.clone());
+    Ok((state, router))
+}

@@ -60,7 +60,11 @@ test.describe('overview', () => {
     // A critical component is down, so the whole system is unhealthy, in words not just colour.
     await expect(page.getByTestId('overall')).toHaveAttribute('data-status', 'unhealthy');
     await expect(page.getByTestId('overall-status')).toHaveText('Unhealthy');
-    await expect(page.getByTestId('healthy-count')).toHaveText(/^[0-7] of 8 components healthy$/);
+    // The count is the cards': at least the four asserted healthy above, never the unreachable one.
+    const healthy = await page.locator('[data-testid=component-card][data-status=healthy]').count();
+    expect(healthy).toBeGreaterThanOrEqual(4);
+    expect(healthy).toBeLessThanOrEqual(7);
+    await expect(page.getByTestId('healthy-count')).toHaveText(`${healthy} of 8 components healthy`);
 
     expect(errors, errors.join('\n')).toEqual([]);
   });
@@ -109,9 +113,13 @@ test.describe('overview', () => {
     await hydrated(page);
     const updated = page.getByTestId('last-updated');
     const before = await updated.textContent();
-    await page.waitForTimeout(1_100);
-    await page.getByTestId('refresh').click();
-    await expect(updated).not.toHaveText(before ?? '');
+    // The stamp has one-second resolution: click until a fetch lands in a later second.
+    await expect
+      .poll(async () => {
+        await page.getByTestId('refresh').click();
+        return updated.textContent();
+      })
+      .not.toBe(before);
   });
 });
 

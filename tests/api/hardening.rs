@@ -2,13 +2,9 @@
 //! secrets in health details, check storms, echoed input, streamed exports, and a real socket
 //! that stalls.
 
-#![cfg(feature = "ssr")]
-
-mod common;
-
+use super::helpers::*;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::*;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::time::Duration;

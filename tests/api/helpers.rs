@@ -1,4 +1,4 @@
-//! The harness the HTTP-level test files share: a real router over a real SQLite file.
+//! The harness every test module shares: a real router over a real SQLite file in a temp dir.
 #![allow(dead_code)]
 
 use axum::body::Body;
@@ -14,7 +14,9 @@ use tower::ServiceExt;
 pub const TOKEN: &str = "ingest-token-0123456789";
 pub const READ_TOKEN: &str = "read-token-0123456789ab";
 
-/// See tests/api.rs: Leptos' process-wide state wants one router at a time.
+/// Leptos keeps process-wide state (its executor, route generation) that does not tolerate
+/// several test runtimes rendering at once: about one run in eight hung. Production runs one
+/// runtime, so the tests take turns.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub struct Harness {
@@ -24,13 +26,25 @@ pub struct Harness {
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
+/// Ingest and read tokens, the database component, and `extra` config lines.
 pub async fn harness(extra: &str) -> Harness {
+    harness_from(&format!(
+        "[ingest]\ntokens = [\"{TOKEN}\"]\nread_tokens = [\"{READ_TOKEN}\"]\n{extra}\n\
+         [[components]]\nname = \"db\"\nkind = \"database\"\n"
+    ))
+    .await
+}
+
+/// Only `config` (no tokens, no components unless it names them).
+pub async fn bare_harness(config: &str) -> Harness {
+    harness_from(config).await
+}
+
+async fn harness_from(config: &str) -> Harness {
     let turn = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "database_url = \"sqlite://{}/pulse.db\"\n\
-         [ingest]\ntokens = [\"{TOKEN}\"]\nread_tokens = [\"{READ_TOKEN}\"]\n{extra}\n\
-         [[components]]\nname = \"db\"\nkind = \"database\"\n",
+        "database_url = \"sqlite://{}/pulse.db\"\n{config}",
         dir.path().display()
     );
     let config = Config::from_sources(Some(("test.toml", &text)), |_| None).unwrap();
@@ -42,6 +56,34 @@ pub async fn harness(extra: &str) -> Harness {
         _dir: dir,
         _turn: turn,
     }
+}
+
+/// A port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A bare request (no token, no content type); the body as text.
+pub async fn call(h: &Harness, method: &str, uri: &str) -> (StatusCode, String) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    let resp = h.router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `call`, the body parsed as JSON (or kept as a JSON string when it is not).
+pub async fn json(h: &Harness, method: &str, uri: &str) -> (StatusCode, Value) {
+    let (s, body) = call(h, method, uri).await;
+    (
+        s,
+        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    )
 }
 
 pub async fn send(

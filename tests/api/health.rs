@@ -1,68 +1,8 @@
-//! Drives the whole router (`app(state)`) in-process with real SQLite and real checks.
+//! Health, probes, metrics and the server-rendered dashboard: the whole router (`app(state)`)
+//! in-process with real SQLite and real checks.
 
-#![cfg(feature = "ssr")]
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
-use mcp_pulse::config::Config;
-use mcp_pulse::server::{app, build_state};
-use serde_json::Value;
-use tower::ServiceExt;
-
-/// Leptos keeps process-wide state (its executor, route generation) that does not tolerate
-/// several test runtimes rendering at once: about one run in eight hung. Production runs one
-/// runtime, so the tests here take turns.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-struct Harness {
-    router: axum::Router,
-    _dir: tempfile::TempDir,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
-}
-
-async fn harness(components_toml: &str) -> Harness {
-    let turn = SERIAL.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "database_url = \"sqlite://{}/pulse.db\"\n{components_toml}",
-        dir.path().display()
-    );
-    let config = Config::from_sources(Some(("test.toml", &text)), |_| None).unwrap();
-    let options = LeptosOptions::builder().output_name("mcp-pulse").build();
-    let state = build_state(config, options).await.unwrap();
-    Harness {
-        router: app(state),
-        _dir: dir,
-        _turn: turn,
-    }
-}
-
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-async fn call(h: &Harness, method: &str, uri: &str) -> (StatusCode, String) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(Body::empty())
-        .unwrap();
-    let resp = h.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
-async fn json(h: &Harness, method: &str, uri: &str) -> (StatusCode, Value) {
-    let (s, body) = call(h, method, uri).await;
-    (
-        s,
-        serde_json::from_str(&body).unwrap_or(Value::String(body)),
-    )
-}
+use super::helpers::{bare_harness as harness, call, closed_port, json};
+use axum::http::StatusCode;
 
 fn two_components(port: u16, critical: bool) -> String {
     format!(

@@ -1,15 +1,12 @@
 //! Request ingest and analytics through the real router and a real SQLite file; and the real
 //! binary killed with SIGKILL after acknowledged batches.
 
-#![cfg(feature = "ssr")]
-
 use axum::body::Body;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::*;
+use super::helpers::*;
 
 fn event(route: &str, status: u16, ms: f64) -> Value {
     json!({"method": "POST", "route": route, "status": status, "duration_ms": ms,

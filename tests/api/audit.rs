@@ -1,12 +1,9 @@
 //! Audit ingest, the role views and Pulse's audit of itself, through the real router and a
 //! real SQLite file.
 
-#![cfg(feature = "ssr")]
-
-mod common;
+use super::helpers::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -1,0 +1,10 @@
+//! Pulse through its whole router (and, for crash safety, its real binary): one test binary,
+//! one harness (`helpers`), a module per area.
+
+#![cfg(feature = "ssr")]
+
+mod audit;
+mod hardening;
+mod health;
+mod helpers;
+mod ingest;

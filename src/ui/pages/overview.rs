@@ -1,9 +1,13 @@
-//! `/`: overall status and one card per component, refreshed in place.
+//! `/`: overall status and one card per component, refreshed in place; the Overview's own
+//! widgets (overall card, component card, traffic cards, MCP servers) live here.
 
+use crate::model::{human_duration, ComponentHealth, HealthSummary, Status};
 use crate::ui::data::{get_health, get_realtime, get_role_summary};
 use crate::ui::pages::roles::RoleSummary;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
-use crate::ui::widgets::{ComponentCard, ErrorBox, McpServers, OverallCard, TrafficCards};
+use crate::ui::widgets::{
+    fmt_bytes, fmt_interval, fmt_ms, fmt_rfc3339, reading, CardTop, ErrorBox, StatusPill,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -59,5 +63,326 @@ pub fn Overview() -> impl IntoView {
                 }
             })}
         </RefreshTransition>
+    }
+}
+
+#[component]
+fn OverallCard(summary: HealthSummary) -> impl IntoView {
+    let s = summary.overall_status;
+    let checked = summary.total_components;
+    let pct = if checked == 0 {
+        0.0
+    } else {
+        summary.healthy_components as f64 * 100.0 / checked as f64
+    };
+    let headline = match s {
+        Status::Healthy => "All systems operational",
+        Status::Degraded => "Degraded performance",
+        Status::Unhealthy => "System unhealthy",
+        Status::Unknown => "Waiting for the first checks",
+    };
+    view! {
+        <section class=format!("overall overall-{}", s.as_str()) data-testid="overall" data-status=s.as_str()>
+            <div class="overall-icon" aria-hidden="true">{s.icon()}</div>
+            <div class="overall-body">
+                <p class="overall-word">
+                    <span data-testid="overall-status">{s.label()}</span>
+                </p>
+                <h2>{headline}</h2>
+                <p class="overall-count" data-testid="healthy-count">
+                    {format!(
+                        "{} of {} components healthy",
+                        summary.healthy_components,
+                        summary.total_components,
+                    )}
+                </p>
+                <div
+                    class="progress"
+                    role="progressbar"
+                    aria-valuemin="0"
+                    aria-valuemax="100"
+                    aria-valuenow=format!("{pct:.0}")
+                    aria-label="Share of healthy components"
+                >
+                    <div class="progress-fill" style=format!("width: {pct:.1}%")></div>
+                </div>
+                <div class="overall-badges">
+                    <span class="badge">"Uptime " {human_duration(summary.uptime_seconds)}</span>
+                    <span class="badge" data-testid="health-score">
+                        "Health score " {format!("{:.0}", summary.health_score)} "/100"
+                    </span>
+                    {(summary.degraded_components > 0)
+                        .then(|| view! { <span class="badge badge-warn">{summary.degraded_components} " degraded"</span> })}
+                    {(summary.unhealthy_components > 0)
+                        .then(|| view! { <span class="badge badge-bad">{summary.unhealthy_components} " unhealthy"</span> })}
+                    <span class="badge muted">
+                        "Last check "
+                        {summary.last_check.as_deref().map(fmt_rfc3339).unwrap_or_else(|| "—".into())}
+                    </span>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ComponentCard(c: ComponentHealth) -> impl IntoView {
+    let href = format!("/components/{}", c.component);
+    // The bar shows how much of the timeout budget the last check used.
+    let budget = c
+        .response_time_ms
+        .map(|ms| (ms / c.timeout_ms * 100.0).clamp(2.0, 100.0))
+        .unwrap_or(0.0);
+    let damped_note = (c.last_result_status != c.status && c.last_result_status != Status::Unknown)
+        .then(|| {
+            format!(
+                "Latest check: {} ({} in a row)",
+                c.last_result_status.as_str(),
+                if c.last_result_status == Status::Healthy {
+                    c.consecutive_successes
+                } else {
+                    c.consecutive_failures
+                }
+            )
+        });
+    let tools_changed = c
+        .details
+        .get("tools_changed_at")
+        .and_then(|v| v.as_str())
+        .map(fmt_rfc3339);
+    let details = serde_json::to_string_pretty(&c.details).unwrap_or_default();
+    let has_details = !c.details.is_null();
+    view! {
+        <article
+            class=format!("card card-{}", c.status.as_str())
+            data-testid="component-card"
+            data-component=c.component.clone()
+            data-status=c.status.as_str()
+        >
+            <CardTop c=&c />
+            <h3 class="card-title">
+                <a href=href.clone() data-testid="component-link">{c.component.clone()}</a>
+            </h3>
+            <p class="card-sub">{format!("{} check · every {}", c.kind, fmt_interval(c.interval_secs))}</p>
+            <dl class="card-facts">
+                <div>
+                    <dt>"Response"</dt>
+                    <dd data-testid="response-time">
+                        {c.response_time_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Reading"</dt>
+                    <dd data-testid="reading">{reading(&c).unwrap_or_else(|| "—".into())}</dd>
+                </div>
+                <div>
+                    <dt>"Last run"</dt>
+                    <dd>{c.timestamp.as_deref().map(fmt_rfc3339).unwrap_or_else(|| "not yet".into())}</dd>
+                </div>
+            </dl>
+            <div
+                class=format!("statusbar statusbar-{}", c.last_result_status.as_str())
+                title="Share of the timeout the last check used"
+            >
+                <div class="statusbar-fill" style=format!("width: {budget:.1}%")></div>
+            </div>
+            {damped_note.map(|n| view! { <p class="note" data-testid="raw-result">{n}</p> })}
+            {tools_changed.map(|t| view! { <p class="note" data-testid="tools-changed">"Tools changed at " {t}</p> })}
+            {c.error_message.clone().map(|e| view! { <p class="error" data-testid="error-message">{e}</p> })}
+            {has_details.then(|| view! {
+                <details class="card-details">
+                    <summary>"Details"</summary>
+                    <pre>{details}</pre>
+                </details>
+            })}
+            <a class="card-more" href=href>"History →"</a>
+        </article>
+    }
+}
+
+/// Seed 000's four traffic cards: CPU, memory, requests per minute, error rate.
+#[component]
+fn TrafficCards(rt: crate::analytics::RealTime) -> impl IntoView {
+    let sys = rt.system.clone();
+    let stat = |testid: &'static str, label: &'static str, value: String, sub: String| {
+        view! {
+            <article class="stat" data-testid=testid>
+                <p class="stat-label">{label}</p>
+                <p class="stat-value">{value}</p>
+                <p class="stat-sub muted">{sub}</p>
+            </article>
+        }
+    };
+    let no_sample = || "no host sample yet".to_string();
+    let hour = &rt.last_hour;
+    view! {
+        <div class="stats" data-testid="traffic-cards">
+            {stat(
+                "stat-cpu",
+                "CPU",
+                sys.as_ref().map(|s| format!("{:.1}%", s.cpu_pct)).unwrap_or_else(|| "—".into()),
+                sys.as_ref().map(|s| format!("disk {:.0}% used", s.disk_pct)).unwrap_or_else(no_sample),
+            )}
+            {stat(
+                "stat-memory",
+                "Memory",
+                sys.as_ref().map(|s| format!("{:.1}%", s.memory_pct)).unwrap_or_else(|| "—".into()),
+                sys.as_ref()
+                    .map(|s| format!("{} of {}", fmt_bytes(s.memory_used_bytes as f64), fmt_bytes(s.memory_total_bytes as f64)))
+                    .unwrap_or_else(no_sample),
+            )}
+            {stat(
+                "stat-rpm",
+                "Requests / min",
+                format!("{:.1}", rt.requests_per_minute),
+                format!("{} in the last hour", hour.requests),
+            )}
+            {stat(
+                "stat-errors",
+                "Error rate",
+                format!("{:.1}%", hour.error_rate_pct),
+                hour.avg_ms.map(|a| format!("avg {}", fmt_ms(a))).unwrap_or_else(|| "no requests in the last hour".into()),
+            )}
+        </div>
+    }
+}
+
+/// The MCP servers among the components, with what their probes found.
+#[component]
+fn McpServers(components: Vec<ComponentHealth>) -> impl IntoView {
+    let group = crate::model::mcp_group_status(&components);
+    let servers: Vec<ComponentHealth> =
+        components.into_iter().filter(|c| c.kind == "mcp").collect();
+    let text = |c: &ComponentHealth, key: &str| {
+        c.details
+            .get(key)
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "—".to_string(),
+                other => other.to_string(),
+            })
+            .unwrap_or_else(|| "—".to_string())
+    };
+    (!servers.is_empty()).then(move || {
+        view! {
+            <section class="panel servers" data-testid="mcp-servers">
+                <h2 class="section-title">"MCP servers"</h2>
+                {group.map(|(status, healthy, total)| view! {
+                    <p class="muted" data-testid="mcp-group">
+                        <StatusPill status />
+                        {format!(" {healthy} of {total} servers healthy")}
+                    </p>
+                })}
+                <div class="table-wrap">
+                    <table class="table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Server"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Verdict"</th>
+                                <th scope="col">"Reports as"</th>
+                                <th scope="col">"Protocol"</th>
+                                <th scope="col" class="num">"Tools"</th>
+                                <th scope="col">"Tools changed"</th>
+                                <th scope="col" class="num">"Latency"</th>
+                                <th scope="col" class="num">"p95"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {servers
+                                .iter()
+                                .map(|c| {
+                                    let href = format!("/components/{}", c.component);
+                                    view! {
+                                        <tr data-server=c.component.clone()>
+                                            <td><a href=href>{c.component.clone()}</a></td>
+                                            <td><StatusPill status=c.status /></td>
+                                            <td>{text(c, "verdict").replace('_', " ")}</td>
+                                            <td>{format!("{} {}", text(c, "server_name"), text(c, "server_version"))}</td>
+                                            <td>{text(c, "protocol_version")}</td>
+                                            <td class="num">{text(c, "tool_count")}</td>
+                                            <td>
+                                                {c.details.get("tools_changed_at").and_then(|v| v.as_str()).map(fmt_rfc3339).unwrap_or_else(|| "—".into())}
+                                            </td>
+                                            <td class="num">{c.response_time_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}</td>
+                                            <td class="num" data-col="p95">{c.p95_ms.map(fmt_ms).unwrap_or_else(|| "—".into())}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </section>
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ComponentType;
+    use serde_json::json;
+
+    fn health(kind: &str, details: serde_json::Value) -> ComponentHealth {
+        ComponentHealth {
+            component: "x".into(),
+            component_type: ComponentType::Application,
+            kind: kind.into(),
+            critical: false,
+            status: Status::Healthy,
+            response_time_ms: Some(1.0),
+            timestamp: None,
+            details,
+            error_message: None,
+            last_result_status: Status::Healthy,
+            consecutive_failures: 0,
+            consecutive_successes: 1,
+            interval_secs: 30.0,
+            timeout_ms: 5000.0,
+            degraded_after_ms: None,
+            p95_ms: None,
+        }
+    }
+
+    #[test]
+    fn card_reading_picks_the_telling_figure() {
+        let disk = health(
+            "disk",
+            json!({"used_percent": 72.3, "total_bytes": 270_553_174_016u64}),
+        );
+        assert_eq!(reading(&disk).as_deref(), Some("72% of 252.0 GiB"));
+        let http = health("http", json!({"status_code": 204}));
+        assert_eq!(reading(&http).as_deref(), Some("HTTP 204"));
+        let db = health("database", json!({"check_results_rows": 12}));
+        assert_eq!(reading(&db).as_deref(), Some("12 results"));
+        assert_eq!(reading(&health("http", serde_json::Value::Null)), None);
+        let pg = health(
+            "postgres",
+            json!({"connections": 7, "max_connections": 100}),
+        );
+        assert_eq!(reading(&pg).as_deref(), Some("7/100 conns"));
+        let group = health(
+            "mcp_group",
+            json!({"healthy_servers": 2, "checked_servers": 3}),
+        );
+        assert_eq!(reading(&group).as_deref(), Some("2/3 servers healthy"));
+    }
+
+    #[test]
+    fn intervals_read_naturally() {
+        assert_eq!(fmt_interval(30.0), "30s");
+        assert_eq!(fmt_interval(300.0), "5m");
+        assert_eq!(fmt_interval(3600.0), "1h");
+        assert_eq!(fmt_interval(90.0), "90s");
+        let one = health("redis", json!({"connected_clients": 1}));
+        assert_eq!(reading(&one).as_deref(), Some("1 client"));
+    }
+
+    #[test]
+    fn latencies_read_naturally() {
+        assert_eq!(fmt_ms(0.42), "0.4 ms");
+        assert_eq!(fmt_ms(42.4), "42 ms");
+        assert_eq!(fmt_ms(1530.0), "1.53 s");
     }
 }

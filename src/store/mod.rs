@@ -600,23 +600,11 @@ mod tests {
     #[tokio::test]
     async fn postgres_round_trips_when_available() {
         // PostgreSQL runs on developer machines and CI; PULSE_TEST_POSTGRES=skip opts out elsewhere.
-        if std::env::var("PULSE_TEST_POSTGRES").as_deref() == Ok("skip") {
+        let Some(pg) = testing::PgSchema::create("round").await else {
             return;
-        }
-        let url = std::env::var("PULSE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let store = Store::connect(&url)
-            .await
-            .expect("PostgreSQL at PULSE_TEST_POSTGRES_URL");
-        let prefix = format!("pg{}", std::process::id());
-        exercise(&store, &prefix).await;
-        // Leave nothing behind for other runs.
-        let sql = store.sql("DELETE FROM check_results WHERE component LIKE ?");
-        sqlx::query(&sql)
-            .bind(format!("{prefix}-%"))
-            .execute(&store.pool)
-            .await
-            .unwrap();
+        };
+        exercise(&pg.store, &format!("pg{}", std::process::id())).await;
+        pg.drop().await;
     }
 
     #[tokio::test]

@@ -911,31 +911,12 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_rollups_match_exact_computation() {
-        if std::env::var("PULSE_TEST_POSTGRES").as_deref() == Ok("skip") {
+        let Some(pg) = crate::store::testing::PgSchema::create("rollups").await else {
             return;
-        }
-        let url = std::env::var("PULSE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let store = Store::connect(&url).await.expect("PostgreSQL");
-        // A time slot of its own (an hour in 1990 picked by process id) keeps runs apart.
-        let base = 631_152_000_000 + i64::from(std::process::id() % 50_000) * 4 * HOUR_MS;
-        let tag = format!("t{}", std::process::id());
-        rollups_match_exact(&store, base, &tag).await;
-        for (table, col) in [
-            ("request_events", "ts_ms"),
-            ("request_minute", "bucket_ms"),
-            ("request_hour", "bucket_ms"),
-        ] {
-            let sql = store.sql(&format!(
-                "DELETE FROM {table} WHERE {col} >= ? AND {col} < ?"
-            ));
-            sqlx::query(&sql)
-                .bind(base)
-                .bind(base + 3 * HOUR_MS)
-                .execute(&store.pool)
-                .await
-                .unwrap();
-        }
+        };
+        let base = 631_152_000_000;
+        rollups_match_exact(&pg.store, base, "t").await;
+        pg.drop().await;
     }
 
     #[tokio::test]

@@ -40,14 +40,18 @@ bench: build
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
 test: bootstrap lint test-rust build-debug e2e
 
+# Both suites get a throwaway PostgreSQL and Redis (scripts/services.sh), stopped afterwards.
+WITH_SERVICES = services="$$(scripts/services.sh start)"; eval "$$services"; \
+	trap '$(CURDIR)/scripts/services.sh stop "$$PULSE_TEST_SERVICES_DIR"' EXIT;
+
 test-rust:
-	cargo test --features ssr
+	@$(WITH_SERVICES) cargo test --features ssr
 
 build-debug:
 	cargo leptos build
 
 e2e:
-	cd end2end && npx playwright test
+	@$(WITH_SERVICES) cd end2end && npx playwright test
 
 lint:
 	cargo fmt --check

@@ -59,6 +59,17 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
 fi
 
+# Throwaway PostgreSQL and Redis for the tests (scripts/services.sh); the machine's own
+# servers are never used by the suites.
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null; then
+  say "postgresql and redis-server present"
+else
+  say "installing Debian postgresql and redis-server (for the tests' throwaway instances)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql redis-server
+fi
+
 if [ -f public/echarts.min.js ] && grep -q "$ECHARTS_VERSION" public/echarts.min.js 2>/dev/null; then
   say "public/echarts.min.js present"
 else

@@ -178,13 +178,13 @@ impl Kind {
                     unhealthy_percent,
                 })
             }
-            Kind::Http => http(rc, err),
+            Kind::Http => http(rc, err, env),
             Kind::Tcp => tcp(rc, err),
             Kind::Postgres => Ok(CheckSpec::Postgres {
-                url: server_url(rc, err, self, &["postgres", "postgresql"])?,
+                url: server_url(rc, err, env, self, &["postgres", "postgresql"])?,
             }),
             Kind::Redis => Ok(CheckSpec::Redis {
-                url: server_url(rc, err, self, &["redis", "rediss"])?,
+                url: server_url(rc, err, env, self, &["redis", "rediss"])?,
             }),
             Kind::Mcp => mcp(rc, err, env),
         }
@@ -278,6 +278,19 @@ fn required<T: Clone>(
         .ok_or_else(|| err(key, format!("is required for kind `{kind}`")))
 }
 
+/// `url` as written and with `${NAME}` replaced from the environment (so a password can stay
+/// out of the file). Messages quote the written form, never the expanded one.
+fn url(
+    rc: &RawComponent,
+    kind: Kind,
+    err: &KeyError,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, String), ConfigError> {
+    let written = required(&rc.url, "url", kind, err)?;
+    let expanded = expand_env(&written, env).map_err(|r| err("url", r))?;
+    Ok((written, expanded))
+}
+
 fn disk(rc: &RawComponent, err: &KeyError) -> Result<CheckSpec, ConfigError> {
     let (degraded_percent, unhealthy_percent) = percents(rc, err)?;
     let path = required(&rc.path, "path", Kind::Disk, err)?;
@@ -291,8 +304,12 @@ fn disk(rc: &RawComponent, err: &KeyError) -> Result<CheckSpec, ConfigError> {
     })
 }
 
-fn http(rc: &RawComponent, err: &KeyError) -> Result<CheckSpec, ConfigError> {
-    let url = required(&rc.url, "url", Kind::Http, err)?;
+fn http(
+    rc: &RawComponent,
+    err: &KeyError,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<CheckSpec, ConfigError> {
+    let (written, url) = url(rc, Kind::Http, err, env)?;
     match reqwest::Url::parse(&url) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
         Ok(u) => {
@@ -301,7 +318,7 @@ fn http(rc: &RawComponent, err: &KeyError) -> Result<CheckSpec, ConfigError> {
                 format!("scheme `{}` is not http or https", u.scheme()),
             ))
         }
-        Err(e) => return Err(err("url", format!("`{url}` is not a URL ({e})"))),
+        Err(e) => return Err(err("url", format!("`{written}` is not a URL ({e})"))),
     }
     let expected_status = rc.expected_status.unwrap_or(200);
     if !(100..=599).contains(&expected_status) {
@@ -330,10 +347,11 @@ fn tcp(rc: &RawComponent, err: &KeyError) -> Result<CheckSpec, ConfigError> {
 fn server_url(
     rc: &RawComponent,
     err: &KeyError,
+    env: &dyn Fn(&str) -> Option<String>,
     kind: Kind,
     schemes: &[&str],
 ) -> Result<String, ConfigError> {
-    let url = required(&rc.url, "url", kind, err)?;
+    let (_, url) = url(rc, kind, err, env)?;
     match reqwest::Url::parse(&url) {
         Ok(u) if schemes.contains(&u.scheme()) => Ok(url),
         // The URL may carry a password: never echo it back.
@@ -346,10 +364,10 @@ fn mcp(
     err: &KeyError,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<CheckSpec, ConfigError> {
-    let url = required(&rc.url, "url", Kind::Mcp, err)?;
+    let (written, url) = url(rc, Kind::Mcp, err, env)?;
     match reqwest::Url::parse(&url) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-        _ => return Err(err("url", format!("`{url}` is not an http(s) URL"))),
+        _ => return Err(err("url", format!("`{written}` is not an http(s) URL"))),
     }
     if let Some(v) = &rc.protocol_version {
         if !crate::model::MCP_VERSIONS.contains(&v.as_str()) {

@@ -334,3 +334,44 @@ fn data_dir_follows_the_sqlite_file() {
     assert_eq!(data_dir("sqlite:pulse.db"), PathBuf::from("."));
     assert_eq!(data_dir("postgres://localhost/test"), PathBuf::from("."));
 }
+
+#[test]
+fn component_urls_take_variables_from_the_environment_and_never_echo_them() {
+    let text = "[[components]]\nname = \"gw-db\"\nkind = \"postgres\"\nurl = \"${GW_DB_URL}\"\n\
+                [[components]]\nname = \"api\"\nkind = \"http\"\nurl = \"${API_URL}\"";
+    let env = |k: &str| match k {
+        "GW_DB_URL" => Some("postgres://u:s3cret@127.0.0.1:5432/db".to_string()),
+        "API_URL" => Some("http://127.0.0.1:9/health".to_string()),
+        _ => None,
+    };
+    let c = Config::from_sources(Some(("pulse.toml", text)), env).unwrap();
+    assert_eq!(
+        c.components[0].check,
+        CheckSpec::Postgres {
+            url: "postgres://u:s3cret@127.0.0.1:5432/db".into()
+        }
+    );
+    match &c.components[1].check {
+        CheckSpec::Http { url, .. } => assert_eq!(url, "http://127.0.0.1:9/health"),
+        other => panic!("unexpected {other:?}"),
+    }
+    // Unset: the key and the variable are named.
+    let e = Config::from_sources(Some(("pulse.toml", text)), no_env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("components[0].url") && e.contains("GW_DB_URL"),
+        "{e}"
+    );
+    // A bad expanded value is reported by its written form, not the secret it expanded to.
+    let bad = |k: &str| (k == "API_URL").then(|| "not a url s3cret".to_string());
+    let text = "[[components]]\nname = \"api\"\nkind = \"http\"\nurl = \"${API_URL}\"";
+    let e = Config::from_sources(Some(("pulse.toml", text)), bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("components[0].url") && e.contains("${API_URL}"),
+        "{e}"
+    );
+    assert!(!e.contains("s3cret"), "the expanded value leaked: {e}");
+}

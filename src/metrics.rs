@@ -51,74 +51,54 @@ const BUCKETS: &[f64] = &[
 
 impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
-        let registry = Registry::new();
-        let http_requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests served by Pulse."),
+        let r = Registrar(Registry::new());
+        let http_requests = r.add(counter_vec(
+            "http_requests_total",
+            "HTTP requests served by Pulse.",
             &["method", "route", "status"],
-        )?;
-        let http_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time to produce HTTP responses, by matched route.",
-            )
-            .buckets(BUCKETS.to_vec()),
+        )?)?;
+        let http_duration = r.add(histogram_vec(
+            "http_request_duration_seconds",
+            "Time to produce HTTP responses, by matched route.",
             &["method", "route"],
-        )?;
-        let component_status = IntGaugeVec::new(
-            Opts::new(
-                "pulse_component_status",
-                "1 for the component's current (damped) status, 0 for the others.",
-            ),
+        )?)?;
+        let component_status = r.add(gauge_vec(
+            "pulse_component_status",
+            "1 for the component's current (damped) status, 0 for the others.",
             &["component", "status"],
-        )?;
-        let component_up = IntGaugeVec::new(
-            Opts::new(
-                "pulse_component_up",
-                "1 when the component is healthy or degraded, 0 otherwise.",
-            ),
+        )?)?;
+        let component_up = r.add(gauge_vec(
+            "pulse_component_up",
+            "1 when the component is healthy or degraded, 0 otherwise.",
             &["component"],
-        )?;
-        let check_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "pulse_check_duration_seconds",
-                "Duration of health check runs.",
-            )
-            .buckets(BUCKETS.to_vec()),
+        )?)?;
+        let check_duration = r.add(histogram_vec(
+            "pulse_check_duration_seconds",
+            "Duration of health check runs.",
             &["component"],
-        )?;
-        let health_score = Gauge::with_opts(Opts::new(
+        )?)?;
+        let health_score = r.add(Gauge::with_opts(Opts::new(
             "pulse_health_score",
             "Overall health score, 0-100.",
-        ))?;
-        let build_info = IntGaugeVec::new(
-            Opts::new("pulse_build_info", "Build information; always 1."),
+        ))?)?;
+        r.add(gauge_vec(
+            "pulse_build_info",
+            "Build information; always 1.",
             &["version"],
-        )?;
-        build_info
-            .with_label_values(&[env!("CARGO_PKG_VERSION")])
-            .set(1);
-        registry.register(Box::new(http_requests.clone()))?;
-        registry.register(Box::new(http_duration.clone()))?;
-        registry.register(Box::new(component_status.clone()))?;
-        registry.register(Box::new(component_up.clone()))?;
-        registry.register(Box::new(check_duration.clone()))?;
-        registry.register(Box::new(health_score.clone()))?;
-        registry.register(Box::new(build_info))?;
-        let ingested = IntCounterVec::new(
-            Opts::new(
-                "pulse_ingested_events_total",
-                "Request events committed to the store, by kind (ingest, self).",
-            ),
+        )?)?
+        .with_label_values(&[env!("CARGO_PKG_VERSION")])
+        .set(1);
+        let ingested = r.add(counter_vec(
+            "pulse_ingested_events_total",
+            "Request events committed to the store, by kind (ingest, self).",
             &["kind"],
-        )?;
-        let ingest_rejected = IntCounterVec::new(
-            Opts::new(
-                "pulse_ingest_rejected_total",
-                "Ingest requests refused, by reason.",
-            ),
+        )?)?;
+        let ingest_rejected = r.add(counter_vec(
+            "pulse_ingest_rejected_total",
+            "Ingest requests refused, by reason.",
             &["reason"],
-        )?;
-        let ingest_batch = prometheus::Histogram::with_opts(
+        )?)?;
+        let ingest_batch = r.add(prometheus::Histogram::with_opts(
             HistogramOpts::new(
                 "pulse_ingest_batch_size",
                 "Events per accepted ingest request.",
@@ -126,15 +106,11 @@ impl Metrics {
             .buckets(vec![
                 1.0, 10.0, 100.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 50000.0,
             ]),
-        )?;
-        let queue_depth = prometheus::IntGauge::with_opts(Opts::new(
+        )?)?;
+        let queue_depth = r.add(prometheus::IntGauge::with_opts(Opts::new(
             "pulse_writer_queue_depth",
             "Events accepted but not yet committed by the batching writer.",
-        ))?;
-        registry.register(Box::new(ingested.clone()))?;
-        registry.register(Box::new(ingest_rejected.clone()))?;
-        registry.register(Box::new(ingest_batch.clone()))?;
-        registry.register(Box::new(queue_depth.clone()))?;
+        ))?)?;
         for reason in REJECT_REASONS {
             ingest_rejected.with_label_values(&[reason]).inc_by(0);
         }
@@ -142,34 +118,27 @@ impl Metrics {
             ingested.with_label_values(&[kind]).inc_by(0);
         }
         // Both label sets are bounded: roles are validated and categories come from config.
-        let role_actions = IntCounterVec::new(
-            Opts::new(
-                "pulse_role_actions_total",
-                "Audit events committed, by actor role and action category.",
-            ),
+        let role_actions = r.add(counter_vec(
+            "pulse_role_actions_total",
+            "Audit events committed, by actor role and action category.",
             &["role", "category"],
-        )?;
-        let role_active_users = IntGaugeVec::new(
-            Opts::new(
-                "pulse_role_active_users",
-                "Distinct actors with audit events in the last 24 hours, by role.",
-            ),
+        )?)?;
+        let role_active_users = r.add(gauge_vec(
+            "pulse_role_active_users",
+            "Distinct actors with audit events in the last 24 hours, by role.",
             &["role"],
-        )?;
-        registry.register(Box::new(role_actions.clone()))?;
-        registry.register(Box::new(role_active_users.clone()))?;
+        )?)?;
         for role in crate::model::ROLES {
             role_active_users.with_label_values(&[role]).set(0);
         }
-        let endpoints_folded = prometheus::IntCounter::with_opts(Opts::new(
+        let endpoints_folded = r.add(prometheus::IntCounter::with_opts(Opts::new(
             "pulse_endpoints_folded_total",
             "Request events stored as route `other` because their day already had \
              ingest.max_endpoints_per_day distinct endpoints.",
-        ))?;
-        registry.register(Box::new(endpoints_folded.clone()))?;
+        ))?)?;
         Ok(Metrics {
             endpoints_folded,
-            registry,
+            registry: r.0,
             http_requests,
             http_duration,
             component_status,
@@ -298,4 +267,40 @@ pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> 
     let route = route_label(matched.as_ref(), status);
     metrics.observe_request(method, &route, status, started.elapsed());
     resp
+}
+/// Registers each collector as it is made, and hands it back.
+struct Registrar(Registry);
+
+impl Registrar {
+    fn add<T: prometheus::core::Collector + Clone + 'static>(
+        &self,
+        c: T,
+    ) -> Result<T, prometheus::Error> {
+        self.0.register(Box::new(c.clone()))?;
+        Ok(c)
+    }
+}
+
+fn counter_vec(
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntCounterVec, prometheus::Error> {
+    IntCounterVec::new(Opts::new(name, help), labels)
+}
+
+fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> Result<IntGaugeVec, prometheus::Error> {
+    IntGaugeVec::new(Opts::new(name, help), labels)
+}
+
+/// Latency histograms share `BUCKETS`.
+fn histogram_vec(
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<HistogramVec, prometheus::Error> {
+    HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(BUCKETS.to_vec()),
+        labels,
+    )
 }

@@ -64,6 +64,46 @@ pub struct Config {
     pub components: Vec<ComponentConfig>,
 }
 
+/// A top-level setting: the environment variable when set, else the file's key, else the
+/// default; errors name whichever was used.
+struct Setting {
+    source: String,
+    key: &'static str,
+    text: String,
+}
+
+impl Setting {
+    fn of(
+        file_source: &str,
+        file_value: Option<String>,
+        default: &str,
+        file_key: &'static str,
+        env_key: &'static str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Setting {
+        match env(env_key) {
+            Some(text) => Setting {
+                source: "environment".to_string(),
+                key: env_key,
+                text,
+            },
+            None => Setting {
+                source: file_source.to_string(),
+                key: file_key,
+                text: file_value.unwrap_or_else(|| default.to_string()),
+            },
+        }
+    }
+
+    fn invalid(&self, reason: String) -> ConfigError {
+        ConfigError::Invalid {
+            source_name: self.source.clone(),
+            key: self.key.to_string(),
+            reason,
+        }
+    }
+}
+
 /// A header value that may carry a credential: never printed.
 #[derive(Clone, PartialEq)]
 pub struct Secret(pub String);
@@ -162,68 +202,54 @@ impl Config {
             reason,
         };
 
-        let (addr_src, addr_text) = match env("PULSE_ADDR") {
-            Some(v) => ("environment".to_string(), v),
-            None => (
-                source.clone(),
-                raw.addr.clone().unwrap_or_else(|| DEFAULT_ADDR.to_string()),
-            ),
-        };
-        let addr_key = if addr_src == "environment" {
-            "PULSE_ADDR"
-        } else {
-            "addr"
-        };
-        let addr: SocketAddr = addr_text.parse().map_err(|_| {
-            invalid(
-                &addr_src,
-                addr_key,
-                format!("`{addr_text}` is not an IP:port address such as 127.0.0.1:3000"),
-            )
-        })?;
-
-        let (db_src, database_url) = match env("PULSE_DATABASE_URL") {
-            Some(v) => ("environment".to_string(), v),
-            None => (
-                source.clone(),
-                raw.database_url
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
-            ),
-        };
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            let key = if db_src == "environment" {
-                "PULSE_DATABASE_URL"
-            } else {
-                "database_url"
-            };
-            return Err(invalid(
-                &db_src,
-                key,
-                "must start with sqlite:, postgres:// or postgresql://".to_string(),
-            ));
-        }
-
-        let (lf_src, lf_key, lf_text) = match env("PULSE_LOG_FORMAT") {
-            Some(v) => ("environment".to_string(), "PULSE_LOG_FORMAT", v),
-            None => (
-                source.clone(),
-                "log_format",
-                raw.log_format.clone().unwrap_or_else(|| "pretty".into()),
-            ),
-        };
-        let log_format = match lf_text.as_str() {
-            "pretty" => LogFormat::Pretty,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(invalid(
-                    &lf_src,
-                    lf_key,
-                    format!("`{other}` is not one of pretty, json"),
+        let addr = {
+            let v = Setting::of(
+                &source,
+                raw.addr.clone(),
+                DEFAULT_ADDR,
+                "addr",
+                "PULSE_ADDR",
+                &env,
+            );
+            v.text.parse::<SocketAddr>().map_err(|_| {
+                v.invalid(format!(
+                    "`{}` is not an IP:port address such as 127.0.0.1:3000",
+                    v.text
                 ))
+            })?
+        };
+        let database_url = {
+            let v = Setting::of(
+                &source,
+                raw.database_url.clone(),
+                DEFAULT_DATABASE_URL,
+                "database_url",
+                "PULSE_DATABASE_URL",
+                &env,
+            );
+            if !["sqlite:", "postgres://", "postgresql://"]
+                .iter()
+                .any(|p| v.text.starts_with(p))
+            {
+                return Err(
+                    v.invalid("must start with sqlite:, postgres:// or postgresql://".to_string())
+                );
+            }
+            v.text
+        };
+        let log_format = {
+            let v = Setting::of(
+                &source,
+                raw.log_format.clone(),
+                "pretty",
+                "log_format",
+                "PULSE_LOG_FORMAT",
+                &env,
+            );
+            match v.text.as_str() {
+                "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                other => return Err(v.invalid(format!("`{other}` is not one of pretty, json"))),
             }
         };
 

@@ -169,73 +169,9 @@ pub fn RolesPage() -> impl IntoView {
         Signal::derive(move || page.get().map(|p| f(&p)).unwrap_or_default())
     };
     let roles = Signal::derive(role_labels);
-    let actions = pick(|p| {
-        // Every category every time, so a refresh never leaves a stale series behind.
-        p.actions
-            .categories
-            .iter()
-            .enumerate()
-            .map(|(i, cat)| BarSeries {
-                name: cat.clone(),
-                color: if cat == "other" {
-                    "#94a3b8"
-                } else {
-                    CATEGORY_COLORS[i % CATEGORY_COLORS.len()]
-                },
-                draw: Draw::Stacked("actions"),
-                values: ROLES
-                    .iter()
-                    .map(|r| {
-                        Some(
-                            p.actions
-                                .rows
-                                .iter()
-                                .filter(|x| x.role == *r && &x.category == cat)
-                                .map(|x| x.action_count as f64)
-                                .sum(),
-                        )
-                    })
-                    .collect(),
-            })
-            .collect()
-    });
-    let latency = pick(|p| {
-        vec![
-            BarSeries {
-                name: "p95".into(),
-                color: "#2563eb",
-                draw: Draw::Bar,
-                values: p.performance.roles.iter().map(|r| r.p95_ms).collect(),
-            },
-            BarSeries {
-                name: "Target".into(),
-                color: "#dc2626",
-                draw: Draw::Target,
-                values: p
-                    .performance
-                    .roles
-                    .iter()
-                    .map(|r| Some(r.target_ms))
-                    .collect(),
-            },
-        ]
-    });
-    let rates = pick(|p| {
-        vec![
-            BarSeries {
-                name: "Busiest user".into(),
-                color: "#d97706",
-                draw: Draw::Bar,
-                values: p.rates.roles.iter().map(|r| Some(r.busiest_pct)).collect(),
-            },
-            BarSeries {
-                name: "Average user".into(),
-                color: "#0891b2",
-                draw: Draw::Bar,
-                values: p.rates.roles.iter().map(|r| Some(r.avg_pct)).collect(),
-            },
-        ]
-    });
+    let actions = pick(actions_series);
+    let latency = pick(latency_series);
+    let rates = pick(rates_series);
     let timeline_labels = Signal::derive(move || {
         page.get()
             .map(|p| {
@@ -247,43 +183,8 @@ pub fn RolesPage() -> impl IntoView {
             })
             .unwrap_or_default()
     });
-    let timeline = pick(|p| {
-        let t = &p.migration.timeline;
-        vec![
-            BarSeries {
-                name: "Completed".into(),
-                color: "#16a34a",
-                draw: Draw::Bar,
-                values: t
-                    .iter()
-                    .map(|x| Some(x.migrations_completed as f64))
-                    .collect(),
-            },
-            BarSeries {
-                name: "Cumulative".into(),
-                color: "#7c3aed",
-                draw: Draw::Line,
-                values: t.iter().map(|x| Some(x.cumulative_total as f64)).collect(),
-            },
-        ]
-    });
-    let distribution = pick(|p| {
-        let m = &p.migration;
-        vec![
-            BarSeries {
-                name: "Before".into(),
-                color: "#94a3b8",
-                draw: Draw::Bar,
-                values: m.before.iter().map(|c| Some(c.users as f64)).collect(),
-            },
-            BarSeries {
-                name: "After".into(),
-                color: "#2563eb",
-                draw: Draw::Bar,
-                values: m.after.iter().map(|c| Some(c.users as f64)).collect(),
-            },
-        ]
-    });
+    let timeline = pick(timeline_series);
+    let distribution = pick(distribution_series);
     view! {
         <Title text="Roles" />
         <div class="page-head">
@@ -322,6 +223,120 @@ pub fn RolesPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Stacked actions per role, one series per category (every category every time, so a refresh
+/// never leaves a stale series behind).
+fn actions_series(p: &Data) -> Vec<BarSeries> {
+    p.actions
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, cat)| BarSeries {
+            name: cat.clone(),
+            color: if cat == "other" {
+                "#94a3b8"
+            } else {
+                CATEGORY_COLORS[i % CATEGORY_COLORS.len()]
+            },
+            draw: Draw::Stacked("actions"),
+            values: ROLES
+                .iter()
+                .map(|r| {
+                    Some(
+                        p.actions
+                            .rows
+                            .iter()
+                            .filter(|x| x.role == *r && &x.category == cat)
+                            .map(|x| x.action_count as f64)
+                            .sum(),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Each role's p95 against its target.
+fn latency_series(p: &Data) -> Vec<BarSeries> {
+    vec![
+        BarSeries {
+            name: "p95".into(),
+            color: "#2563eb",
+            draw: Draw::Bar,
+            values: p.performance.roles.iter().map(|r| r.p95_ms).collect(),
+        },
+        BarSeries {
+            name: "Target".into(),
+            color: "#dc2626",
+            draw: Draw::Target,
+            values: p
+                .performance
+                .roles
+                .iter()
+                .map(|r| Some(r.target_ms))
+                .collect(),
+        },
+    ]
+}
+
+/// The busiest and the average user's share of the role's per-user limit.
+fn rates_series(p: &Data) -> Vec<BarSeries> {
+    vec![
+        BarSeries {
+            name: "Busiest user".into(),
+            color: "#d97706",
+            draw: Draw::Bar,
+            values: p.rates.roles.iter().map(|r| Some(r.busiest_pct)).collect(),
+        },
+        BarSeries {
+            name: "Average user".into(),
+            color: "#0891b2",
+            draw: Draw::Bar,
+            values: p.rates.roles.iter().map(|r| Some(r.avg_pct)).collect(),
+        },
+    ]
+}
+
+/// Role changes per minute and their running total.
+fn timeline_series(p: &Data) -> Vec<BarSeries> {
+    let t = &p.migration.timeline;
+    vec![
+        BarSeries {
+            name: "Completed".into(),
+            color: "#16a34a",
+            draw: Draw::Bar,
+            values: t
+                .iter()
+                .map(|x| Some(x.migrations_completed as f64))
+                .collect(),
+        },
+        BarSeries {
+            name: "Cumulative".into(),
+            color: "#7c3aed",
+            draw: Draw::Line,
+            values: t.iter().map(|x| Some(x.cumulative_total as f64)).collect(),
+        },
+    ]
+}
+
+/// Users per role at the migration's start and now.
+fn distribution_series(p: &Data) -> Vec<BarSeries> {
+    let m = &p.migration;
+    vec![
+        BarSeries {
+            name: "Before".into(),
+            color: "#94a3b8",
+            draw: Draw::Bar,
+            values: m.before.iter().map(|c| Some(c.users as f64)).collect(),
+        },
+        BarSeries {
+            name: "After".into(),
+            color: "#2563eb",
+            draw: Draw::Bar,
+            values: m.after.iter().map(|c| Some(c.users as f64)).collect(),
+        },
+    ]
 }
 
 /// Cards and the migration summary (re-rendered on refresh; cheap HTML).

@@ -33,7 +33,10 @@ start() {
     exit 1
   }
   pg="$(pg_bin)"
-  dir="$(mktemp -d "${TMPDIR:-/tmp}/pulse-test-services.XXXXXX")"
+  # As root the postgres user must reach the data directory: /tmp, whatever TMPDIR says.
+  local base="${TMPDIR:-/tmp}"
+  if [ "$(id -u)" = 0 ]; then base=/tmp; fi
+  dir="$(mktemp -d "$base/pulse-test-services.XXXXXX")"
   chmod 755 "$dir"
   mkdir "$dir/pg"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$dir/pg"; fi

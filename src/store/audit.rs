@@ -5,7 +5,7 @@
 //! acknowledged batch is whole in every table or in none.
 
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
-use super::{span_filter, Resolution, Store, StoreError};
+use super::{query_with, span_filter, Resolution, Store, StoreError};
 use crate::events::{AuditEvent, EventSource, MIGRATION_START};
 use roaring::RoaringBitmap;
 use sqlx::Row;
@@ -83,10 +83,7 @@ impl Store {
             "SELECT role, category, action, outcome, CAST(SUM(count) AS BIGINT) \
              FROM audit_action_rollup WHERE {filter} GROUP BY role, category, action, outcome"
         ));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b);
-        }
+        let q = query_with(&sql, binds);
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
@@ -110,10 +107,7 @@ impl Store {
         let sql = self.sql(&format!(
             "SELECT role, category, actors FROM audit_actor_sets WHERE {filter}"
         ));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b);
-        }
+        let q = query_with(&sql, binds);
         let mut out: HashMap<(String, String), RoaringBitmap> = HashMap::new();
         for r in q.fetch_all(&self.pool).await? {
             let set = decode_set(&r.try_get::<Vec<u8>, _>(2)?)?;
@@ -182,10 +176,7 @@ impl Store {
             "SELECT CAST(SUM(sessions) AS BIGINT), CAST(SUM(total_ms) AS BIGINT) \
              FROM audit_session_rollup WHERE {filter} AND role = ?"
         ));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b);
-        }
+        let q = query_with(&sql, binds);
         let r = q.bind(role.to_string()).fetch_one(&self.pool).await?;
         let n: Option<i64> = r.try_get(0)?;
         let total: Option<i64> = r.try_get(1)?;
@@ -475,10 +466,7 @@ impl Store {
         let mut n = 0;
         for (text, binds) in jobs {
             let sql = self.sql(text);
-            let mut q = sqlx::query(&sql);
-            for b in binds {
-                q = q.bind(b);
-            }
+            let q = query_with(&sql, binds);
             n += q.execute(&self.pool).await?.rows_affected();
         }
         Ok(n)

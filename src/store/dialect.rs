@@ -17,6 +17,11 @@ pub(crate) fn batch_query(sql: &str) -> AnyQuery<'_> {
     sqlx::query(sql).persistent(false)
 }
 
+/// A (cached) query with `binds` bound in order: the span filters' integers.
+pub(crate) fn query_with(sql: &str, binds: Vec<i64>) -> AnyQuery<'_> {
+    binds.into_iter().fold(sqlx::query(sql), |q, b| q.bind(b))
+}
+
 /// Writes `rows` with multi-row statements of at most `MAX_PARAMS` parameters: `sql_for(n)` is
 /// the statement (in the backend's dialect) for `n` rows of `cols` parameters each, and `bind`
 /// binds one row. Callers sort rows by key first where rows are upserted, so concurrent

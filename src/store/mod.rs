@@ -9,7 +9,7 @@ pub mod audit;
 mod audit_write;
 mod dialect;
 mod rollup;
-pub(crate) use dialect::{batch_query, insert_rows, values, AnyQuery, MAX_PARAMS};
+pub(crate) use dialect::{batch_query, insert_rows, query_with, values, AnyQuery, MAX_PARAMS};
 pub mod traffic;
 pub use crate::events::{AuditEvent, EventSource, RequestEvent};
 pub use audit::{ActionCount, ActorSets, MigrationFacts};

@@ -4,7 +4,7 @@
 //! visible to every reader at once and an acknowledged batch is never half-stored.
 
 use super::rollup::{bucket_totals, coarsen, role_totals, rollup, RollKey};
-use super::{insert_rows, AnyQuery};
+use super::{insert_rows, query_with, AnyQuery};
 use super::{Store, StoreError};
 use crate::events::RequestEvent;
 use crate::latency::{Agg, BUCKETS, BUCKET_BOUNDS_MS};
@@ -90,11 +90,30 @@ fn hist_cols() -> Vec<String> {
 
 /// `CAST(SUM(h00) AS BIGINT), …`: sums come back as plain integers on both backends.
 fn agg_select() -> String {
-    let mut s = String::from(
-        "CAST(SUM(count) AS BIGINT), CAST(SUM(errors) AS BIGINT), SUM(sum_ms), MIN(min_ms), MAX(max_ms)",
+    agg_select_named(false)
+}
+
+/// `agg_select`, with each sum named (`c, e, s, mn, mx, h00…`) when `named`, so an outer query
+/// can order by them.
+fn agg_select_named(named: bool) -> String {
+    let alias = |a: &str| {
+        if named {
+            format!(" AS {a}")
+        } else {
+            String::new()
+        }
+    };
+    let mut s = format!(
+        "CAST(SUM(count) AS BIGINT){}, CAST(SUM(errors) AS BIGINT){}, SUM(sum_ms){}, \
+         MIN(min_ms){}, MAX(max_ms){}",
+        alias("c"),
+        alias("e"),
+        alias("s"),
+        alias("mn"),
+        alias("mx")
     );
     for h in hist_cols() {
-        s.push_str(&format!(", CAST(SUM({h}) AS BIGINT)"));
+        s.push_str(&format!(", CAST(SUM({h}) AS BIGINT){}", alias(&h)));
     }
     s
 }
@@ -379,10 +398,7 @@ impl Store {
             "SELECT role, {} FROM request_role_rollup WHERE {filter} GROUP BY role",
             agg_select()
         ));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b);
-        }
+        let q = query_with(&sql, binds);
         let mut out = HashMap::new();
         for r in q.fetch_all(&self.pool).await? {
             out.insert(r.try_get(0)?, agg_from_row(&r, 1)?);
@@ -456,13 +472,7 @@ impl Store {
         if parts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sums = String::from(
-            "CAST(SUM(count) AS BIGINT) AS c, CAST(SUM(errors) AS BIGINT) AS e, \
-             SUM(sum_ms) AS s, MIN(min_ms) AS mn, MAX(max_ms) AS mx",
-        );
-        for h in hist_cols() {
-            sums.push_str(&format!(", CAST(SUM({h}) AS BIGINT) AS {h}"));
-        }
+        let sums = agg_select_named(true);
         let real = self.real();
         let key = match order {
             EndpointOrder::Count => "c DESC".to_string(),
@@ -481,10 +491,7 @@ impl Store {
             union = parts.join(" UNION ALL "),
         ));
         binds.push(limit.max(0));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b);
-        }
+        let q = query_with(&sql, binds);
         q.fetch_all(&self.pool)
             .await?
             .iter()

@@ -14,6 +14,9 @@ pub struct AuditSettings {
     pub self_audit: bool,
     /// The role Pulse's own users act in.
     pub self_role: String,
+    /// Self-audit events per minute for readers Pulse cannot name (pages, refused API calls):
+    /// enough to see that they happen, too few for a crowd to move the role analytics.
+    pub anonymous_per_minute: u32,
     /// p95 latency target per role, ms, in `model::ROLES` order.
     pub targets_ms: [f64; 6],
     /// Requests per minute allowed per user, per role, in `model::ROLES` order.
@@ -27,6 +30,7 @@ impl Default for AuditSettings {
             categories: Vec::new(),
             self_audit: true,
             self_role: "analyst".to_string(),
+            anonymous_per_minute: 60,
             targets_ms: [100.0, 150.0, 200.0, 250.0, 300.0, 500.0],
             rate_limits_rpm: [1000, 750, 500, 250, 100, 20],
         }
@@ -39,6 +43,7 @@ pub(super) struct RawAudit {
     pub(super) max_details_bytes: Option<usize>,
     pub(super) self_audit: Option<bool>,
     pub(super) self_role: Option<String>,
+    pub(super) anonymous_per_minute: Option<u32>,
     pub(super) categories: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
@@ -128,7 +133,15 @@ pub(super) fn settings(
         }
         rate_limits_rpm[i] = *rpm;
     }
+    let anonymous_per_minute = audit.anonymous_per_minute.unwrap_or(d.anonymous_per_minute);
+    if anonymous_per_minute > 10_000 {
+        return Err(invalid(
+            "audit.anonymous_per_minute".into(),
+            "must be between 0 and 10000".into(),
+        ));
+    }
     Ok(AuditSettings {
+        anonymous_per_minute,
         max_details_bytes,
         categories,
         self_audit: audit.self_audit.unwrap_or(d.self_audit),

@@ -375,3 +375,12 @@ fn component_urls_take_variables_from_the_environment_and_never_echo_them() {
     );
     assert!(!e.contains("s3cret"), "the expanded value leaked: {e}");
 }
+
+#[test]
+fn the_anonymous_allowance_is_bounded() {
+    assert_eq!(load("").unwrap().audit.anonymous_per_minute, 60);
+    let c = load("[audit]\nanonymous_per_minute = 0").unwrap();
+    assert_eq!(c.audit.anonymous_per_minute, 0);
+    let e = err_text("[audit]\nanonymous_per_minute = 10001");
+    assert!(e.contains("audit.anonymous_per_minute"), "{e}");
+}

@@ -22,13 +22,11 @@ pub struct SelfTraffic {
     pub audit: Option<(String, Arc<Categories>)>,
     /// The tokens a reader is checked against before it is named in the audit log.
     pub settings: Arc<TrafficSettings>,
-    /// Audit events of readers without a valid token, per minute (see `ANONYMOUS_PER_MINUTE`).
+    /// Audit events of readers without a valid token this minute, and how many a minute may
+    /// have (`audit.anonymous_per_minute`).
     pub anonymous: Arc<Mutex<(i64, u32)>>,
+    pub anonymous_per_minute: u32,
 }
-
-/// Audit events per minute for readers Pulse cannot name (pages, refused API calls): enough to
-/// see that they happen, too few for a crowd of them to move the role analytics.
-pub const ANONYMOUS_PER_MINUTE: u32 = 60;
 
 impl SelfTraffic {
     /// Whether one more anonymous audit event fits in this minute's allowance.
@@ -39,7 +37,7 @@ impl SelfTraffic {
             *slot = (minute, 0);
         }
         slot.1 += 1;
-        slot.1 <= ANONYMOUS_PER_MINUTE
+        slot.1 <= self.anonymous_per_minute
     }
 }
 

@@ -68,6 +68,7 @@ pub fn app(state: AppState) -> Router {
                 }),
                 settings: Arc::new(state.config.traffic.clone()),
                 anonymous: Arc::default(),
+                anonymous_per_minute: state.config.audit.anonymous_per_minute,
             },
             crate::ingest::selftraffic::record,
         ))

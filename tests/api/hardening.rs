@@ -474,3 +474,35 @@ async fn concurrent_component_page_renders_never_panic() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(panics.load(Ordering::SeqCst), 0, "renders panicked");
 }
+
+#[tokio::test]
+async fn the_anonymous_allowance_follows_the_config() {
+    for (allowance, low, high) in [(5, 5, 10), (0, 0, 0)] {
+        let h = harness(&format!("[audit]\nanonymous_per_minute = {allowance}\n")).await;
+        for i in 0..20 {
+            let (s, _, _) = send(
+                &h,
+                "GET",
+                "/api/v1/roles/metrics",
+                Some(&format!("forged-token-{i:04}-0123456789")),
+                Body::empty(),
+            )
+            .await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (_, export) = get(&h, "/api/v1/audit/export?timeframe=1h&limit=1000").await;
+        let anonymous = export["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor_id"] == "anonymous")
+            .count();
+        // Twenty refused reads; at most `allowance` a minute are logged (twice that if the
+        // reads straddle a minute boundary).
+        assert!(
+            (low..=high).contains(&anonymous),
+            "allowance {allowance}: {anonymous} anonymous events"
+        );
+    }
+}

@@ -141,31 +141,11 @@ pub(super) fn settings(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<TrafficSettings, ConfigError> {
     let d = TrafficSettings::default();
-    let invalid = |key: &str, reason: String| ConfigError::Invalid {
-        source_name: source.to_string(),
-        key: key.to_string(),
-        reason,
-    };
-    let dur = |key: &str, v: &Option<String>, default: Duration, min: Duration| {
-        let value = match v {
-            Some(t) => parse_duration(t).map_err(|r| invalid(key, r))?,
-            None => default,
-        };
-        if value < min {
-            return Err(invalid(
-                key,
-                format!("must be at least {}", humantime::format_duration(min)),
-            ));
-        }
-        Ok(value)
-    };
-    let count = |key: &str, v: Option<usize>, default: usize, max: usize| {
-        let value = v.unwrap_or(default);
-        if value == 0 || value > max {
-            return Err(invalid(key, format!("must be between 1 and {max}")));
-        }
-        Ok(value)
-    };
+    let k = Keys(source);
+    let (dur, count) = (
+        |key, v, default, min| k.duration(key, v, default, min),
+        |key, v, default, max| k.count(key, v, default, max),
+    );
     let hour = Duration::from_secs(3600);
     let settings = TrafficSettings {
         ingest_tokens: tokens(
@@ -237,10 +217,59 @@ pub(super) fn settings(
         )?,
     };
     if settings.queue_events < settings.max_batch {
-        return Err(invalid(
+        return Err(k.invalid(
             "ingest.queue_events",
             format!("must be at least ingest.max_batch ({})", settings.max_batch),
         ));
     }
     Ok(settings)
+}
+
+/// Reads and checks the section's keys, naming the file and key in errors.
+struct Keys<'a>(&'a str);
+
+impl Keys<'_> {
+    fn invalid(&self, key: &str, reason: String) -> ConfigError {
+        ConfigError::Invalid {
+            source_name: self.0.to_string(),
+            key: key.to_string(),
+            reason,
+        }
+    }
+
+    /// A duration (the default when absent) of at least `min`.
+    fn duration(
+        &self,
+        key: &str,
+        v: &Option<String>,
+        default: Duration,
+        min: Duration,
+    ) -> Result<Duration, ConfigError> {
+        let value = match v {
+            Some(t) => parse_duration(t).map_err(|r| self.invalid(key, r))?,
+            None => default,
+        };
+        if value < min {
+            return Err(self.invalid(
+                key,
+                format!("must be at least {}", humantime::format_duration(min)),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A count (the default when absent) from 1 to `max`.
+    fn count(
+        &self,
+        key: &str,
+        v: Option<usize>,
+        default: usize,
+        max: usize,
+    ) -> Result<usize, ConfigError> {
+        let value = v.unwrap_or(default);
+        if value == 0 || value > max {
+            return Err(self.invalid(key, format!("must be between 1 and {max}")));
+        }
+        Ok(value)
+    }
 }

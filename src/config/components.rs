@@ -26,7 +26,28 @@ pub struct ComponentConfig {
     pub check: CheckSpec,
 }
 
-pub(super) fn validate(
+/// Every component, in order; names are unique.
+pub(super) fn validate_all(
+    source: &str,
+    list: Vec<RawComponent>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<ComponentConfig>, ConfigError> {
+    let mut out: Vec<ComponentConfig> = Vec::with_capacity(list.len());
+    for (i, rc) in list.into_iter().enumerate() {
+        let c = validate(source, i, rc, env)?;
+        if out.iter().any(|o| o.name == c.name) {
+            return Err(ConfigError::Invalid {
+                source_name: source.to_string(),
+                key: format!("components[{i}].name"),
+                reason: format!("`{}` is used by an earlier component", c.name),
+            });
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+fn validate(
     source: &str,
     index: usize,
     rc: RawComponent,

@@ -2,7 +2,6 @@
 //! at start so a bad value stops Pulse with a message naming the source, the key and the reason.
 
 use serde::Deserialize;
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -196,11 +195,6 @@ impl Config {
             }
             None => ("built-in defaults".to_string(), RawConfig::default()),
         };
-        let invalid = |src: &str, key: &str, reason: String| ConfigError::Invalid {
-            source_name: src.to_string(),
-            key: key.to_string(),
-            reason,
-        };
 
         let addr = {
             let v = Setting::of(
@@ -259,22 +253,7 @@ impl Config {
         let server = server::settings(&source, &raw.server)?;
 
         let components = match raw.components {
-            Some(list) => {
-                let mut out = Vec::with_capacity(list.len());
-                let mut seen = HashSet::new();
-                for (i, rc) in list.into_iter().enumerate() {
-                    let c = components::validate(&source, i, rc, &env)?;
-                    if !seen.insert(c.name.clone()) {
-                        return Err(invalid(
-                            &source,
-                            &format!("components[{i}].name"),
-                            format!("`{}` is used by an earlier component", c.name),
-                        ));
-                    }
-                    out.push(c);
-                }
-                out
-            }
+            Some(list) => components::validate_all(&source, list, &env)?,
             None => components::defaults(addr, &database_url),
         };
 

@@ -38,56 +38,10 @@ pub fn PerformancePage() -> impl IntoView {
     let pick = move |f: fn(&Trends) -> Vec<SeriesData>| {
         Signal::derive(move || trends.get().map(|t| f(&t)).unwrap_or_default())
     };
-    let requests = pick(|t| {
-        vec![SeriesData {
-            name: if t.bucket_ms == 60_000 {
-                "Requests / min"
-            } else {
-                "Requests / hour"
-            },
-            color: "#2563eb",
-            values: t.points.iter().map(|p| Some(p.requests as f64)).collect(),
-        }]
-    });
-    let errors = pick(|t| {
-        vec![SeriesData {
-            name: "Error rate",
-            color: "#dc2626",
-            values: t
-                .points
-                .iter()
-                .map(|p| (p.requests > 0).then_some(p.error_rate_pct))
-                .collect(),
-        }]
-    });
-    let latency = pick(|t| {
-        vec![
-            SeriesData {
-                name: "p50",
-                color: "#16a34a",
-                values: t.points.iter().map(|p| p.p50_ms).collect(),
-            },
-            SeriesData {
-                name: "p95",
-                color: "#d97706",
-                values: t.points.iter().map(|p| p.p95_ms).collect(),
-            },
-        ]
-    });
-    let host = pick(|t| {
-        vec![
-            SeriesData {
-                name: "CPU",
-                color: "#7c3aed",
-                values: t.points.iter().map(|p| p.cpu_pct).collect(),
-            },
-            SeriesData {
-                name: "Memory",
-                color: "#0891b2",
-                values: t.points.iter().map(|p| p.memory_pct).collect(),
-            },
-        ]
-    });
+    let requests = pick(requests_series);
+    let errors = pick(errors_series);
+    let latency = pick(latency_series);
+    let host = pick(host_series);
     view! {
         <Title text="Performance" />
         <div class="page-head">
@@ -116,4 +70,62 @@ pub fn PerformancePage() -> impl IntoView {
             <LineChart id="chart-host" label="CPU and memory" unit="%" labels series=host />
         </div>
     }
+}
+
+/// Requests per bucket (minute or hour).
+fn requests_series(t: &Trends) -> Vec<SeriesData> {
+    vec![SeriesData {
+        name: if t.bucket_ms == 60_000 {
+            "Requests / min"
+        } else {
+            "Requests / hour"
+        },
+        color: "#2563eb",
+        values: t.points.iter().map(|p| Some(p.requests as f64)).collect(),
+    }]
+}
+
+/// Error rate per bucket; empty buckets have none, not 0 %.
+fn errors_series(t: &Trends) -> Vec<SeriesData> {
+    vec![SeriesData {
+        name: "Error rate",
+        color: "#dc2626",
+        values: t
+            .points
+            .iter()
+            .map(|p| (p.requests > 0).then_some(p.error_rate_pct))
+            .collect(),
+    }]
+}
+
+/// p50 and p95 per bucket.
+fn latency_series(t: &Trends) -> Vec<SeriesData> {
+    vec![
+        SeriesData {
+            name: "p50",
+            color: "#16a34a",
+            values: t.points.iter().map(|p| p.p50_ms).collect(),
+        },
+        SeriesData {
+            name: "p95",
+            color: "#d97706",
+            values: t.points.iter().map(|p| p.p95_ms).collect(),
+        },
+    ]
+}
+
+/// Host CPU and memory per bucket.
+fn host_series(t: &Trends) -> Vec<SeriesData> {
+    vec![
+        SeriesData {
+            name: "CPU",
+            color: "#7c3aed",
+            values: t.points.iter().map(|p| p.cpu_pct).collect(),
+        },
+        SeriesData {
+            name: "Memory",
+            color: "#0891b2",
+            values: t.points.iter().map(|p| p.memory_pct).collect(),
+        },
+    ]
 }

@@ -111,12 +111,6 @@ impl Metrics {
             "pulse_writer_queue_depth",
             "Events accepted but not yet committed by the batching writer.",
         ))?)?;
-        for reason in REJECT_REASONS {
-            ingest_rejected.with_label_values(&[reason]).inc_by(0);
-        }
-        for kind in ["ingest", "self", "audit"] {
-            ingested.with_label_values(&[kind]).inc_by(0);
-        }
         // Both label sets are bounded: roles are validated and categories come from config.
         let role_actions = r.add(counter_vec(
             "pulse_role_actions_total",
@@ -128,15 +122,12 @@ impl Metrics {
             "Distinct actors with audit events in the last 24 hours, by role.",
             &["role"],
         )?)?;
-        for role in crate::model::ROLES {
-            role_active_users.with_label_values(&[role]).set(0);
-        }
         let endpoints_folded = r.add(prometheus::IntCounter::with_opts(Opts::new(
             "pulse_endpoints_folded_total",
             "Request events stored as route `other` because their day already had \
              ingest.max_endpoints_per_day distinct endpoints.",
         ))?)?;
-        Ok(Metrics {
+        let m = Metrics {
             endpoints_folded,
             registry: r.0,
             http_requests,
@@ -151,7 +142,23 @@ impl Metrics {
             queue_depth,
             role_actions,
             role_active_users,
-        })
+        };
+        m.prime();
+        Ok(m)
+    }
+
+    /// Series of bounded label sets start at zero, so a rate or an alert sees them before
+    /// their first event.
+    fn prime(&self) {
+        for reason in REJECT_REASONS {
+            self.ingest_rejected.with_label_values(&[reason]).inc_by(0);
+        }
+        for kind in ["ingest", "self", "audit"] {
+            self.ingested.with_label_values(&[kind]).inc_by(0);
+        }
+        for role in crate::model::ROLES {
+            self.role_active_users.with_label_values(&[role]).set(0);
+        }
     }
 
     pub fn ingested(&self, kind: &str, n: usize) {

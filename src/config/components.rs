@@ -101,14 +101,8 @@ fn validate(
             ));
         }
     }
-    let failure_threshold = rc.failure_threshold.unwrap_or(3);
-    if !(1..=100).contains(&failure_threshold) {
-        return Err(err("failure_threshold", "must be between 1 and 100".into()));
-    }
-    let success_threshold = rc.success_threshold.unwrap_or(2);
-    if !(1..=100).contains(&success_threshold) {
-        return Err(err("success_threshold", "must be between 1 and 100".into()));
-    }
+    let failure_threshold = threshold(rc.failure_threshold, 3, "failure_threshold", &err)?;
+    let success_threshold = threshold(rc.success_threshold, 2, "success_threshold", &err)?;
     let confirm_interval = dur(
         "confirm_interval",
         &rc.confirm_interval,
@@ -148,6 +142,15 @@ fn validate(
         confirm_interval,
         check,
     })
+}
+
+/// Consecutive results before a status changes: 1 to 100.
+fn threshold(v: Option<u32>, default: u32, key: &str, err: &KeyError) -> Result<u32, ConfigError> {
+    let n = v.unwrap_or(default);
+    if !(1..=100).contains(&n) {
+        return Err(err(key, "must be between 1 and 100".into()));
+    }
+    Ok(n)
 }
 
 /// 1-64 characters of a-z, 0-9, '-' and '_', not the MCP group's name.

@@ -218,24 +218,7 @@ impl Store {
         tx: &mut sqlx::AnyConnection,
         events: &[AuditEvent],
     ) -> Result<(), StoreError> {
-        // session → (role, actor, first, last); the role of a session is the one it began in.
-        let mut sessions: HashMap<&str, (String, &str, i64, i64)> = HashMap::new();
-        for e in events {
-            let Some(sid) = e.session_id.as_deref() else {
-                continue;
-            };
-            let s = sessions.entry(sid).or_insert((
-                e.actor_role.clone(),
-                &e.actor_id,
-                e.ts_ms,
-                e.ts_ms,
-            ));
-            if e.ts_ms < s.2 {
-                s.0 = e.actor_role.clone();
-                s.2 = e.ts_ms;
-            }
-            s.3 = s.3.max(e.ts_ms);
-        }
+        let sessions = sessions_of(events);
         let mut rows: Vec<_> = sessions.into_iter().collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let lock = self.for_update();
@@ -422,4 +405,25 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// The batch's sessions: id → (role, actor, first, last); a session's role is the one it
+/// began in.
+fn sessions_of(events: &[AuditEvent]) -> HashMap<&str, (String, &str, i64, i64)> {
+    let mut sessions: HashMap<&str, (String, &str, i64, i64)> = HashMap::new();
+    for e in events {
+        let Some(sid) = e.session_id.as_deref() else {
+            continue;
+        };
+        let s =
+            sessions
+                .entry(sid)
+                .or_insert((e.actor_role.clone(), &e.actor_id, e.ts_ms, e.ts_ms));
+        if e.ts_ms < s.2 {
+            s.0 = e.actor_role.clone();
+            s.2 = e.ts_ms;
+        }
+        s.3 = s.3.max(e.ts_ms);
+    }
+    sessions
 }

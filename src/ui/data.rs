@@ -4,6 +4,50 @@
 use crate::model::{ComponentDetail, ComponentHealth, HealthSummary};
 use leptos::prelude::*;
 
+/// A choice a server function takes (a span, a sort order): the page passes the typed value;
+/// on the wire it is its name, kept as sent until the function checks it, so a bad or forged
+/// value is a 400 naming what is accepted (a value that failed to deserialize would be the
+/// server-function layer's 500).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Arg<T> {
+    name: String,
+    #[serde(skip)]
+    kind: std::marker::PhantomData<T>,
+}
+
+impl From<crate::span::Span> for Arg<crate::span::Span> {
+    fn from(s: crate::span::Span) -> Self {
+        Arg {
+            name: s.as_str().to_string(),
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+impl From<crate::analytics::SortBy> for Arg<crate::analytics::SortBy> {
+    fn from(s: crate::analytics::SortBy) -> Self {
+        Arg {
+            name: s.as_str().to_string(),
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Arg<crate::span::Span> {
+    /// The span, if `view` accepts it.
+    pub fn within(&self, view: &crate::span::Spans) -> Result<crate::span::Span, String> {
+        view.parse(Some(&self.name))
+    }
+}
+
+impl Arg<crate::analytics::SortBy> {
+    pub fn sort(&self) -> Result<crate::analytics::SortBy, String> {
+        crate::analytics::SortBy::parse(&self.name)
+            .ok_or_else(|| format!("unknown sort `{}`", crate::model::shown(&self.name)))
+    }
+}
+
 /// How server functions refuse input: a 4xx status (never 500 for the caller's mistake) and a
 /// message that echoes at most a short, printable prefix of what was sent.
 #[cfg(feature = "ssr")]
@@ -97,16 +141,12 @@ pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError>
 /// not defaults.
 #[server]
 pub async fn get_endpoints(
-    window: String,
-    sort: String,
+    window: Arg<crate::span::Span>,
+    sort: Arg<crate::analytics::SortBy>,
 ) -> Result<crate::analytics::RequestsPage, ServerFnError> {
-    use crate::analytics::SortBy;
     let state = crate::state::app_state()?;
-    let window = crate::span::WINDOWS
-        .parse(Some(&window))
-        .map_err(ssr::bad)?;
-    let sort = SortBy::parse(&sort)
-        .ok_or_else(|| ssr::bad(format!("unknown sort `{}`", ssr::shown(&sort))))?;
+    let window = window.within(&crate::span::WINDOWS).map_err(ssr::bad)?;
+    let sort = sort.sort().map_err(ssr::bad)?;
     crate::analytics::service::requests_page(&state.store, crate::model::now_ms(), window, sort)
         .await
         .map_err(ssr::failed("endpoints"))
@@ -124,11 +164,11 @@ pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFn
 /// Everything the Roles page shows, for one timeframe.
 #[server]
 pub async fn get_roles(
-    timeframe: String,
+    timeframe: Arg<crate::span::Span>,
 ) -> Result<crate::analytics::roles::RolesPage, ServerFnError> {
     let state = crate::state::app_state()?;
-    let tf = crate::span::TIMEFRAMES
-        .parse(Some(&timeframe))
+    let tf = timeframe
+        .within(&crate::span::TIMEFRAMES)
         .map_err(ssr::bad)?;
     crate::analytics::roles_service::page(
         &state.store,

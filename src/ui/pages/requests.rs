@@ -115,7 +115,7 @@ pub fn RequestsPage() -> impl IntoView {
     });
     let data = Resource::new(
         move || (window.get(), sort.get(), ctl.tick.get()),
-        |(w, s, _)| get_endpoints(w.as_str().to_string(), s.as_str().to_string()),
+        |(w, s, _)| get_endpoints(w.into(), s.into()),
     );
     let (busy, set_busy) = signal(false);
     let updated_at = Signal::derive(move || {

@@ -160,7 +160,7 @@ pub fn RolesPage() -> impl IntoView {
     let tf = Memo::new(move |_| TIMEFRAMES.or_default(query.read().get("timeframe").as_deref()));
     let data = Resource::new(
         move || (tf.get(), ctl.tick.get()),
-        |(t, _)| get_roles(t.as_str().to_string()),
+        |(t, _)| get_roles(t.into()),
     );
     let (busy, set_busy) = signal(false);
     let page = Signal::derive(move || data.get().and_then(|r| r.ok()));

@@ -2,7 +2,7 @@
 //! validated here; what its kind adds is validated in `kinds`.
 
 use super::kinds::{CheckSpec, KeyError, Kind, RawComponent};
-use super::{parse_duration, ConfigError};
+use super::{parse_duration, ConfigError, Keys};
 use crate::model::ComponentType;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -53,18 +53,12 @@ fn validate(
     rc: RawComponent,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ComponentConfig, ConfigError> {
-    let err = |key: &str, reason: String| ConfigError::Invalid {
-        source_name: source.to_string(),
-        key: format!("components[{index}].{key}"),
-        reason,
-    };
+    let keys = Keys::new(source, format!("components[{index}]."));
+    let err = |key: &str, reason: String| keys.invalid(key, reason);
+    let dur = |key: &str, v: &Option<String>, default: Duration| keys.duration(key, v, default);
     let name = name(&rc, &err)?;
     let kind = kind(&rc, &err)?;
 
-    let dur = |key: &str, v: &Option<String>, default: Duration| match v {
-        Some(t) => parse_duration(t).map_err(|r| err(key, r)),
-        None => Ok(default),
-    };
     let interval = dur("interval", &rc.interval, Duration::from_secs(30))?;
     if interval < Duration::from_secs(1) || interval > Duration::from_secs(86_400) {
         return Err(err("interval", "must be between 1s and 24h".into()));

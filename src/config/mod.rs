@@ -103,6 +103,76 @@ impl Setting {
     }
 }
 
+/// Reads one section's keys: values parsed or defaulted, errors naming the file and the full
+/// key (`prefix` + key, e.g. `server.` or `components[2].`).
+pub(super) struct Keys<'a> {
+    source: &'a str,
+    prefix: String,
+}
+
+impl<'a> Keys<'a> {
+    pub(super) fn new(source: &'a str, prefix: impl Into<String>) -> Keys<'a> {
+        Keys {
+            source,
+            prefix: prefix.into(),
+        }
+    }
+
+    pub(super) fn invalid(&self, key: &str, reason: String) -> ConfigError {
+        ConfigError::Invalid {
+            source_name: self.source.to_string(),
+            key: format!("{}{key}", self.prefix),
+            reason,
+        }
+    }
+
+    /// A duration, or `default` when absent.
+    pub(super) fn duration(
+        &self,
+        key: &str,
+        v: &Option<String>,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
+        match v {
+            Some(t) => parse_duration(t).map_err(|r| self.invalid(key, r)),
+            None => Ok(default),
+        }
+    }
+
+    /// A duration (the default when absent) of at least `min`.
+    pub(super) fn at_least(
+        &self,
+        key: &str,
+        v: &Option<String>,
+        default: Duration,
+        min: Duration,
+    ) -> Result<Duration, ConfigError> {
+        let value = self.duration(key, v, default)?;
+        if value < min {
+            return Err(self.invalid(
+                key,
+                format!("must be at least {}", humantime::format_duration(min)),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A count (the default when absent) from 1 to `max`.
+    pub(super) fn count(
+        &self,
+        key: &str,
+        v: Option<usize>,
+        default: usize,
+        max: usize,
+    ) -> Result<usize, ConfigError> {
+        let value = v.unwrap_or(default);
+        if value == 0 || value > max {
+            return Err(self.invalid(key, format!("must be between 1 and {max}")));
+        }
+        Ok(value)
+    }
+}
+
 /// A header value that may carry a credential: never printed.
 #[derive(Clone, PartialEq)]
 pub struct Secret(pub String);

@@ -1,6 +1,6 @@
 //! `[server]`: timeouts and the connection cap that keep a stalled peer from holding Pulse.
 
-use super::{parse_duration, ConfigError};
+use super::{ConfigError, Keys};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -49,25 +49,18 @@ pub(super) struct RawServer {
 
 pub(super) fn settings(source: &str, raw: &RawServer) -> Result<ServerSettings, ConfigError> {
     let d = ServerSettings::default();
-    let invalid = |key: &str, reason: String| ConfigError::Invalid {
-        source_name: source.to_string(),
-        key: format!("server.{key}"),
-        reason,
-    };
+    let k = Keys::new(source, "server.");
     // Zero would disable a guard and hours would make it meaningless: both are refused.
     let dur = |key: &str, v: &Option<String>, default: Duration| {
-        let value = match v {
-            Some(t) => parse_duration(t).map_err(|r| invalid(key, r))?,
-            None => default,
-        };
+        let value = k.duration(key, v, default)?;
         if value < Duration::from_millis(100) || value > Duration::from_secs(600) {
-            return Err(invalid(key, "must be between 100ms and 10m".to_string()));
+            return Err(k.invalid(key, "must be between 100ms and 10m".to_string()));
         }
         Ok(value)
     };
     let max_connections = raw.max_connections.unwrap_or(d.max_connections);
     if !(1..=100_000).contains(&max_connections) {
-        return Err(invalid(
+        return Err(k.invalid(
             "max_connections",
             "must be between 1 and 100000".to_string(),
         ));

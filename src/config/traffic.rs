@@ -1,7 +1,7 @@
 //! `[ingest]`, `[retention]` and `[sampler]`: tokens, batch and queue limits, the writer's
 //! flush, self-instrumentation, how long rows are kept and how often the host is sampled.
 
-use super::{parse_duration, ConfigError, Secret};
+use super::{ConfigError, Keys, Secret};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -141,11 +141,7 @@ pub(super) fn settings(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<TrafficSettings, ConfigError> {
     let d = TrafficSettings::default();
-    let k = Keys(source);
-    let (dur, count) = (
-        |key, v, default, min| k.duration(key, v, default, min),
-        |key, v, default, max| k.count(key, v, default, max),
-    );
+    let k = Keys::new(source, "");
     let hour = Duration::from_secs(3600);
     let settings = TrafficSettings {
         ingest_tokens: tokens(
@@ -162,33 +158,33 @@ pub(super) fn settings(
             "PULSE_READ_TOKENS",
             env,
         )?,
-        max_body_bytes: count(
+        max_body_bytes: k.count(
             "ingest.max_body_bytes",
             i.max_body_bytes,
             d.max_body_bytes,
             256 << 20,
         )?,
-        max_batch: count("ingest.max_batch", i.max_batch, d.max_batch, 1_000_000)?,
-        queue_events: count(
+        max_batch: k.count("ingest.max_batch", i.max_batch, d.max_batch, 1_000_000)?,
+        queue_events: k.count(
             "ingest.queue_events",
             i.queue_events,
             d.queue_events,
             50_000_000,
         )?,
-        flush_rows: count("ingest.flush_rows", i.flush_rows, d.flush_rows, 1_000_000)?,
-        flush_interval: dur(
+        flush_rows: k.count("ingest.flush_rows", i.flush_rows, d.flush_rows, 1_000_000)?,
+        flush_interval: k.at_least(
             "ingest.flush_interval",
             &i.flush_interval,
             d.flush_interval,
             Duration::from_millis(1),
         )?,
-        max_future: dur(
+        max_future: k.at_least(
             "ingest.max_future",
             &i.max_future,
             d.max_future,
             Duration::ZERO,
         )?,
-        max_endpoints_per_day: count(
+        max_endpoints_per_day: k.count(
             "ingest.max_endpoints_per_day",
             i.max_endpoints_per_day,
             d.max_endpoints_per_day,
@@ -196,20 +192,20 @@ pub(super) fn settings(
         )?,
         self_instrument: i.self_instrument.unwrap_or(d.self_instrument),
         self_exclude: i.self_exclude.clone().unwrap_or(d.self_exclude),
-        raw_retention: dur("retention.raw_events", &r.raw_events, d.raw_retention, hour)?,
-        minute_retention: dur(
+        raw_retention: k.at_least("retention.raw_events", &r.raw_events, d.raw_retention, hour)?,
+        minute_retention: k.at_least(
             "retention.minute_rollups",
             &r.minute_rollups,
             d.minute_retention,
             hour,
         )?,
-        hour_retention: dur(
+        hour_retention: k.at_least(
             "retention.hourly_rollups",
             &r.hourly_rollups,
             d.hour_retention,
             hour,
         )?,
-        sample_interval: dur(
+        sample_interval: k.at_least(
             "sampler.interval",
             &sampler.interval,
             d.sample_interval,
@@ -223,53 +219,4 @@ pub(super) fn settings(
         ));
     }
     Ok(settings)
-}
-
-/// Reads and checks the section's keys, naming the file and key in errors.
-struct Keys<'a>(&'a str);
-
-impl Keys<'_> {
-    fn invalid(&self, key: &str, reason: String) -> ConfigError {
-        ConfigError::Invalid {
-            source_name: self.0.to_string(),
-            key: key.to_string(),
-            reason,
-        }
-    }
-
-    /// A duration (the default when absent) of at least `min`.
-    fn duration(
-        &self,
-        key: &str,
-        v: &Option<String>,
-        default: Duration,
-        min: Duration,
-    ) -> Result<Duration, ConfigError> {
-        let value = match v {
-            Some(t) => parse_duration(t).map_err(|r| self.invalid(key, r))?,
-            None => default,
-        };
-        if value < min {
-            return Err(self.invalid(
-                key,
-                format!("must be at least {}", humantime::format_duration(min)),
-            ));
-        }
-        Ok(value)
-    }
-
-    /// A count (the default when absent) from 1 to `max`.
-    fn count(
-        &self,
-        key: &str,
-        v: Option<usize>,
-        default: usize,
-        max: usize,
-    ) -> Result<usize, ConfigError> {
-        let value = v.unwrap_or(default);
-        if value == 0 || value > max {
-            return Err(self.invalid(key, format!("must be between 1 and {max}")));
-        }
-        Ok(value)
-    }
 }

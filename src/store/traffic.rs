@@ -79,9 +79,10 @@ pub struct SystemSample {
     pub disk_pct: f64,
 }
 
-const EVENT_COLS: &str = "ts_ms, method, route, tool, server, status, duration_ms, user_id, \
+pub(crate) const EVENT_COLS: &str =
+    "ts_ms, method, route, tool, server, status, duration_ms, user_id, \
                           role, bytes_in, bytes_out, client_ip, user_agent, source";
-const EVENT_PARAMS: usize = 14;
+pub(crate) const EVENT_PARAMS: usize = 14;
 const KEY_COLS: &str = "bucket_ms, route, method, status_class, role, server, tool";
 
 fn hist_cols() -> Vec<String> {
@@ -146,6 +147,24 @@ fn endpoint_from_row(r: &AnyRow) -> Result<EndpointAgg, StoreError> {
     })
 }
 
+/// Binds one request event's columns in `EVENT_COLS` order.
+pub(crate) fn bind_request<'q>(q: AnyQuery<'q>, e: &RequestEvent) -> AnyQuery<'q> {
+    q.bind(e.ts_ms)
+        .bind(e.method.clone())
+        .bind(e.route.clone())
+        .bind(e.tool.clone())
+        .bind(e.server.clone())
+        .bind(i32::from(e.status))
+        .bind(e.duration_ms)
+        .bind(e.user_id.clone())
+        .bind(e.role.clone())
+        .bind(e.bytes_in)
+        .bind(e.bytes_out)
+        .bind(e.client_ip.clone())
+        .bind(e.user_agent.clone())
+        .bind(e.source.as_str())
+}
+
 /// What `bind_agg` binds: count, errors, sum, min, max and the histogram.
 const AGG_PARAMS: usize = 5 + BUCKETS;
 
@@ -199,22 +218,7 @@ impl Store {
             events,
             EVENT_PARAMS,
             |n| self.insert_sql("request_events", EVENT_COLS, n),
-            |q, e| {
-                q.bind(e.ts_ms)
-                    .bind(e.method.clone())
-                    .bind(e.route.clone())
-                    .bind(e.tool.clone())
-                    .bind(e.server.clone())
-                    .bind(i32::from(e.status))
-                    .bind(e.duration_ms)
-                    .bind(e.user_id.clone())
-                    .bind(e.role.clone())
-                    .bind(e.bytes_in)
-                    .bind(e.bytes_out)
-                    .bind(e.client_ip.clone())
-                    .bind(e.user_agent.clone())
-                    .bind(e.source.as_str())
-            },
+            bind_request,
         )
         .await?;
         let minutes = rollup(events, MINUTE_MS);

@@ -9,6 +9,7 @@ use crate::config::{Config, TrafficSettings};
 use crate::ingest::{validate_batch, Limits, Writer};
 use crate::metrics::Metrics;
 use crate::span::Span;
+use crate::store::traffic::{bind_request, EVENT_COLS, EVENT_PARAMS};
 use crate::store::{RequestEvent, Store};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -52,30 +53,13 @@ async fn bare_loop(url: &str, events: &[RequestEvent], chunk: usize) -> BenchRes
     for part in events.chunks(chunk) {
         let mut tx = pool.begin().await?;
         for rows in part.chunks(2000) {
-            let one = format!("({})", vec!["?"; 14].join(", "));
             let sql = format!(
-                "INSERT INTO request_events (ts_ms, method, route, tool, server, status, duration_ms, \
-                 user_id, role, bytes_in, bytes_out, client_ip, user_agent, source) VALUES {}",
-                vec![one.as_str(); rows.len()].join(",")
+                "INSERT INTO request_events ({EVENT_COLS}) VALUES {}",
+                crate::store::values(EVENT_PARAMS, rows.len())
             );
-            let mut q = sqlx::query(&sql);
-            for e in rows {
-                q = q
-                    .bind(e.ts_ms)
-                    .bind(e.method.clone())
-                    .bind(e.route.clone())
-                    .bind(e.tool.clone())
-                    .bind(e.server.clone())
-                    .bind(i32::from(e.status))
-                    .bind(e.duration_ms)
-                    .bind(e.user_id.clone())
-                    .bind(e.role.clone())
-                    .bind(e.bytes_in)
-                    .bind(e.bytes_out)
-                    .bind(e.client_ip.clone())
-                    .bind(e.user_agent.clone())
-                    .bind(e.source.as_str());
-            }
+            let q = rows
+                .iter()
+                .fold(sqlx::query(&sql), |q, e| bind_request(q, e));
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;

@@ -28,7 +28,7 @@ pub struct Harness {
 
 /// Ingest and read tokens, the database component, and `extra` config lines.
 pub async fn harness(extra: &str) -> Harness {
-    harness_from(&format!(
+    bare_harness(&format!(
         "[ingest]\ntokens = [\"{TOKEN}\"]\nread_tokens = [\"{READ_TOKEN}\"]\n{extra}\n\
          [[components]]\nname = \"db\"\nkind = \"database\"\n"
     ))
@@ -37,10 +37,6 @@ pub async fn harness(extra: &str) -> Harness {
 
 /// Only `config` (no tokens, no components unless it names them).
 pub async fn bare_harness(config: &str) -> Harness {
-    harness_from(config).await
-}
-
-async fn harness_from(config: &str) -> Harness {
     let turn = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let text = format!(

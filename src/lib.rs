@@ -2,6 +2,7 @@
 //! gateways in front of them. The crate builds twice: `ssr` (the server binary) and `hydrate`
 //! (the browser bundle); `model` and `ui` are shared.
 
+pub mod access;
 pub mod analytics;
 pub mod latency;
 pub mod model;

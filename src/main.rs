@@ -38,6 +38,14 @@ async fn main() -> std::process::ExitCode {
             finish(done)
         }
         Command::CheckConfig { config } => check_config(config.as_deref()),
+        Command::User { config, action } => match load_config(config.as_deref()) {
+            Ok(c) => finish(mcp_pulse::tools::accounts::user(&c, action).await),
+            Err(code) => code,
+        },
+        Command::Token { config, action } => match load_config(config.as_deref()) {
+            Ok(c) => finish(mcp_pulse::tools::accounts::token(&c, action).await),
+            Err(code) => code,
+        },
     }
 }
 
@@ -103,6 +111,20 @@ enum Command {
     CheckConfig {
         #[arg(long, short)]
         config: Option<std::path::PathBuf>,
+    },
+    /// Manage Pulse's users (add, passwd, role, list, disable, enable).
+    User {
+        #[arg(long, short, global = true)]
+        config: Option<std::path::PathBuf>,
+        #[command(subcommand)]
+        action: mcp_pulse::tools::accounts::UserCommand,
+    },
+    /// Manage API tokens (create, list, revoke).
+    Token {
+        #[arg(long, short, global = true)]
+        config: Option<std::path::PathBuf>,
+        #[command(subcommand)]
+        action: mcp_pulse::tools::accounts::TokenCommand,
     },
 }
 

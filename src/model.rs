@@ -192,6 +192,18 @@ pub struct HealthSummary {
     pub version: String,
 }
 
+impl HealthSummary {
+    /// What a public status page shows: statuses and timings, without error texts or check
+    /// details (which can name hosts, paths and versions).
+    pub fn statuses_only(mut self) -> HealthSummary {
+        for c in &mut self.components {
+            c.details = serde_json::Value::Null;
+            c.error_message = None;
+        }
+        self
+    }
+}
+
 /// A component with its recent history, for the drill-down page and API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentDetail {

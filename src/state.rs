@@ -21,6 +21,8 @@ pub struct AppState {
     pub categories: Arc<crate::audit::Categories>,
     /// The real-time traffic figures, shared by every reader for a few seconds.
     pub realtime: crate::analytics::service::RealTimeCache,
+    /// Who callers are and what they may do (the guard, logins, rate limits).
+    pub access: crate::access::guard::Access,
 }
 
 /// How server functions reach the state: it is provided as Leptos context on every request.

@@ -11,7 +11,9 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use crate::access::rules::Rule;
+use crate::access::Permission;
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -91,15 +93,55 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A route, its handler and what it needs: declared together so no route exists without a
+/// permission rule.
+pub struct ApiRoute {
+    pub path: &'static str,
+    pub rule: Rule,
+    pub handler: MethodRouter<AppState>,
+}
+
+impl ApiRoute {
+    pub fn new(path: &'static str, perm: Permission, handler: MethodRouter<AppState>) -> Self {
+        ApiRoute {
+            path,
+            rule: Rule::Need(perm),
+            handler,
+        }
+    }
+}
+
+/// Every JSON/text route: probes, health, checks, metrics, login, and `/api/v1`.
+pub fn table() -> Vec<ApiRoute> {
+    use Permission::{Details, Operate, Public, Status};
+    let mut all = vec![
+        ApiRoute::new("/health", Status, get(health)),
+        ApiRoute::new("/health/live", Public, get(live)),
+        ApiRoute::new("/health/ready", Public, get(ready)),
+        ApiRoute::new("/health/components/{name}", Details, get(component)),
+        ApiRoute::new("/health/components/{name}/check", Operate, post(check_now)),
+        ApiRoute {
+            path: "/metrics",
+            rule: Rule::Metrics,
+            handler: get(metrics),
+        },
+        ApiRoute::new("/auth/login", Public, post(crate::access::login::login)),
+        ApiRoute::new("/auth/logout", Public, post(crate::access::login::logout)),
+    ];
+    all.extend(v1::routes());
+    all
+}
+
+/// The routes of [`table`] as a router.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
-        .route("/health/components/{name}", get(component))
-        .route("/health/components/{name}/check", post(check_now))
-        .route("/metrics", get(metrics))
-        .merge(v1::routes())
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, route| r.route(route.path, route.handler))
+}
+
+/// The rules of [`table`], for the guard.
+pub fn rules() -> Vec<(&'static str, Rule)> {
+    table().iter().map(|r| (r.path, r.rule)).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,9 +150,11 @@ struct HealthQuery {
 }
 
 async fn health(
-    State(engine): State<HealthEngine>,
+    State(state): State<AppState>,
+    ext: axum::http::Extensions,
     Query(q): Query<HealthQuery>,
 ) -> Result<Response, ApiError> {
+    let engine = &state.engine;
     let detailed = match q.detailed.as_deref() {
         None | Some("true") | Some("1") => true,
         Some("false") | Some("0") => false,
@@ -121,7 +165,12 @@ async fn health(
             )))
         }
     };
-    let summary = engine.summary();
+    let mut summary = engine.summary();
+    // Error texts and details need a viewer (or a read token): anonymous callers get what a
+    // public status page shows.
+    if !crate::access::guard::request_allows(&ext, &state, Permission::Details) {
+        summary = summary.statuses_only();
+    }
     if detailed {
         Ok(Json(summary).into_response())
     } else {

@@ -14,29 +14,24 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures::StreamExt;
 use std::collections::HashMap;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/requests", post(ingest))
-        .route("/api/v1/analytics/real-time", get(real_time))
-        .route("/api/v1/analytics/trends", get(trends))
-        .route("/api/v1/analytics/summary", get(summary))
-        .route("/api/v1/analytics/endpoints", get(endpoints))
-        .route("/api/v1/audit", post(ingest_audit))
-        .route("/api/v1/audit/export", get(audit_export))
-        .route("/api/v1/roles/{view}", get(roles))
-}
-
-fn authorize(state: &AppState, headers: &HeaderMap, write: bool) -> Result<(), ApiError> {
-    if crate::auth::has_token(headers, &state.config.traffic, write) {
-        Ok(())
-    } else {
-        state.metrics.ingest_rejected("unauthorized");
-        Err(ApiError::Unauthorized)
-    }
+/// The `/api/v1` routes and what each needs (the guard enforces it; see `access`).
+pub fn routes() -> Vec<super::ApiRoute> {
+    use super::ApiRoute as R;
+    use crate::access::Permission::{Analytics, Ingest};
+    vec![
+        R::new("/api/v1/requests", Ingest, post(ingest)),
+        R::new("/api/v1/analytics/real-time", Analytics, get(real_time)),
+        R::new("/api/v1/analytics/trends", Analytics, get(trends)),
+        R::new("/api/v1/analytics/summary", Analytics, get(summary)),
+        R::new("/api/v1/analytics/endpoints", Analytics, get(endpoints)),
+        R::new("/api/v1/audit", Ingest, post(ingest_audit)),
+        R::new("/api/v1/audit/export", Analytics, get(audit_export)),
+        R::new("/api/v1/roles/{view}", Analytics, get(roles)),
+    ]
 }
 
 /// Reads a posted JSON array within the size and count limits.
@@ -138,7 +133,6 @@ async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, true)?;
     let items = read_array(&state, &headers, body).await?;
     let events = validate_batch(&items, time_limits(&state)).map_err(|p| invalid(&state, p))?;
     store_batch(&state, events.into()).await
@@ -149,7 +143,6 @@ async fn ingest_audit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, true)?;
     let items = read_array(&state, &headers, body).await?;
     let limits = AuditLimits {
         time: time_limits(&state),
@@ -191,10 +184,8 @@ fn json<T: serde::Serialize>(
 
 async fn real_time(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, false)?;
     only(&params, &[])?;
     json(
         state
@@ -218,10 +209,8 @@ fn parse_span(view: &Spans, params: &HashMap<String, String>) -> Result<Span, Ap
 
 async fn trends(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, false)?;
     only(&params, &["hours"])?;
     let hours = parse_hours(params.get("hours"))?;
     json(service::trends(&state.store, now_ms(), hours).await)
@@ -229,10 +218,8 @@ async fn trends(
 
 async fn summary(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, false)?;
     only(&params, &["period"])?;
     let period = parse_span(&PERIODS, &params)?;
     json(service::summary(&state.store, now_ms(), period).await)
@@ -240,10 +227,8 @@ async fn summary(
 
 async fn endpoints(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, false)?;
     only(&params, &["window", "sort", "limit"])?;
     let window = parse_span(&WINDOWS, &params)?;
     let sort = match params.get("sort") {
@@ -273,10 +258,8 @@ async fn endpoints(
 async fn roles(
     State(state): State<AppState>,
     axum::extract::Path(view): axum::extract::Path<String>,
-    headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, false)?;
     only(&params, &["timeframe"])?;
     let tf = parse_span(&TIMEFRAMES, &params)?;
     let (store, audit, now) = (&state.store, &state.config.audit, now_ms());
@@ -296,10 +279,8 @@ async fn roles(
 /// Raw audit events of a timeframe, newest first (`limit` 1..=100000, default 10000).
 async fn audit_export(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, false)?;
     only(&params, &["timeframe", "limit"])?;
     let tf = parse_span(&TIMEFRAMES, &params)?;
     let limit = match params.get("limit") {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod audit;
+mod auth;
 mod components;
 mod health;
 mod kinds;
@@ -14,6 +15,7 @@ mod server;
 mod traffic;
 
 pub use audit::AuditSettings;
+pub use auth::{AuthSettings, CookieSecure};
 pub use components::ComponentConfig;
 pub use health::HealthSettings;
 pub use kinds::{CheckSpec, Kind};
@@ -60,6 +62,7 @@ pub struct Config {
     pub traffic: TrafficSettings,
     pub audit: AuditSettings,
     pub server: ServerSettings,
+    pub auth: AuthSettings,
     pub components: Vec<ComponentConfig>,
 }
 
@@ -222,6 +225,10 @@ struct RawConfig {
     roles: audit::RawRoles,
     #[serde(default)]
     server: server::RawServer,
+    #[serde(default)]
+    auth: auth::RawAuth,
+    #[serde(default)]
+    metrics: auth::RawMetrics,
     components: Option<Vec<kinds::RawComponent>>,
 }
 
@@ -321,6 +328,14 @@ impl Config {
         let traffic = traffic::settings(&source, &raw.ingest, &raw.retention, &raw.sampler, &env)?;
         let audit = audit::settings(&source, &raw.audit, &raw.roles)?;
         let server = server::settings(&source, &raw.server)?;
+        let auth = auth::settings(
+            &source,
+            &raw.auth,
+            &raw.metrics,
+            &raw.server.allowed_hosts,
+            addr,
+            &env,
+        )?;
 
         let components = match raw.components {
             Some(list) => components::validate_all(&source, list, &env)?,
@@ -336,6 +351,7 @@ impl Config {
             traffic,
             audit,
             server,
+            auth,
             components,
         })
     }

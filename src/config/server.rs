@@ -45,6 +45,8 @@ pub(super) struct RawServer {
     pub(super) write_timeout: Option<String>,
     pub(super) max_connections: Option<usize>,
     pub(super) shutdown_grace: Option<String>,
+    /// Read by the auth section (`AuthSettings::allowed_hosts`).
+    pub(super) allowed_hosts: Option<Vec<String>>,
 }
 
 pub(super) fn settings(source: &str, raw: &RawServer) -> Result<ServerSettings, ConfigError> {

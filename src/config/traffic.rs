@@ -97,7 +97,7 @@ pub(super) struct RawSampler {
 }
 
 /// Tokens from the environment (comma-separated) replace the file's list.
-fn tokens(
+pub(super) fn tokens(
     source: &str,
     file: &Option<Vec<String>>,
     file_key: &str,

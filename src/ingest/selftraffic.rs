@@ -4,8 +4,8 @@
 
 use super::writer::Batch;
 use super::Writer;
+use crate::access::principal::Principal;
 use crate::audit::{self_action, self_event, self_kind, Categories};
-use crate::config::TrafficSettings;
 use crate::store::{EventSource, RequestEvent};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -20,8 +20,6 @@ pub struct SelfTraffic {
     pub exclude: Arc<Vec<String>>,
     /// `Some` when Pulse audits its own use: the role its users act in, and the categories.
     pub audit: Option<(String, Arc<Categories>)>,
-    /// The tokens a reader is checked against before it is named in the audit log.
-    pub settings: Arc<TrafficSettings>,
     /// Audit events of readers without a valid token this minute, and how many a minute may
     /// have (`audit.anonymous_per_minute`).
     pub anonymous: Arc<Mutex<(i64, u32)>>,
@@ -41,17 +39,6 @@ impl SelfTraffic {
     }
 }
 
-/// Who is reading: `token:<8 hex of the token's SHA-256>` only for a token Pulse accepts;
-/// anyone else is `anonymous` on the API and `dashboard` on pages (the dashboard has no login).
-fn actor(req: &Request, settings: &TrafficSettings) -> Option<String> {
-    if let Some(t) = crate::auth::bearer(req.headers()) {
-        if crate::auth::has_token(req.headers(), settings, false) {
-            return Some(crate::auth::token_actor(t));
-        }
-    }
-    None
-}
-
 pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let traffic = st.enabled && !st.exclude.iter().any(|p| path.starts_with(p.as_str()));
@@ -65,10 +52,8 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
     }
     let method = crate::model::method_label(req.method().as_str());
     let matched = req.extensions().get::<MatchedPath>().cloned();
-    let who = audit.map(|_| {
-        // The path only: a query string can carry a token or other secrets.
-        (actor(&req, &st.settings), path.clone())
-    });
+    // The path only: a query string can carry a token or other secrets.
+    let resource = audit.map(|_| path.clone());
     let bytes_in = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -99,21 +84,18 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
             source: EventSource::SelfTraffic,
         });
     }
-    if let (Some((role, categories)), Some((who, resource))) = (audit, who) {
+    if let (Some((self_role, categories)), Some(resource)) = (audit, resource) {
         if let Some(action) = self_action(method, &path, status) {
-            let who = match who {
-                Some(named) => Some(named),
-                None if st.allow_anonymous(now) => Some(
-                    if path.starts_with("/api/") {
-                        "anonymous"
-                    } else {
-                        "dashboard"
-                    }
-                    .to_string(),
-                ),
+            // The guard put the caller on the response: a user by name and role, a token by
+            // its name; anonymous readers within the per-minute allowance.
+            let caller = resp.extensions().get::<Principal>();
+            let named = caller.filter(|p| !p.is_anonymous());
+            let who = match named {
+                Some(p) => Some((p.actor(), p.role.map(|r| r.as_str()).unwrap_or(self_role))),
+                None if st.allow_anonymous(now) => Some(("anonymous".to_string(), "guest")),
                 None => None,
             };
-            if let Some(who) = who {
+            if let Some((who, role)) = who {
                 batch
                     .audits
                     .push(self_event(now, who, role, action, resource, categories));

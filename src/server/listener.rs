@@ -8,6 +8,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use tower::ServiceExt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -42,7 +43,6 @@ pub async fn serve(
         .keep_alive_timeout(settings.header_timeout)
         .max_concurrent_streams(64);
     let builder = Arc::new(builder);
-    let service = TowerToHyperService::new(router);
     let permits = Arc::new(Semaphore::new(settings.max_connections));
     let graceful = GracefulShutdown::new();
     let mut conns = JoinSet::new();
@@ -58,7 +58,7 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -72,8 +72,16 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(TimedIo::new(stream, write_timeout));
+        // The client's address, for login throttling and the audit log (axum's ConnectInfo).
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        ));
         let conn = builder
-            .serve_connection_with_upgrades(io, service.clone())
+            .serve_connection_with_upgrades(io, service)
             .into_owned();
         let conn = graceful.watch(conn);
         conns.spawn(async move {

@@ -33,6 +33,10 @@ pub enum ServeError {
     Metrics(#[from] prometheus::Error),
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Rules(#[from] crate::access::rules::RulesError),
+    #[error("first-run admin: {0}")]
+    Users(#[from] crate::access::users::UserError),
 }
 
 /// The whole HTTP surface for a state, without a socket, so tests can drive it with `oneshot`.
@@ -40,7 +44,8 @@ pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let request_id = HeaderName::from_static("x-request-id");
     let limits = state.config.server.clone();
-    Router::new()
+    let auth = state.config.auth.clone();
+    let router = Router::new()
         .merge(crate::api::routes())
         .leptos_routes_with_context(
             &state,
@@ -55,6 +60,11 @@ pub fn app(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // The one permission check, inside the self-audit so it sees who was let in or not.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::access::guard::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             SelfTraffic {
                 writer: state.writer.clone(),
@@ -66,7 +76,6 @@ pub fn app(state: AppState) -> Router {
                         state.categories.clone(),
                     )
                 }),
-                settings: Arc::new(state.config.traffic.clone()),
                 anonymous: Arc::default(),
                 anonymous_per_minute: state.config.audit.anonymous_per_minute,
             },
@@ -82,7 +91,8 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
-        ))
+        ));
+    crate::access::headers::apply(router, &auth)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -152,7 +162,17 @@ pub async fn build_state(
     if let Err(e) = engine.restore().await {
         tracing::warn!(error = %e, "could not restore recent check history; starting fresh");
     }
+    let access = crate::access::guard::Access {
+        identifier: crate::access::principal::Identifier::new(
+            store.clone(),
+            Arc::new(config.auth.clone()),
+            Arc::new(config.traffic.clone()),
+        ),
+        rules: Arc::new(crate::access::rules::Rules::build(&crate::api::rules())?),
+        limits: Arc::new(crate::access::login::Limits::new(&config.auth)),
+    };
     Ok(AppState {
+        access,
         leptos_options,
         engine,
         metrics,
@@ -178,6 +198,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let retention = config.health.history_retention;
     tracing::info!(config = %config.source, database = %crate::redact::redact_url(&config.database_url), components = config.components.len(), "starting Pulse");
     let state = build_state(config, leptos_options).await?;
+    first_run_admin(&state).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| ServeError::Bind {
@@ -203,6 +224,33 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     writer.shutdown().await;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Never an open admin: with no users, `admin` gets `PULSE_ADMIN_PASSWORD` or a generated
+/// password, printed once on the console and written to a 0600 file beside the database.
+async fn first_run_admin(state: &AppState) -> Result<(), ServeError> {
+    use crate::access::users::{ensure_admin, FirstRun};
+    let dir = crate::config::data_dir(&state.config.database_url);
+    let from_env = std::env::var("PULSE_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    match ensure_admin(&state.store, &dir, from_env).await? {
+        FirstRun::HasUsers => {}
+        FirstRun::FromEnvironment => {
+            tracing::info!("created the user `admin` with the password from PULSE_ADMIN_PASSWORD")
+        }
+        FirstRun::Generated { password, file } => {
+            // On the console only, not through the log pipeline (logs get shipped and kept).
+            eprintln!(
+                "\n  Pulse created the user `admin` with the password:\n\n      {password}\n\n  \
+                 It is also in {} (mode 0600). Log in at /login and change it:\n  \
+                 mcp-pulse user passwd admin\n",
+                file.display()
+            );
+            tracing::warn!(file = %file.display(), "created the user `admin` with a generated password (printed above, and in the file)");
+        }
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 use crate::model::{CheckRecord, Status};
 
+pub mod access;
 pub mod audit;
 mod audit_write;
 mod dialect;

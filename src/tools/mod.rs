@@ -1,5 +1,6 @@
 //! Developer tools behind subcommands: `bench` (figures) and `simulate` (demo traffic).
 
+pub mod accounts;
 pub mod bench;
 mod harness;
 mod memory;

@@ -69,6 +69,44 @@ mod ssr {
         refuse(axum::http::StatusCode::BAD_REQUEST, message)
     }
 
+    /// A user or token operation's error: the caller's mistakes are 400s saying what is wrong,
+    /// our failures a logged 500.
+    pub fn user_error(e: crate::access::users::UserError) -> ServerFnError {
+        use crate::access::users::UserError as E;
+        match e {
+            E::Store(_) | E::File { .. } | E::Secret(crate::access::secrets::SecretError::Random(_))
+            | E::Secret(crate::access::secrets::SecretError::Hash(_)) => {
+                failed::<E>("the change")(e)
+            }
+            E::NoUser(_) | E::NoToken(_) => refuse(axum::http::StatusCode::NOT_FOUND, e.to_string()),
+            other => bad(other.to_string()),
+        }
+    }
+
+    /// Records an administrative change in Pulse's own audit log.
+    pub fn audit_admin(
+        state: &crate::state::AppState,
+        caller: &crate::access::principal::Principal,
+        action: &'static str,
+        resource: &str,
+    ) {
+        if !state.config.audit.self_audit {
+            return;
+        }
+        let ev = crate::audit::self_event(
+            crate::model::now_ms(),
+            caller.actor(),
+            caller.role.map(|r| r.as_str()).unwrap_or("guest"),
+            (action, "success"),
+            resource.to_string(),
+            &state.categories,
+        );
+        state.writer.record_self(crate::ingest::writer::Batch {
+            requests: Vec::new(),
+            audits: vec![ev],
+        });
+    }
+
     /// A failure on our side: the cause goes to the log, the browser gets "could not load
     /// {what}" and a 500, never the internal text.
     pub fn failed<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> ServerFnError {
@@ -82,17 +120,22 @@ mod ssr {
     }
 }
 
-#[server]
+#[server(endpoint = "get_health")]
 pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
-    let state = crate::state::app_state()?;
-    Ok(state.engine.summary())
+    let (state, caller) = crate::access::guard::authorized("get_health")?;
+    let summary = state.engine.summary();
+    Ok(if caller.allows(crate::access::Permission::Details) {
+        summary
+    } else {
+        summary.statuses_only()
+    })
 }
 
 /// `None` when no component has that name.
-#[server]
+#[server(endpoint = "get_component")]
 pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, ServerFnError> {
     use crate::health::EngineError;
-    let state = crate::state::app_state()?;
+    let (state, _) = crate::access::guard::authorized("get_component")?;
     match state.engine.detail(&name).await {
         Ok(d) => Ok(Some(d)),
         Err(EngineError::UnknownComponent(_)) => Ok(None),
@@ -104,10 +147,10 @@ pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, Serv
 }
 
 /// Runs (or, within a few seconds of the last, reuses) a component's check.
-#[server]
+#[server(endpoint = "run_check")]
 pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
     use crate::health::EngineError;
-    let state = crate::state::app_state()?;
+    let (state, _) = crate::access::guard::authorized("run_check")?;
     match state.engine.check_now(&name).await {
         Ok(c) => Ok(c),
         Err(EngineError::UnknownComponent(_)) => Err(ssr::refuse(
@@ -122,9 +165,9 @@ pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
 }
 
 /// Traffic right now: the overview's cards.
-#[server]
+#[server(endpoint = "get_realtime")]
 pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError> {
-    let state = crate::state::app_state()?;
+    let (state, _) = crate::access::guard::authorized("get_realtime")?;
     state
         .realtime
         .get(
@@ -139,12 +182,12 @@ pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError>
 
 /// Endpoints over a window, sorted, and the slowest; unknown window or sort names are errors,
 /// not defaults.
-#[server]
+#[server(endpoint = "get_endpoints")]
 pub async fn get_endpoints(
     window: Arg<crate::span::Span>,
     sort: Arg<crate::analytics::SortBy>,
 ) -> Result<crate::analytics::RequestsPage, ServerFnError> {
-    let state = crate::state::app_state()?;
+    let (state, _) = crate::access::guard::authorized("get_endpoints")?;
     let window = window.within(&crate::span::WINDOWS).map_err(ssr::bad)?;
     let sort = sort.sort().map_err(ssr::bad)?;
     crate::analytics::service::requests_page(&state.store, crate::model::now_ms(), window, sort)
@@ -152,9 +195,9 @@ pub async fn get_endpoints(
         .map_err(ssr::failed("endpoints"))
 }
 
-#[server]
+#[server(endpoint = "get_trends")]
 pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFnError> {
-    let state = crate::state::app_state()?;
+    let (state, _) = crate::access::guard::authorized("get_trends")?;
     let hours = crate::span::trend_hours(hours).map_err(ssr::bad)?;
     crate::analytics::service::trends(&state.store, crate::model::now_ms(), hours)
         .await
@@ -162,11 +205,11 @@ pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFn
 }
 
 /// Everything the Roles page shows, for one timeframe.
-#[server]
+#[server(endpoint = "get_roles")]
 pub async fn get_roles(
     timeframe: Arg<crate::span::Span>,
 ) -> Result<crate::analytics::roles::RolesPage, ServerFnError> {
-    let state = crate::state::app_state()?;
+    let (state, _) = crate::access::guard::authorized("get_roles")?;
     let tf = timeframe
         .within(&crate::span::TIMEFRAMES)
         .map_err(ssr::bad)?;
@@ -182,9 +225,9 @@ pub async fn get_roles(
 }
 
 /// The Overview's Roles table (last 24 h).
-#[server]
+#[server(endpoint = "get_role_summary")]
 pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, ServerFnError> {
-    let state = crate::state::app_state()?;
+    let (state, _) = crate::access::guard::authorized("get_role_summary")?;
     crate::analytics::roles_service::summary(
         &state.store,
         &state.config.audit,
@@ -192,4 +235,107 @@ pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, 
     )
     .await
     .map_err(ssr::failed("the role summary"))
+}
+
+/// Who is looking: the dashboard links and shows only what this caller may see.
+#[server(endpoint = "whoami")]
+pub async fn whoami() -> Result<crate::access::Me, ServerFnError> {
+    let (_, caller) = crate::access::guard::authorized("whoami")?;
+    Ok(caller.me())
+}
+
+/// Users and tokens, for the admin page.
+#[server(endpoint = "get_admin")]
+pub async fn get_admin() -> Result<crate::access::AdminPage, ServerFnError> {
+    let (state, _) = crate::access::guard::authorized("get_admin")?;
+    let users = crate::access::users::list_users(&state.store)
+        .await
+        .map_err(ssr::failed("users"))?;
+    let tokens = crate::access::users::list_tokens(&state.store)
+        .await
+        .map_err(ssr::failed("tokens"))?;
+    Ok(crate::access::AdminPage { users, tokens })
+}
+
+/// Creates a user (admin only); a bad name, a taken name or a short password is a 400 saying so.
+#[server(endpoint = "create_user")]
+pub async fn create_user(
+    name: String,
+    role: String,
+    password: String,
+) -> Result<(), ServerFnError> {
+    let (state, caller) = crate::access::guard::authorized("create_user")?;
+    let role = crate::access::Role::parse(&role)
+        .ok_or_else(|| ssr::bad(format!("unknown role `{}`", ssr::shown(&role))))?;
+    crate::access::users::add_user(&state.store, name.trim(), role, &password)
+        .await
+        .map_err(ssr::user_error)?;
+    ssr::audit_admin(&state, &caller, "user.create", name.trim());
+    Ok(())
+}
+
+/// Changes a user's role, enabled state or password (admin only). Empty strings change nothing.
+#[server(endpoint = "set_user")]
+pub async fn set_user(
+    name: String,
+    role: String,
+    disabled: Option<bool>,
+    password: String,
+) -> Result<(), ServerFnError> {
+    let (state, caller) = crate::access::guard::authorized("set_user")?;
+    let role = match role.as_str() {
+        "" => None,
+        r => Some(
+            crate::access::Role::parse(r)
+                .ok_or_else(|| ssr::bad(format!("unknown role `{}`", ssr::shown(r))))?,
+        ),
+    };
+    let password = (!password.is_empty()).then_some(password.as_str());
+    crate::access::users::change_user(&state.store, &name, password, role, disabled)
+        .await
+        .map_err(ssr::user_error)?;
+    state.access.identifier.forget_all();
+    let action = if role.is_some() {
+        "role.change"
+    } else {
+        "user.update"
+    };
+    ssr::audit_admin(&state, &caller, action, &name);
+    Ok(())
+}
+
+/// Creates an API token (admin only) and returns it: the only time it is shown.
+#[server(endpoint = "create_token")]
+pub async fn create_token(
+    name: String,
+    role: String,
+    scope: String,
+    expires_days: Option<u32>,
+) -> Result<String, ServerFnError> {
+    let (state, caller) = crate::access::guard::authorized("create_token")?;
+    let role = crate::access::Role::parse(&role)
+        .ok_or_else(|| ssr::bad(format!("unknown role `{}`", ssr::shown(&role))))?;
+    let scope = crate::access::Scope::parse(&scope)
+        .ok_or_else(|| ssr::bad(format!("unknown scope `{}`", ssr::shown(&scope))))?;
+    let expires = match expires_days {
+        Some(0) | None => None,
+        Some(d) if d <= 3650 => Some(std::time::Duration::from_secs(u64::from(d) * 86_400)),
+        Some(_) => return Err(ssr::bad("a token expires within 3650 days".to_string())),
+    };
+    let (_, token) = crate::access::users::create_token(&state.store, name.trim(), role, scope, expires)
+        .await
+        .map_err(ssr::user_error)?;
+    ssr::audit_admin(&state, &caller, "token.create", name.trim());
+    Ok(token)
+}
+
+#[server(endpoint = "revoke_token")]
+pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
+    let (state, caller) = crate::access::guard::authorized("revoke_token")?;
+    crate::access::users::revoke_token(&state.store, id)
+        .await
+        .map_err(ssr::user_error)?;
+    state.access.identifier.forget_all();
+    ssr::audit_admin(&state, &caller, "token.revoke", &id.to_string());
+    Ok(())
 }

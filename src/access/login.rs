@@ -1,0 +1,336 @@
+//! Logging in and out: `POST /auth/login` (a form from `/login`, or JSON from a script),
+//! `POST /auth/logout`, the session cookie, and the rate limits on login attempts and on
+//! ingest per token.
+
+use super::principal::{Principal, Who, SESSION_COOKIE};
+use super::secrets;
+use crate::config::{AuthSettings, CookieSecure};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// A login form or JSON body is small; anything bigger is refused before parsing.
+const MAX_LOGIN_BODY: usize = 16 * 1024;
+/// Longest user name accepted anywhere.
+pub const MAX_NAME_LEN: usize = 64;
+/// Keys a limiter keeps before it forgets quiet ones early (bounded memory under a flood of
+/// made-up names or addresses).
+const MAX_KEYS: usize = 100_000;
+
+/// The rate limiters: login attempts per user name and per client address, requests per
+/// ingest token.
+#[derive(Debug)]
+pub struct Limits {
+    per_user: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<String>,
+    per_token: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+impl Limits {
+    pub fn new(s: &AuthSettings) -> Limits {
+        let per_second = NonZeroU32::new(s.ingest_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(s.ingest_per_second.saturating_mul(2).max(1))
+            .unwrap_or(NonZeroU32::MIN);
+        Limits {
+            per_user: RateLimiter::keyed(per_minute(s.login_attempts_per_user)),
+            per_address: RateLimiter::keyed(per_minute(s.login_attempts_per_address)),
+            per_token: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    fn take(&self, limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), Duration> {
+        if limiter.len() >= MAX_KEYS {
+            limiter.retain_recent();
+        }
+        limiter
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// One login attempt for `name` from `address`; `Err(wait)` when either is over its limit.
+    pub fn login(&self, name: &str, address: &str) -> Result<(), Duration> {
+        let by_address = self.take(&self.per_address, address.to_string());
+        let by_user = self.take(&self.per_user, name.to_lowercase());
+        match (by_address, by_user) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(a), Err(b)) => Err(a.max(b)),
+            (Err(w), _) | (_, Err(w)) => Err(w),
+        }
+    }
+
+    /// One ingest request by this caller.
+    pub fn ingest(&self, p: &Principal) -> Result<(), Duration> {
+        let key = match &p.who {
+            Who::Token { id: Some(id), .. } => format!("id:{id}"),
+            Who::Token { name, .. } => format!("cfg:{name}"),
+            _ => return Ok(()),
+        };
+        self.take(&self.per_token, key)
+    }
+
+    /// Forgets quiet keys (the retention job calls this every few minutes).
+    pub fn tidy(&self) {
+        self.per_user.retain_recent();
+        self.per_address.retain_recent();
+        self.per_token.retain_recent();
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Where to go after login: a path on this site only (never `//host` or a scheme).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 2048
+                && !n.chars().any(|c| c.is_control()) =>
+        {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+fn client_address(req: &Request) -> String {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// A failed or refused login: back to the form with a reason, or a JSON status.
+fn login_failed(json: bool, code: StatusCode, reason: &str, next: &str, wait: u64) -> Response {
+    if json {
+        let mut resp = (
+            code,
+            Json(json!({"error": reason_text(reason, wait), "status": code.as_u16()})),
+        )
+            .into_response();
+        if code == StatusCode::TOO_MANY_REQUESTS {
+            if let Ok(v) = wait.to_string().parse() {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        return resp;
+    }
+    let mut to = format!("/login?error={reason}");
+    if wait > 0 {
+        to.push_str(&format!("&wait={wait}"));
+    }
+    if next != "/" {
+        to.push_str("&next=");
+        to.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
+    }
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+}
+
+/// What the login page says for an `error` code (shared with the page).
+pub fn reason_text(reason: &str, wait: u64) -> String {
+    match reason {
+        "invalid" => "Wrong username or password.".to_string(),
+        "throttled" => format!("Too many attempts. Try again in {wait} s."),
+        "unavailable" => "Logging in is not possible right now; try again.".to_string(),
+        _ => "Please fill in both fields.".to_string(),
+    }
+}
+
+fn audit(state: &AppState, actor: &str, role: &str, action: &'static str, outcome: &'static str) {
+    if !state.config.audit.self_audit {
+        return;
+    }
+    let ev = crate::audit::self_event(
+        crate::model::now_ms(),
+        actor.chars().take(MAX_NAME_LEN).collect(),
+        role,
+        (action, outcome),
+        "/auth".to_string(),
+        &state.categories,
+    );
+    state.writer.record_self(crate::ingest::writer::Batch {
+        requests: Vec::new(),
+        audits: vec![ev],
+    });
+}
+
+fn session_cookie(settings: &AuthSettings, headers: &HeaderMap, value: String, max_age: i64) -> String {
+    let secure = match settings.cookie_secure {
+        CookieSecure::Always => true,
+        CookieSecure::Never => false,
+        CookieSecure::Auto => super::guard::over_https(headers),
+    };
+    cookie::Cookie::build((SESSION_COOKIE, value))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+        .to_string()
+}
+
+pub async fn login(State(state): State<AppState>, req: Request) -> Response {
+    let address = client_address(&req);
+    let (parts, body) = req.into_parts();
+    let json = wants_json(&parts.headers);
+    let form: Option<LoginForm> = match axum::body::to_bytes(body, MAX_LOGIN_BODY).await {
+        Ok(bytes) if json => serde_json::from_slice(&bytes).ok(),
+        Ok(bytes) => serde_urlencoded::from_bytes(&bytes).ok(),
+        Err(_) => None,
+    };
+    let Some(form) = form else {
+        return login_failed(json, StatusCode::BAD_REQUEST, "missing", "/", 0);
+    };
+    let next = safe_next(form.next.as_deref());
+    let name = form.username.trim().to_string();
+    if name.is_empty() || form.password.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return login_failed(json, StatusCode::BAD_REQUEST, "missing", &next, 0);
+    }
+    if let Err(wait) = state.access.limits.login(&name, &address) {
+        audit(&state, &name, "guest", "auth.login", "denied");
+        let secs = wait.as_secs() + 1;
+        return login_failed(json, StatusCode::TOO_MANY_REQUESTS, "throttled", &next, secs);
+    }
+    let user = match state.store.user_by_name(&name).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = %e, "login: reading the user failed");
+            return login_failed(json, StatusCode::SERVICE_UNAVAILABLE, "unavailable", &next, 0);
+        }
+    };
+    // Verified off the async threads (argon2 takes tens of ms by design); an unknown user
+    // costs the same as a wrong password.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| secrets::decoy_hash().to_string());
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let user = match user {
+        Some(u) if matches && !u.disabled => u,
+        other => {
+            let role = other.map(|u| u.role.as_str()).unwrap_or("guest");
+            audit(&state, &name, role, "auth.login", "failure");
+            return login_failed(json, StatusCode::UNAUTHORIZED, "invalid", &next, 0);
+        }
+    };
+    let now = crate::model::now_ms();
+    let session = match secrets::session_id() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "login: no session id");
+            return login_failed(json, StatusCode::SERVICE_UNAVAILABLE, "unavailable", &next, 0);
+        }
+    };
+    if let Err(e) = state
+        .store
+        .create_session(&secrets::digest(&session), user.id, now)
+        .await
+    {
+        tracing::error!(error = %e, "login: storing the session failed");
+        return login_failed(json, StatusCode::SERVICE_UNAVAILABLE, "unavailable", &next, 0);
+    }
+    if let Err(e) = state.store.touch_login(user.id, now).await {
+        tracing::warn!(error = %e, "login: could not record the login time");
+    }
+    audit(&state, &user.name, user.role.as_str(), "auth.login", "success");
+    let settings = &state.config.auth;
+    let cookie = session_cookie(
+        settings,
+        &parts.headers,
+        session,
+        settings.session_max.as_secs() as i64,
+    );
+    let body = if json {
+        Json(json!({"name": user.name, "role": user.role})).into_response()
+    } else {
+        (StatusCode::SEE_OTHER, [(header::LOCATION, next)]).into_response()
+    };
+    let mut resp = body;
+    if let Ok(v) = cookie.parse() {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
+    let json = wants_json(req.headers());
+    if let Some(id) = super::principal::session_cookie(req.headers()) {
+        let digest = secrets::digest(&id);
+        if let Ok(Some(s)) = state.store.session(&digest).await {
+            audit(&state, &s.name, s.role.as_str(), "auth.logout", "success");
+        }
+        if let Err(e) = state.store.delete_session(&digest).await {
+            tracing::error!(error = %e, "logout: deleting the session failed");
+        }
+        state.access.identifier.forget(&format!("s:{digest}"));
+    }
+    let cookie = session_cookie(&state.config.auth, req.headers(), String::new(), 0);
+    let mut resp = if json {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (StatusCode::SEE_OTHER, [(header::LOCATION, "/login?bye=1")]).into_response()
+    };
+    if let Ok(v) = cookie.parse() {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/roles?tf=7d")), "/roles?tf=7d");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_sixth_attempt_in_a_minute_waits() {
+        let limits = Limits::new(&AuthSettings::default());
+        for _ in 0..5 {
+            assert!(limits.login("alice", "10.0.0.1").is_ok());
+        }
+        let wait = limits.login("Alice", "10.0.0.1").expect_err("throttled");
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(12), "{wait:?}");
+        // Another user from another address is not held back by alice's attempts.
+        assert!(limits.login("bob", "10.0.0.2").is_ok());
+    }
+}

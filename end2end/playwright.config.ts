@@ -12,6 +12,17 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [['list']],
+  // `setup` logs in as the first-run admin once; the other tests start from that session
+  // unless they ask for another (tests/access.spec.ts).
+  projects: [
+    { name: 'setup', testMatch: /auth\.setup\.ts/ },
+    {
+      name: 'chromium',
+      dependencies: ['setup'],
+      testIgnore: /auth\.setup\.ts/,
+      use: { storageState: '.auth/admin.json' },
+    },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     trace: 'off',
@@ -42,7 +53,12 @@ export default defineConfig({
       timeout: 60_000,
       stdout: 'ignore',
       stderr: 'pipe',
-      env: { PULSE_DATABASE_URL: 'sqlite://end2end/.data/e2e.db', PULSE_LOG: 'warn' },
+      env: {
+        PULSE_DATABASE_URL: 'sqlite://end2end/.data/e2e.db',
+        PULSE_LOG: 'warn',
+        // The first run creates `admin` with this password (support/users.ts).
+        PULSE_ADMIN_PASSWORD: 'e2e-admin-password',
+      },
     },
   ],
 });

@@ -1,7 +1,7 @@
-//! Bearer tokens: reading one from a request and checking it against the configured ones.
-//! Shared by the API's guard and the self-audit, which must agree on who is a valid reader.
+//! Bearer tokens: reading one from a request and checking it against configured ones (a
+//! leaf below `access`, which decides what a token may do).
 
-use crate::config::{Secret, TrafficSettings};
+use crate::config::Secret;
 use axum::http::{header, HeaderMap};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -20,15 +20,6 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-/// Whether the request carries a configured token: a write token, or (when `write` is false)
-/// a read token too.
-pub fn has_token(headers: &HeaderMap, settings: &TrafficSettings, write: bool) -> bool {
-    bearer(headers).is_some_and(|given| {
-        token_matches(given, &settings.ingest_tokens)
-            || (!write && token_matches(given, &settings.read_tokens))
-    })
 }
 
 /// How a validated token is named in the audit log: `token:` and 8 hex digits of its SHA-256

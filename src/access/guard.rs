@@ -4,7 +4,7 @@
 //! an HTTP request of its own.
 
 use super::login::Limits;
-use super::principal::{IdentifyError, Identifier, Principal};
+use super::principal::{Identifier, IdentifyError, Principal};
 use super::rules::{Rule, Rules};
 use super::{Permission, SERVER_FNS};
 use crate::state::AppState;
@@ -65,7 +65,10 @@ fn cross_site(req: &Request, host: Option<&str>) -> Option<&'static str> {
     let named = |v: &HeaderValue| -> Option<String> {
         let text = v.to_str().ok()?;
         let url = url::Url::parse(text).ok()?;
-        let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+        let host = url
+            .host_str()?
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         Some(host.to_ascii_lowercase())
     };
     let from = h
@@ -81,7 +84,11 @@ fn cross_site(req: &Request, host: Option<&str>) -> Option<&'static str> {
 }
 
 fn json_error(code: StatusCode, message: String) -> Response {
-    (code, Json(json!({"error": message, "status": code.as_u16()}))).into_response()
+    (
+        code,
+        Json(json!({"error": message, "status": code.as_u16()})),
+    )
+        .into_response()
 }
 
 /// The answer to a caller the path is not for: anonymous visitors of a page go to the login
@@ -93,8 +100,8 @@ fn refuse(req: &Request, rules: &Rules, principal: &Principal, perm: Permission)
         .min_role()
         .map(|r| format!("the {r} role or higher"))
         .unwrap_or_else(|| "a token with the ingest scope".to_string());
-    if principal.is_anonymous() || principal.role.is_none() && principal.session.is_none() {
-        if page && principal.is_anonymous() {
+    if principal.is_anonymous() {
+        if page {
             let next = req
                 .uri()
                 .path_and_query()

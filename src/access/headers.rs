@@ -23,7 +23,10 @@ fn default_policy() -> String {
 }
 
 /// Adds the headers to every response of `router` (a page's own CSP, with its nonce, wins).
-pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &AuthSettings) -> Router<S> {
+pub fn apply<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    settings: &AuthSettings,
+) -> Router<S> {
     let fixed = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };

@@ -134,7 +134,7 @@ fn login_failed(json: bool, code: StatusCode, reason: &str, next: &str, wait: u6
     if json {
         let mut resp = (
             code,
-            Json(json!({"error": reason_text(reason, wait), "status": code.as_u16()})),
+            Json(json!({"error": super::login_message(reason, wait), "status": code.as_u16()})),
         )
             .into_response();
         if code == StatusCode::TOO_MANY_REQUESTS {
@@ -155,16 +155,6 @@ fn login_failed(json: bool, code: StatusCode, reason: &str, next: &str, wait: u6
     (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }
 
-/// What the login page says for an `error` code (shared with the page).
-pub fn reason_text(reason: &str, wait: u64) -> String {
-    match reason {
-        "invalid" => "Wrong username or password.".to_string(),
-        "throttled" => format!("Too many attempts. Try again in {wait} s."),
-        "unavailable" => "Logging in is not possible right now; try again.".to_string(),
-        _ => "Please fill in both fields.".to_string(),
-    }
-}
-
 fn audit(state: &AppState, actor: &str, role: &str, action: &'static str, outcome: &'static str) {
     if !state.config.audit.self_audit {
         return;
@@ -183,7 +173,12 @@ fn audit(state: &AppState, actor: &str, role: &str, action: &'static str, outcom
     });
 }
 
-fn session_cookie(settings: &AuthSettings, headers: &HeaderMap, value: String, max_age: i64) -> String {
+fn session_cookie(
+    settings: &AuthSettings,
+    headers: &HeaderMap,
+    value: String,
+    max_age: i64,
+) -> String {
     let secure = match settings.cookie_secure {
         CookieSecure::Always => true,
         CookieSecure::Never => false,
@@ -219,13 +214,25 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     if let Err(wait) = state.access.limits.login(&name, &address) {
         audit(&state, &name, "guest", "auth.login", "denied");
         let secs = wait.as_secs() + 1;
-        return login_failed(json, StatusCode::TOO_MANY_REQUESTS, "throttled", &next, secs);
+        return login_failed(
+            json,
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            &next,
+            secs,
+        );
     }
     let user = match state.store.user_by_name(&name).await {
         Ok(u) => u,
         Err(e) => {
             tracing::error!(error = %e, "login: reading the user failed");
-            return login_failed(json, StatusCode::SERVICE_UNAVAILABLE, "unavailable", &next, 0);
+            return login_failed(
+                json,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &next,
+                0,
+            );
         }
     };
     // Verified off the async threads (argon2 takes tens of ms by design); an unknown user
@@ -251,7 +258,13 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "login: no session id");
-            return login_failed(json, StatusCode::SERVICE_UNAVAILABLE, "unavailable", &next, 0);
+            return login_failed(
+                json,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &next,
+                0,
+            );
         }
     };
     if let Err(e) = state
@@ -260,12 +273,24 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
         .await
     {
         tracing::error!(error = %e, "login: storing the session failed");
-        return login_failed(json, StatusCode::SERVICE_UNAVAILABLE, "unavailable", &next, 0);
+        return login_failed(
+            json,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            &next,
+            0,
+        );
     }
     if let Err(e) = state.store.touch_login(user.id, now).await {
         tracing::warn!(error = %e, "login: could not record the login time");
     }
-    audit(&state, &user.name, user.role.as_str(), "auth.login", "success");
+    audit(
+        &state,
+        &user.name,
+        user.role.as_str(),
+        "auth.login",
+        "success",
+    );
     let settings = &state.config.auth;
     let cookie = session_cookie(
         settings,
@@ -329,7 +354,10 @@ mod tests {
             assert!(limits.login("alice", "10.0.0.1").is_ok());
         }
         let wait = limits.login("Alice", "10.0.0.1").expect_err("throttled");
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(12), "{wait:?}");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(12),
+            "{wait:?}"
+        );
         // Another user from another address is not held back by alice's attempts.
         assert!(limits.login("bob", "10.0.0.2").is_ok());
     }

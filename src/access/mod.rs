@@ -160,7 +160,10 @@ pub const SERVER_FNS: &[(&str, Permission)] = &[
 
 /// The permission a page path needs (`None`: not a page).
 pub fn page_permission(path: &str) -> Option<Permission> {
-    PAGES.iter().find(|(p, _)| *p == path).map(|(_, perm)| *perm)
+    PAGES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, perm)| *perm)
 }
 
 /// Who is looking, as the dashboard needs to know it.
@@ -233,6 +236,16 @@ pub struct TokenInfo {
     pub expires_ms: Option<i64>,
     pub last_used_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
+}
+
+/// What the login page (and the JSON login answer) says for a failure code.
+pub fn login_message(code: &str, wait_secs: u64) -> String {
+    match code {
+        "invalid" => "Wrong username or password.".to_string(),
+        "throttled" => format!("Too many attempts. Try again in {wait_secs} s."),
+        "unavailable" => "Logging in is not possible right now; try again.".to_string(),
+        _ => "Please fill in both fields.".to_string(),
+    }
 }
 
 /// What the admin page shows.

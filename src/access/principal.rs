@@ -23,9 +23,15 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Who {
-    User { id: i64, name: String },
+    User {
+        id: i64,
+        name: String,
+    },
     /// A token from the database (`id`) or from `PULSE_INGEST_TOKENS`/`PULSE_READ_TOKENS`.
-    Token { id: Option<i64>, name: String },
+    Token {
+        id: Option<i64>,
+        name: String,
+    },
     Anonymous,
 }
 
@@ -193,9 +199,8 @@ impl Identifier {
             return c.principal.ok_or(IdentifyError::BadToken);
         }
         let row = self.store.token_by_hash(&key[2..]).await?;
-        let valid = row.filter(|t| {
-            t.revoked_ms.is_none() && t.expires_ms.is_none_or(|exp| exp > now_ms)
-        });
+        let valid =
+            row.filter(|t| t.revoked_ms.is_none() && t.expires_ms.is_none_or(|exp| exp > now_ms));
         let principal = valid.as_ref().map(|t| Principal {
             who: Who::Token {
                 id: Some(t.id),
@@ -210,7 +215,7 @@ impl Identifier {
             .and_then(|t| t.last_used_ms)
             .unwrap_or(i64::MIN);
         if let Some(t) = &valid {
-            if now_ms - touched >= TOUCH_EVERY_MS {
+            if now_ms.saturating_sub(touched) >= TOUCH_EVERY_MS {
                 touched = now_ms;
                 if let Err(e) = self.store.touch_token(t.id, now_ms).await {
                     tracing::warn!(error = %e, "could not record a token's last use");
@@ -247,7 +252,7 @@ impl Identifier {
             }
         };
         let mut touched_ms = touched;
-        if principal.is_some() && now_ms - touched >= TOUCH_EVERY_MS {
+        if principal.is_some() && now_ms.saturating_sub(touched) >= TOUCH_EVERY_MS {
             touched_ms = now_ms;
             self.store.touch_session(&key[2..], now_ms).await?;
         }

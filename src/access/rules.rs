@@ -39,7 +39,9 @@ impl Rules {
                 reason: e.to_string(),
             })?;
         }
-        let pages = PAGES.iter().map(|(p, perm)| (p.to_string(), Rule::Need(*perm)));
+        let pages = PAGES
+            .iter()
+            .map(|(p, perm)| (p.to_string(), Rule::Need(*perm)));
         let fns = SERVER_FNS
             .iter()
             .map(|(name, perm)| (format!("{SERVER_FN_PREFIX}{name}"), Rule::Need(*perm)));

@@ -48,8 +48,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], SecretError> {
 pub fn hash_password(password: &str) -> Result<String, SecretError> {
     check_password(password)?;
     let salt_bytes = random_bytes::<16>()?;
-    let salt =
-        SaltString::encode_b64(&salt_bytes).map_err(|e| SecretError::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| SecretError::Hash(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

@@ -174,7 +174,10 @@ pub async fn create_token(
     }
     let token = secrets::api_token()?;
     let now = crate::model::now_ms();
-    let prefix: String = token.chars().take(secrets::TOKEN_PREFIX.len() + 4).collect();
+    let prefix: String = token
+        .chars()
+        .take(secrets::TOKEN_PREFIX.len() + 4)
+        .collect();
     let expires = expires_in.map(|d| now.saturating_add(d.as_millis() as i64));
     let id = store
         .create_token(

@@ -4,6 +4,8 @@
 
 pub mod v1;
 
+use crate::access::rules::Rule;
+use crate::access::Permission;
 use crate::health::{EngineError, HealthEngine};
 use crate::metrics::Metrics;
 use crate::model::Status;
@@ -11,8 +13,6 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use crate::access::rules::Rule;
-use crate::access::Permission;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Deserialize;

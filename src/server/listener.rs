@@ -8,7 +8,6 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
-use tower::ServiceExt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::{sleep, Sleep};
+use tower::ServiceExt;
 
 /// Serves `router` on `listener` until `shutdown` resolves; then stops accepting, lets open
 /// requests finish for `shutdown_grace`, and drops whatever is still open.

@@ -210,8 +210,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let background = crate::jobs::spawn(
         state.store.for_background(),
         state.metrics.clone(),
-        &state.config.traffic,
-        crate::config::data_dir(&state.config.database_url),
+        &state.config,
+        state.access.limits.clone(),
     );
     tracing::info!("listening on http://{addr}");
     let store = state.store.clone();

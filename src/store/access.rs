@@ -92,9 +92,8 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
-        let sql = self.sql(
-            "SELECT id, name, password_hash, role, disabled FROM pulse_users WHERE name = ?",
-        );
+        let sql = self
+            .sql("SELECT id, name, password_hash, role, disabled FROM pulse_users WHERE name = ?");
         let row = sqlx::query(&sql)
             .bind(name.to_string())
             .fetch_optional(&self.pool)
@@ -243,8 +242,7 @@ impl Store {
         created_before: i64,
         seen_before: i64,
     ) -> Result<u64, StoreError> {
-        let sql =
-            self.sql("DELETE FROM pulse_sessions WHERE created_ms < ? OR last_seen_ms < ?");
+        let sql = self.sql("DELETE FROM pulse_sessions WHERE created_ms < ? OR last_seen_ms < ?");
         let done = sqlx::query(&sql)
             .bind(created_before)
             .bind(seen_before)
@@ -339,8 +337,8 @@ impl Store {
 
     /// Revokes a token; `false` when there is no such token or it was already revoked.
     pub async fn revoke_token(&self, id: i64, now_ms: i64) -> Result<bool, StoreError> {
-        let sql = self
-            .sql("UPDATE pulse_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
+        let sql =
+            self.sql("UPDATE pulse_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
         let done = sqlx::query(&sql)
             .bind(now_ms)
             .bind(id)

@@ -110,7 +110,10 @@ pub async fn user(config: &Config, cmd: UserCommand) -> Result<(), AccountsError
             println!("{name} is now {role}; its sessions ended");
         }
         UserCommand::List => {
-            println!("{:<24} {:<10} {:<9} {:<17} LAST LOGIN", "NAME", "ROLE", "STATE", "CREATED");
+            println!(
+                "{:<24} {:<10} {:<9} {:<17} LAST LOGIN",
+                "NAME", "ROLE", "STATE", "CREATED"
+            );
             for u in users::list_users(&store).await? {
                 println!(
                     "{:<24} {:<10} {:<9} {:<17} {}",
@@ -145,7 +148,10 @@ pub async fn token(config: &Config, cmd: TokenCommand) -> Result<(), AccountsErr
             expires,
         } => {
             let (id, token) = users::create_token(&store, &name, role, scope, expires).await?;
-            eprintln!("token {id} `{name}` ({role}, {}) created; it is shown only now:", scope.as_str());
+            eprintln!(
+                "token {id} `{name}` ({role}, {}) created; it is shown only now:",
+                scope.as_str()
+            );
             println!("{token}");
         }
         TokenCommand::List => {

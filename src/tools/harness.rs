@@ -25,7 +25,8 @@ pub(super) async fn bench_router(
 ) -> BenchResult<(crate::state::AppState, axum::Router)> {
     let text = format!(
         "database_url = \"sqlite://{}\"\ncomponents = []\n[ingest]\ntokens = [\"{TOKEN}\"]\n\
-         self_instrument = false\n{ingest_extra}[audit]\nself_audit = false\n",
+         self_instrument = false\n{ingest_extra}[audit]\nself_audit = false\n\
+         [auth]\ningest_per_second = 1000000\n",
         dir.join(name).display()
     );
     let config = Config::from_sources(Some(("bench", &text)), |_| None)?;

@@ -74,11 +74,15 @@ mod ssr {
     pub fn user_error(e: crate::access::users::UserError) -> ServerFnError {
         use crate::access::users::UserError as E;
         match e {
-            E::Store(_) | E::File { .. } | E::Secret(crate::access::secrets::SecretError::Random(_))
+            E::Store(_)
+            | E::File { .. }
+            | E::Secret(crate::access::secrets::SecretError::Random(_))
             | E::Secret(crate::access::secrets::SecretError::Hash(_)) => {
                 failed::<E>("the change")(e)
             }
-            E::NoUser(_) | E::NoToken(_) => refuse(axum::http::StatusCode::NOT_FOUND, e.to_string()),
+            E::NoUser(_) | E::NoToken(_) => {
+                refuse(axum::http::StatusCode::NOT_FOUND, e.to_string())
+            }
             other => bad(other.to_string()),
         }
     }
@@ -322,9 +326,10 @@ pub async fn create_token(
         Some(d) if d <= 3650 => Some(std::time::Duration::from_secs(u64::from(d) * 86_400)),
         Some(_) => return Err(ssr::bad("a token expires within 3650 days".to_string())),
     };
-    let (_, token) = crate::access::users::create_token(&state.store, name.trim(), role, scope, expires)
-        .await
-        .map_err(ssr::user_error)?;
+    let (_, token) =
+        crate::access::users::create_token(&state.store, name.trim(), role, scope, expires)
+            .await
+            .map_err(ssr::user_error)?;
     ssr::audit_admin(&state, &caller, "token.create", name.trim());
     Ok(token)
 }

@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod data;
+pub mod me;
 pub mod pages;
 pub mod refresh;
 pub mod widgets;
@@ -14,6 +15,18 @@ use leptos_router::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's CSP names the nonce its inline scripts carry (hydration, resources).
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(resp)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(v) =
+            axum::http::HeaderValue::from_str(&crate::access::headers::page_policy(&nonce))
+        {
+            resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,6 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     refresh::RefreshCtl::provide();
+    me::MeCtx::provide();
     view! {
         <Title formatter=|t: String| if t.is_empty() { "Pulse".to_string() } else { format!("{t} · Pulse") } />
         <Router>
@@ -55,6 +69,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/performance") view=pages::performance::PerformancePage ssr=SsrMode::Async />
                     <Route path=path!("/roles") view=pages::roles::RolesPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="footer">
@@ -66,20 +82,63 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The pages in the navigation, in order; each is linked only for a visitor who may see it.
+const NAV: [(&str, &str, &str); 5] = [
+    ("/", "/", "Overview"),
+    ("/requests", "/requests", "Requests"),
+    ("/performance", "/performance", "Performance"),
+    ("/roles", "/roles", "Roles"),
+    ("/admin", "/admin", "Admin"),
+];
+
 #[component]
 fn TopBar() -> impl IntoView {
+    let me = me::MeCtx::use_ctx();
     view! {
         <header class="topbar">
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">"◉"</span>
                 " Pulse"
             </a>
-            <nav class="nav" aria-label="Main">
-                <A href="/" exact=true>"Overview"</A>
-                <A href="/requests">"Requests"</A>
-                <A href="/performance">"Performance"</A>
-                <A href="/roles">"Roles"</A>
-            </nav>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let who = me.get().await;
+                    let links = NAV
+                        .iter()
+                        .filter(|(page, _, _)| who.sees(page))
+                        .map(|(_, href, label)| {
+                            view! { <A href=*href exact=true>{*label}</A> }
+                        })
+                        .collect_view();
+                    view! {
+                        <nav class="nav" aria-label="Main">{links}</nav>
+                        <UserBox who />
+                    }
+                })}
+            </Suspense>
         </header>
+    }
+}
+
+/// The visitor's name and role with a logout button, or a link to log in.
+#[component]
+fn UserBox(who: crate::access::Me) -> impl IntoView {
+    match who.name {
+        Some(name) => view! {
+            <form class="userbox" method="post" action="/auth/logout">
+                <span class="user" data-testid="user-name">{name}</span>
+                <span class="badge role-badge" data-testid="user-role">
+                    {who.role.map(|r| r.as_str()).unwrap_or("")}
+                </span>
+                <button class="btn btn-small" type="submit" data-testid="logout">"Log out"</button>
+            </form>
+        }
+        .into_any(),
+        None => view! {
+            <div class="userbox">
+                <a class="btn btn-small" href="/login" data-testid="login-link">"Log in"</a>
+            </div>
+        }
+        .into_any(),
     }
 }

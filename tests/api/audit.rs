@@ -44,7 +44,7 @@ async fn audit_ingest_checks_tokens_and_rejects_whole_batches() {
     );
     assert_eq!(
         post_audit(&h, &batch, Some(READ_TOKEN)).await.0,
-        StatusCode::UNAUTHORIZED,
+        StatusCode::FORBIDDEN,
         "read tokens cannot write"
     );
     let bad = json!([
@@ -219,7 +219,9 @@ async fn timeframes_and_views_are_validated() {
 #[tokio::test]
 async fn pulse_audits_its_own_pages_and_api_reads() {
     let h = harness("").await;
-    let (s, _, _) = send(&h, "GET", "/roles", None, Body::empty()).await;
+    // A page view is attributed to the logged-in user and their role.
+    let analyst = h.session(mcp_pulse::access::Role::Analyst).await;
+    let (s, _) = call_with(&h, "GET", "/roles", &[("cookie", &analyst)]).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         get(&h, "/api/v1/roles/metrics?timeframe=1h").await.0,
@@ -239,7 +241,7 @@ async fn pulse_audits_its_own_pages_and_api_reads() {
     }
     let list = events["events"].as_array().expect("self-audit events");
     let view = list.iter().find(|e| e["action"] == "metrics.view").unwrap();
-    assert_eq!(view["actor_id"], "dashboard");
+    assert_eq!(view["actor_id"], "analyst-user");
     assert_eq!(view["actor_role"], "analyst");
     assert_eq!(view["resource"], "/roles");
     let query = list

@@ -149,14 +149,7 @@ async fn no_component_kind_shows_its_credentials() {
     );
     let h = harness(&components).await;
     for name in ["api", "gw-db", "cache", "mcp", "tcp"] {
-        let (s, _, _) = send(
-            &h,
-            "POST",
-            &format!("/health/components/{name}/check"),
-            None,
-            Body::empty(),
-        )
-        .await;
+        let (s, _) = call(&h, "POST", &format!("/health/components/{name}/check")).await;
         assert_eq!(s, StatusCode::OK, "{name}");
     }
     let secrets = [
@@ -168,10 +161,8 @@ async fn no_component_kind_shows_its_credentials() {
         "tok-abcdef123",
         "sk-live-abcdef123",
     ];
-    let mut pages = vec![send(&h, "GET", "/health", None, Body::empty())
-        .await
-        .1
-        .to_string()];
+    // As an admin, who sees every detail: still no credential.
+    let mut pages = vec![call(&h, "GET", "/health").await.1];
     for name in ["api", "gw-db", "cache", "mcp"] {
         pages.push(
             send(
@@ -211,12 +202,15 @@ async fn no_component_kind_shows_its_credentials() {
 #[tokio::test]
 async fn concurrent_check_now_runs_one_check() {
     let h = harness("").await;
+    let cookie = h.session(mcp_pulse::access::Role::Developer).await;
     let calls = (0..20).map(|_| {
         let router = h.router.clone();
+        let cookie = cookie.clone();
         async move {
             let req = Request::builder()
                 .method("POST")
                 .uri("/health/components/db/check")
+                .header("cookie", cookie)
                 .body(Body::empty())
                 .unwrap();
             router.oneshot(req).await.unwrap().status()
@@ -225,7 +219,7 @@ async fn concurrent_check_now_runs_one_check() {
     for s in futures::future::join_all(calls).await {
         assert_eq!(s, StatusCode::OK);
     }
-    let (_, d, _) = send(&h, "GET", "/health/components/db", None, Body::empty()).await;
+    let (_, d) = json(&h, "GET", "/health/components/db").await;
     let history = d["history"].as_array().unwrap();
     assert_eq!(history.len(), 1, "20 clicks ran {} checks", history.len());
 }
@@ -372,7 +366,7 @@ async fn stalled_clients_are_disconnected_and_shutdown_has_a_deadline() {
     stalled
         .write_all(
             format!(
-                "POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+                "POST /api/v1/requests HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\n\
                  Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{{\"method\""
             )
             .as_bytes(),
@@ -408,10 +402,12 @@ async fn server_function_input_errors_are_4xx() {
     let h = harness("").await;
     use leptos::server_fn::ServerFn;
     use mcp_pulse::ui::data::{GetEndpoints, GetRoles, GetTrends};
+    let cookie = h.session(mcp_pulse::access::Role::Analyst).await;
     for uri in [GetEndpoints::PATH, GetTrends::PATH, GetRoles::PATH] {
         let req = Request::builder()
             .method("POST")
             .uri(uri)
+            .header("cookie", &cookie)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(format!(
                 "window=x{0}&sort=count&hours=999&timeframe=x{0}",
@@ -456,11 +452,16 @@ async fn concurrent_component_page_renders_never_panic() {
         Body::empty(),
     )
     .await;
+    let cookie = h.session(mcp_pulse::access::Role::Viewer).await;
     for _ in 0..250 {
         let renders = (0..8).map(|_| {
             let router = h.router.clone();
+            let cookie = cookie.clone();
             async move {
-                let req = Request::get("/components/db").body(Body::empty()).unwrap();
+                let req = Request::get("/components/db")
+                    .header("cookie", cookie)
+                    .body(Body::empty())
+                    .unwrap();
                 let resp = router.oneshot(req).await.unwrap();
                 let status = resp.status();
                 resp.into_body().collect().await.unwrap();

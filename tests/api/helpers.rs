@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
+use mcp_pulse::access::Role;
 use mcp_pulse::config::Config;
 use mcp_pulse::server::{app, build_state};
 use mcp_pulse::state::AppState;
@@ -54,23 +55,74 @@ pub async fn bare_harness(config: &str) -> Harness {
     }
 }
 
+impl Harness {
+    /// A session cookie (`pulse_session=…`) of a user in `role`, created on first use (named
+    /// after the role). The password is never used: the session is made directly.
+    pub async fn session(&self, role: Role) -> String {
+        let store = &self.state.store;
+        let name = format!("{role}-user");
+        store
+            .create_user(&name, "not-a-password-hash", role, 0)
+            .await
+            .unwrap();
+        let user = store.user_by_name(&name).await.unwrap().unwrap();
+        let id = mcp_pulse::access::secrets::session_id().unwrap();
+        store
+            .create_session(
+                &mcp_pulse::access::secrets::digest(&id),
+                user.id,
+                mcp_pulse::model::now_ms(),
+            )
+            .await
+            .unwrap();
+        format!("pulse_session={id}")
+    }
+}
+
 /// A port nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
 
-/// A bare request (no token, no content type); the body as text.
+/// A request as a logged-in admin (no token, no content type); the body as text.
 pub async fn call(h: &Harness, method: &str, uri: &str) -> (StatusCode, String) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(Body::empty())
-        .unwrap();
+    let cookie = h.session(Role::Admin).await;
+    call_with(h, method, uri, &[("cookie", &cookie)]).await
+}
+
+/// A request with these headers only; the body as text.
+pub async fn call_with(
+    h: &Harness,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (s, body, _) = call_full(h, method, uri, headers).await;
+    (s, body)
+}
+
+/// A request with these headers only; status, body as text and response headers.
+pub async fn call_full(
+    h: &Harness,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, String, axum::http::HeaderMap) {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Body::empty()).unwrap();
     let resp = h.router.clone().oneshot(req).await.unwrap();
+    let headers = resp.headers().clone();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status,
+        String::from_utf8_lossy(&bytes).into_owned(),
+        headers,
+    )
 }
 
 /// `call`, the body parsed as JSON (or kept as a JSON string when it is not).

@@ -42,7 +42,12 @@ async fn ingest_requires_a_valid_token_and_stores_nothing_without_one() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(headers["www-authenticate"], "Bearer");
     assert_eq!(body["status"], 401);
-    for wrong in ["nope", &TOKEN[..TOKEN.len() - 1], READ_TOKEN] {
+    // A read token is known but may not write: 403, not 401.
+    assert_eq!(
+        post(&h, &batch, Some(READ_TOKEN)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    for wrong in ["nope", &TOKEN[..TOKEN.len() - 1]] {
         assert_eq!(
             post(&h, &batch, Some(wrong)).await.0,
             StatusCode::UNAUTHORIZED,
@@ -68,7 +73,8 @@ async fn ingest_requires_a_valid_token_and_stores_nothing_without_one() {
     let (_, m, _) = send(&h, "GET", "/metrics", None, Body::empty()).await;
     let text = m.as_str().unwrap();
     assert!(
-        text.contains("pulse_ingest_rejected_total{reason=\"unauthorized\"} 5"),
+        // The four refused posts; a refused analytics read is not an ingest rejection.
+        text.contains("pulse_ingest_rejected_total{reason=\"unauthorized\"} 4"),
         "{text}"
     );
     assert!(text.contains("pulse_ingested_events_total{kind=\"ingest\"} 1"));

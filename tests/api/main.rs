@@ -3,6 +3,7 @@
 
 #![cfg(feature = "ssr")]
 
+mod access;
 mod audit;
 mod hardening;
 mod health;

@@ -1,8 +1,10 @@
 //! `/components/:name`: one component's current state, response-time chart and history.
 
+use crate::access::Permission;
 use crate::model::{clock_utc, ComponentDetail};
 use crate::ui::chart::ResponseTimeChart;
 use crate::ui::data::{get_component, RunCheck};
+use crate::ui::me::MeCtx;
 use crate::ui::pages::not_found::{set_not_found_status, NotFoundBody};
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::{fmt_interval, fmt_ms, fmt_rfc3339, CardTop, ErrorBox, StatusPill};
@@ -25,6 +27,7 @@ pub fn ComponentPage() -> impl IntoView {
     let (title, missing) = (name.clone(), name.clone());
     let ctl = RefreshCtl::use_ctx();
     let check = ServerAction::<RunCheck>::new();
+    let me = MeCtx::use_ctx();
     let detail = Resource::new(
         move || (name(), ctl.tick.get(), check.version().get()),
         |(name, _, _)| get_component(name),
@@ -46,7 +49,10 @@ pub fn ComponentPage() -> impl IntoView {
                 let missing = missing.clone();
                 Suspend::new(async move {
                 match detail.await {
-                    Ok(Some(d)) => view! { <DetailHead d check /> }.into_any(),
+                    Ok(Some(d)) => {
+                        let can_check = me.can(Permission::Operate).await;
+                        view! { <DetailHead d check can_check /> }.into_any()
+                    }
                     Ok(None) => {
                         set_not_found_status();
                         view! {
@@ -84,7 +90,12 @@ pub fn ComponentPage() -> impl IntoView {
 }
 
 #[component]
-fn DetailHead(d: ComponentDetail, check: ServerAction<RunCheck>) -> impl IntoView {
+fn DetailHead(
+    d: ComponentDetail,
+    check: ServerAction<RunCheck>,
+    /// "Check now" is for developers and up.
+    can_check: bool,
+) -> impl IntoView {
     let c = d.component.clone();
     let name = c.component.clone();
     let pending = check.pending();
@@ -102,16 +113,18 @@ fn DetailHead(d: ComponentDetail, check: ServerAction<RunCheck>) -> impl IntoVie
                 <p class="crumbs"><a href="/">"Overview"</a> " / " {name.clone()}</p>
                 <h1 data-testid="component-name">{name.clone()}</h1>
             </div>
-            <button
-                class="btn btn-primary"
-                data-testid="check-now"
-                prop:disabled=move || pending.get()
-                on:click=move |_| {
-                    check.dispatch(RunCheck { name: name.clone() });
-                }
-            >
-                {move || if pending.get() { "Checking…" } else { "Check now" }}
-            </button>
+            {can_check.then(|| view! {
+                <button
+                    class="btn btn-primary"
+                    data-testid="check-now"
+                    prop:disabled=move || pending.get()
+                    on:click=move |_| {
+                        check.dispatch(RunCheck { name: name.clone() });
+                    }
+                >
+                    {move || if pending.get() { "Checking…" } else { "Check now" }}
+                </button>
+            })}
         </div>
         {move || check_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <section class=format!("panel detail-summary card-{}", c.status.as_str()) data-testid="detail-summary">

@@ -1,6 +1,8 @@
 //! One module per page.
 
+pub mod admin;
 pub mod component;
+pub mod login;
 pub mod not_found;
 pub mod overview;
 pub mod performance;

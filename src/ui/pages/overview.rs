@@ -1,8 +1,10 @@
 //! `/`: overall status and one card per component, refreshed in place; the Overview's own
 //! widgets (overall card, component card, traffic cards, MCP servers) live here.
 
+use crate::access::Permission;
 use crate::model::{human_duration, ComponentHealth, HealthSummary, Status};
 use crate::ui::data::{get_health, get_realtime, get_role_summary};
+use crate::ui::me::MeCtx;
 use crate::ui::pages::roles::RoleSummary;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
 use crate::ui::widgets::{
@@ -14,9 +16,30 @@ use leptos_meta::Title;
 #[component]
 pub fn Overview() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
+    let me = MeCtx::use_ctx();
     let health = Resource::new(move || ctl.tick.get(), |_| get_health());
-    let traffic = Resource::new(move || ctl.tick.get(), |_| get_realtime());
-    let roles = Resource::new(move || ctl.tick.get(), |_| get_role_summary());
+    // Traffic and roles only for visitors who may see them: a guest's Overview asks for
+    // statuses alone.
+    let traffic = Resource::new(
+        move || ctl.tick.get(),
+        move |_| async move {
+            if me.can(Permission::Details).await {
+                get_realtime().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let roles = Resource::new(
+        move || ctl.tick.get(),
+        move |_| async move {
+            if me.can(Permission::Analytics).await {
+                get_role_summary().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
     let (busy, set_busy) = signal(false);
     let updated_at =
         Signal::derive(move || health.get().and_then(|r| r.ok()).map(|s| s.generated_at_ms));
@@ -34,8 +57,9 @@ pub fn Overview() -> impl IntoView {
             set_pending=set_busy
         >
             {move || Suspend::new(async move {
-                let rt = traffic.await.ok();
-                let roles = roles.await.ok();
+                let rt = traffic.await.ok().flatten();
+                let roles = roles.await.ok().flatten();
+                let linked = me.can(Permission::Details).await;
                 match health.await {
                     Ok(summary) => {
                         let cards = summary.components.clone();
@@ -51,9 +75,9 @@ pub fn Overview() -> impl IntoView {
                                 </section>
                             })}
                             <div class="grid" data-testid="component-grid">
-                                {cards.into_iter().map(|c| view! { <ComponentCard c /> }).collect_view()}
+                                {cards.into_iter().map(|c| view! { <ComponentCard c linked /> }).collect_view()}
                             </div>
-                            <McpServers components=summary_components />
+                            <McpServers components=summary_components linked />
                             {roles.map(|s| view! { <RoleSummary s /> })}
                         }
                         .into_any()
@@ -126,7 +150,11 @@ fn OverallCard(summary: HealthSummary) -> impl IntoView {
 }
 
 #[component]
-fn ComponentCard(c: ComponentHealth) -> impl IntoView {
+fn ComponentCard(
+    c: ComponentHealth,
+    /// Whether the visitor may open the component's page (viewer and up).
+    linked: bool,
+) -> impl IntoView {
     let href = format!("/components/{}", c.component);
     // The bar shows how much of the timeout budget the last check used.
     let budget = c
@@ -161,7 +189,11 @@ fn ComponentCard(c: ComponentHealth) -> impl IntoView {
         >
             <CardTop c=&c />
             <h3 class="card-title">
-                <a href=href.clone() data-testid="component-link">{c.component.clone()}</a>
+                {if linked {
+                    view! { <a href=href.clone() data-testid="component-link">{c.component.clone()}</a> }.into_any()
+                } else {
+                    view! { <span>{c.component.clone()}</span> }.into_any()
+                }}
             </h3>
             <p class="card-sub">{format!("{} check · every {}", c.kind, fmt_interval(c.interval_secs))}</p>
             <dl class="card-facts">
@@ -195,7 +227,7 @@ fn ComponentCard(c: ComponentHealth) -> impl IntoView {
                     <pre>{details}</pre>
                 </details>
             })}
-            <a class="card-more" href=href>"History →"</a>
+            {linked.then(|| view! { <a class="card-more" href=href>"History →"</a> })}
         </article>
     }
 }
@@ -249,7 +281,7 @@ fn TrafficCards(rt: crate::analytics::RealTime) -> impl IntoView {
 
 /// The MCP servers among the components, with what their probes found.
 #[component]
-fn McpServers(components: Vec<ComponentHealth>) -> impl IntoView {
+fn McpServers(components: Vec<ComponentHealth>, linked: bool) -> impl IntoView {
     let group = crate::model::mcp_group_status(&components);
     let servers: Vec<ComponentHealth> =
         components.into_iter().filter(|c| c.kind == "mcp").collect();
@@ -295,7 +327,11 @@ fn McpServers(components: Vec<ComponentHealth>) -> impl IntoView {
                                     let href = format!("/components/{}", c.component);
                                     view! {
                                         <tr data-server=c.component.clone()>
-                                            <td><a href=href>{c.component.clone()}</a></td>
+                                            <td>{if linked {
+                                                view! { <a href=href>{c.component.clone()}</a> }.into_any()
+                                            } else {
+                                                view! { <span>{c.component.clone()}</span> }.into_any()
+                                            }}</td>
                                             <td><StatusPill status=c.status /></td>
                                             <td>{text(c, "verdict").replace('_', " ")}</td>
                                             <td>{format!("{} {}", text(c, "server_name"), text(c, "server_version"))}</td>

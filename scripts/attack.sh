@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Re-runs the edge attacks of issue 10 against a running release Pulse on loopback and prints
 # what each did: /metrics size after made-up methods, RSS, half-open sockets, check-now storms.
-# Usage: scripts/attack.sh [http://127.0.0.1:3000] (bounded: a few thousand requests, ~1 min).
+# Then the access-control attacks of issue 12: anonymous reads and writes, forged sessions and
+# tokens, cross-site posts, foreign Host names, login brute force.
+# Usage: PULSE_ADMIN_PASSWORD=… scripts/attack.sh [http://127.0.0.1:3000]
+# (bounded: a few thousand requests, ~1 min; the admin password logs in for the check storm).
 set -euo pipefail
 URL="${1:-http://127.0.0.1:3000}"
 HOSTPORT="${URL#http://}"
@@ -40,8 +43,23 @@ for s in socks:
 print(f"300 half-open sockets: {closed} closed by the server within {time.time() - start:.1f} s")
 PY
 
-before="$(curl -s "$URL/health/components/database" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["history"]))' 2>/dev/null || echo '?')"
-seq 1 500 | xargs -P 20 -I{} curl -s -o /dev/null -X POST "$URL/health/components/database/check"
-after="$(curl -s "$URL/health/components/database" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["history"]))' 2>/dev/null || echo '?')"
+JAR="$(mktemp)"
+trap 'rm -f "$JAR"' EXIT
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+echo "anonymous: GET /roles $(code "$URL/roles"), POST get_roles $(code -X POST "$URL/api/get_roles" -d timeframe=24h), check-now $(code -X POST "$URL/health/components/database/check"), analytics $(code "$URL/api/v1/analytics/summary")"
+echo "forged: session cookie $(code -H 'Cookie: pulse_session=forged' "$URL/requests"), bearer $(code -H 'Authorization: Bearer pulse_forged' "$URL/api/v1/analytics/summary")"
+echo "foreign Host: $(code -H 'Host: evil.example' "$URL/"); probe with it: $(code -H 'Host: evil.example' "$URL/health/live")"
+echo "cross-site POST check-now: $(code -X POST -H 'Origin: https://evil.example' "$URL/health/components/database/check")"
+codes="$(for i in $(seq 1 8); do code -H 'content-type: application/json' -d '{"username":"admin","password":"wrong-guess"}' "$URL/auth/login"; echo; done | tr '\n' ' ')"
+echo "8 wrong admin passwords: $codes"
+if [ -n "${PULSE_ADMIN_PASSWORD:-}" ]; then
+  sleep 13
+  curl -s -o /dev/null -c "$JAR" -H 'content-type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$PULSE_ADMIN_PASSWORD\"}" "$URL/auth/login"
+fi
+
+before="$(curl -s -b "$JAR" "$URL/health/components/database" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["history"]))' 2>/dev/null || echo '?')"
+seq 1 500 | xargs -P 20 -I{} curl -s -o /dev/null -b "$JAR" -X POST "$URL/health/components/database/check"
+after="$(curl -s -b "$JAR" "$URL/health/components/database" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["history"]))' 2>/dev/null || echo '?')"
 echo "500 check-now requests (20 at a time): history $before -> $after rows"
 echo "finally: RSS $(rss)"

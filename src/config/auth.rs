@@ -26,9 +26,9 @@ pub struct AuthSettings {
     /// A session ends this long after login, used or not.
     pub session_max: Duration,
     pub cookie_secure: CookieSecure,
-    /// Failed logins allowed per user name per minute before the backoff.
+    /// Login attempts allowed per user name per minute before the backoff.
     pub login_attempts_per_user: u32,
-    /// Failed logins allowed per client address per minute.
+    /// Login attempts allowed per client address per minute.
     pub login_attempts_per_address: u32,
     /// Requests each ingest token may make per second (bursts of twice that).
     pub ingest_per_second: u32,
@@ -46,7 +46,7 @@ impl Default for AuthSettings {
             session_max: Duration::from_secs(7 * 86_400),
             cookie_secure: CookieSecure::Auto,
             login_attempts_per_user: 5,
-            login_attempts_per_address: 20,
+            login_attempts_per_address: 30,
             ingest_per_second: 200,
             allowed_hosts: vec!["localhost".to_string()],
             metrics_token: None,

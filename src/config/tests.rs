@@ -384,3 +384,54 @@ fn the_anonymous_allowance_is_bounded() {
     let e = err_text("[audit]\nanonymous_per_minute = 10001");
     assert!(e.contains("audit.anonymous_per_minute"), "{e}");
 }
+
+#[test]
+fn auth_settings_are_validated_with_named_keys() {
+    let c = Config::from_sources(None, no_env).unwrap();
+    assert_eq!(c.auth.anonymous, Some(crate::access::Role::Guest));
+    assert!(c.auth.metrics_token.is_none());
+    let none = load("[auth]\nanonymous = \"none\"\n").unwrap();
+    assert_eq!(none.auth.anonymous, None);
+    assert_eq!(
+        err_text("[auth]\nanonymous = \"admin\"\n"),
+        "pulse.toml: key `auth.anonymous`: `admin` is not one of guest, none"
+    );
+    assert_eq!(
+        err_text("[auth]\nsession_idle = \"5s\"\n"),
+        "pulse.toml: key `auth.session_idle`: must be at least 1m"
+    );
+    assert_eq!(
+        err_text("[server]\nallowed_hosts = [\"evil.example:80\"]\n"),
+        "pulse.toml: key `server.allowed_hosts[0]`: must be a host name (letters, digits, dots, dashes; no port) or *"
+    );
+    assert!(err_text("[metrics]\nbearer_token = \"short\"\n").contains("metrics.bearer_token"));
+    // The environment decides over the file.
+    let env = |k: &str| (k == "PULSE_AUTH_ANONYMOUS").then(|| "none".to_string());
+    let c =
+        Config::from_sources(Some(("pulse.toml", "[auth]\nanonymous = \"guest\"\n")), env).unwrap();
+    assert_eq!(c.auth.anonymous, None);
+}
+
+#[test]
+fn hosts_pulse_answers_to() {
+    let c = load("[server]\nallowed_hosts = [\"Pulse.Example.com\"]\n").unwrap();
+    for ok in [
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        "10.1.2.3",
+        "pulse.example.com",
+        "PULSE.example.com.",
+    ] {
+        assert!(c.auth.host_allowed(&ok.to_ascii_lowercase()), "{ok}");
+    }
+    for refused in [
+        "evil.example",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example",
+    ] {
+        assert!(!c.auth.host_allowed(refused), "{refused}");
+    }
+    let any = load("[server]\nallowed_hosts = [\"*\"]\n").unwrap();
+    assert!(any.auth.host_allowed("evil.example"));
+}

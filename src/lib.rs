@@ -2,13 +2,15 @@
 //! gateways in front of them. The crate builds twice: `ssr` (the server binary) and `hydrate`
 //! (the browser bundle); `model` and `ui` are shared.
 
-pub mod access;
 pub mod analytics;
 pub mod latency;
 pub mod model;
+pub mod permissions;
 pub mod span;
 pub mod ui;
 
+#[cfg(feature = "ssr")]
+pub mod access;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]

@@ -1,13 +1,13 @@
 //! The one permission check. Every request passes [`guard`] (host name, cross-site writes,
 //! who the caller is, what the path needs); every server function starts with
-//! [`authorized`], which applies the same table when a page renders it on the server without
-//! an HTTP request of its own.
+//! `state::authorized`, which applies the same table ([`allowed_fn`]) when a page renders it
+//! on the server without an HTTP request of its own.
 
-use super::login::Limits;
-use super::principal::{Identifier, IdentifyError, Principal};
+use super::limits::Limits;
+use super::principal::{Identifier, IdentifyError};
 use super::rules::{Rule, Rules};
-use super::{Permission, SERVER_FNS};
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use crate::permissions::{Permission, Principal, SERVER_FNS};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -22,6 +22,8 @@ pub struct Access {
     pub identifier: Identifier,
     pub rules: Arc<Rules>,
     pub limits: Arc<Limits>,
+    /// Refused ingest is counted (`pulse_ingest_rejected_total`).
+    pub metrics: Metrics,
 }
 
 /// Probes answer whatever the `Host`: orchestrators call them by pod address or service name,
@@ -158,8 +160,8 @@ fn forbidden_page(role: &str, needs: &str) -> String {
 
 /// The middleware: host, cross-site writes, identity, permission; the caller rides on the
 /// request (for handlers and server functions) and on the response (for the self-audit).
-pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let access = &state.access;
+pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -> Response {
+    let access = &access;
     let settings = access.identifier.settings();
     let path = req.uri().path().to_string();
     let host = host_name(&req);
@@ -196,7 +198,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         Ok(p) => p,
         Err(IdentifyError::BadToken) => {
             if rule == Rule::Need(Permission::Ingest) {
-                state.metrics.ingest_rejected("unauthorized");
+                access.metrics.ingest_rejected("unauthorized");
             }
             let mut resp = json_error(
                 StatusCode::UNAUTHORIZED,
@@ -224,7 +226,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     };
     let mut resp = if !principal.allows(perm) {
         if perm == Permission::Ingest {
-            state.metrics.ingest_rejected("unauthorized");
+            access.metrics.ingest_rejected("unauthorized");
         }
         refuse(&req, &access.rules, &principal, perm)
     } else if perm == Permission::Ingest {
@@ -234,7 +236,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
                 next.run(req).await
             }
             Err(wait) => {
-                state.metrics.ingest_rejected("rate_limited");
+                access.metrics.ingest_rejected("rate_limited");
                 too_many(wait, "this token sends more requests than allowed")
             }
         }
@@ -260,49 +262,13 @@ pub fn too_many(wait: std::time::Duration, why: &str) -> Response {
     resp
 }
 
-/// The caller of the request being served (server functions, handlers), or an anonymous
-/// visitor when none was recorded.
-pub fn principal_of(headers_ext: Option<&axum::http::Extensions>, state: &AppState) -> Principal {
-    headers_ext
-        .and_then(|e| e.get::<Principal>().cloned())
-        .unwrap_or_else(|| Principal::anonymous(state.config.auth.anonymous))
-}
-
-/// What a server function starts with: the state, if the caller may call `name` (per
-/// [`SERVER_FNS`]); otherwise a 401/403 naming what is needed.
-pub fn authorized(
-    name: &'static str,
-) -> Result<(AppState, Principal), leptos::prelude::ServerFnError> {
-    use leptos::prelude::*;
-    let state = crate::state::app_state()?;
-    let parts = use_context::<axum::http::request::Parts>();
-    let principal = principal_of(parts.as_ref().map(|p| &p.extensions), &state);
-    let perm = SERVER_FNS
+/// The permission a server function needs (an unlisted one: admin; never open by omission).
+pub fn allowed_fn(name: &str) -> Permission {
+    SERVER_FNS
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, p)| *p)
-        .unwrap_or(Permission::Admin);
-    if principal.allows(perm) {
-        return Ok((state, principal));
-    }
-    let code = if principal.is_anonymous() {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::FORBIDDEN
-    };
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(code);
-    }
-    let needs = perm.min_role().map(|r| r.as_str()).unwrap_or("ingest");
-    Err(ServerFnError::new(format!(
-        "not allowed: this needs the {needs} role or higher"
-    )))
-}
-
-/// Whether the headers come from a caller allowed `perm` (for handlers that show more to
-/// some callers, like `/health`).
-pub fn request_allows(ext: &axum::http::Extensions, state: &AppState, perm: Permission) -> bool {
-    principal_of(Some(ext), state).allows(perm)
+        .unwrap_or(Permission::Admin)
 }
 
 /// Whether a request's cookie would need `Secure`.

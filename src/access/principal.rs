@@ -3,8 +3,8 @@
 //! dashboard polling every few seconds costs no database read per request.
 
 use super::secrets::{digest, TOKEN_PREFIX};
-use super::{role_allows, Me, Permission, Role, Scope};
 use crate::config::{AuthSettings, TrafficSettings};
+use crate::permissions::{Principal, Role, Scope, Who};
 use crate::store::{Store, StoreError};
 use axum::http::{header, HeaderMap};
 use std::collections::HashMap;
@@ -20,72 +20,6 @@ const CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_MAX: usize = 10_000;
 /// `last_seen_ms` / `last_used_ms` are written at most this often per session or token.
 const TOUCH_EVERY_MS: i64 = 60_000;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Who {
-    User {
-        id: i64,
-        name: String,
-    },
-    /// A token from the database (`id`) or from `PULSE_INGEST_TOKENS`/`PULSE_READ_TOKENS`.
-    Token {
-        id: Option<i64>,
-        name: String,
-    },
-    Anonymous,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Principal {
-    pub who: Who,
-    /// The role in effect; `None` when the caller holds no role's permissions.
-    pub role: Option<Role>,
-    /// May post events.
-    pub ingest: bool,
-    /// The session's digest when the caller came with a session cookie.
-    pub session: Option<String>,
-}
-
-impl Principal {
-    pub fn anonymous(role: Option<Role>) -> Principal {
-        Principal {
-            who: Who::Anonymous,
-            role,
-            ingest: false,
-            session: None,
-        }
-    }
-
-    pub fn allows(&self, perm: Permission) -> bool {
-        match perm {
-            Permission::Ingest => self.ingest,
-            p => role_allows(self.role, p),
-        }
-    }
-
-    pub fn is_anonymous(&self) -> bool {
-        self.who == Who::Anonymous
-    }
-
-    /// How the caller is named in Pulse's own audit log.
-    pub fn actor(&self) -> String {
-        match &self.who {
-            Who::User { name, .. } => name.clone(),
-            Who::Token { name, .. } => format!("token:{name}"),
-            Who::Anonymous => "anonymous".to_string(),
-        }
-    }
-
-    pub fn me(&self) -> Me {
-        Me {
-            name: match &self.who {
-                Who::User { name, .. } => Some(name.clone()),
-                _ => None,
-            },
-            role: self.role,
-        }
-    }
-}
 
 /// Why a caller could not be identified.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! The one table from request path to what it needs: the API routes (declared beside their
 //! handlers), the pages and the server functions ([`super::PAGES`], [`super::SERVER_FNS`]).
 
-use super::{Permission, PAGES, SERVER_FNS};
+use crate::permissions::{Permission, PAGES, SERVER_FNS};
 
 /// Where Leptos serves server functions.
 pub const SERVER_FN_PREFIX: &str = "/api/";

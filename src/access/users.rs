@@ -2,7 +2,7 @@
 //! (`mcp-pulse user …`, `mcp-pulse token …`) and the admin page share.
 
 use super::secrets::{self, SecretError};
-use super::{Role, Scope, TokenInfo, UserInfo};
+use crate::permissions::{Role, Scope, TokenInfo, UserInfo};
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,7 +33,7 @@ pub enum UserError {
 }
 
 pub fn valid_name(name: &str) -> bool {
-    (1..=super::login::MAX_NAME_LEN).contains(&name.chars().count())
+    (1..=crate::permissions::MAX_NAME_LEN).contains(&name.chars().count())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))

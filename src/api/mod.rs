@@ -2,13 +2,14 @@
 //! Prometheus metrics; `v1` adds traffic ingest and analytics. Errors are mapped to HTTP here,
 //! once; clients never see internals.
 
+pub mod session;
 pub mod v1;
 
 use crate::access::rules::Rule;
-use crate::access::Permission;
 use crate::health::{EngineError, HealthEngine};
 use crate::metrics::Metrics;
 use crate::model::Status;
+use crate::permissions::Permission;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -125,8 +126,8 @@ pub fn table() -> Vec<ApiRoute> {
             rule: Rule::Metrics,
             handler: get(metrics),
         },
-        ApiRoute::new("/auth/login", Public, post(crate::access::login::login)),
-        ApiRoute::new("/auth/logout", Public, post(crate::access::login::logout)),
+        ApiRoute::new("/auth/login", Public, post(crate::api::session::login)),
+        ApiRoute::new("/auth/logout", Public, post(crate::api::session::logout)),
     ];
     all.extend(v1::routes());
     all
@@ -168,7 +169,7 @@ async fn health(
     let mut summary = engine.summary();
     // Error texts and details need a viewer (or a read token): anonymous callers get what a
     // public status page shows.
-    if !crate::access::guard::request_allows(&ext, &state, Permission::Details) {
+    if !crate::state::request_allows(&ext, &state, Permission::Details) {
         summary = summary.statuses_only();
     }
     if detailed {

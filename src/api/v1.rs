@@ -21,7 +21,7 @@ use std::collections::HashMap;
 /// The `/api/v1` routes and what each needs (the guard enforces it; see `access`).
 pub fn routes() -> Vec<super::ApiRoute> {
     use super::ApiRoute as R;
-    use crate::access::Permission::{Analytics, Ingest};
+    use crate::permissions::Permission::{Analytics, Ingest};
     vec![
         R::new("/api/v1/requests", Ingest, post(ingest)),
         R::new("/api/v1/analytics/real-time", Analytics, get(real_time)),

@@ -3,7 +3,7 @@
 //! and the token Prometheus sends.
 
 use super::{ConfigError, Keys, Secret, Setting};
-use crate::access::Role;
+use crate::permissions::Role;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::time::Duration;

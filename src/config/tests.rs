@@ -388,7 +388,7 @@ fn the_anonymous_allowance_is_bounded() {
 #[test]
 fn auth_settings_are_validated_with_named_keys() {
     let c = Config::from_sources(None, no_env).unwrap();
-    assert_eq!(c.auth.anonymous, Some(crate::access::Role::Guest));
+    assert_eq!(c.auth.anonymous, Some(crate::permissions::Role::Guest));
     assert!(c.auth.metrics_token.is_none());
     let none = load("[auth]\nanonymous = \"none\"\n").unwrap();
     assert_eq!(none.auth.anonymous, None);

@@ -4,8 +4,8 @@
 
 use super::writer::Batch;
 use super::Writer;
-use crate::access::principal::Principal;
 use crate::audit::{self_action, self_event, self_kind, Categories};
+use crate::permissions::Principal;
 use crate::store::{EventSource, RequestEvent};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;

@@ -10,7 +10,7 @@ pub fn spawn(
     store: crate::store::Store,
     metrics: crate::metrics::Metrics,
     config: &crate::config::Config,
-    limits: std::sync::Arc<crate::access::login::Limits>,
+    limits: std::sync::Arc<crate::access::limits::Limits>,
 ) -> tokio::task::JoinSet<()> {
     let settings = &config.traffic;
     let disk_path = crate::config::data_dir(&config.database_url);

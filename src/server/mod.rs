@@ -62,7 +62,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // The one permission check, inside the self-audit so it sees who was let in or not.
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.access.clone(),
             crate::access::guard::guard,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -169,7 +169,8 @@ pub async fn build_state(
             Arc::new(config.traffic.clone()),
         ),
         rules: Arc::new(crate::access::rules::Rules::build(&crate::api::rules())?),
-        limits: Arc::new(crate::access::login::Limits::new(&config.auth)),
+        limits: Arc::new(crate::access::limits::Limits::new(&config.auth)),
+        metrics: metrics.clone(),
     };
     Ok(AppState {
         access,

@@ -2,7 +2,7 @@
 //! never sees a password or a token.
 
 use super::{Store, StoreError};
-use crate::access::{Role, Scope, TokenInfo, UserInfo};
+use crate::permissions::{Role, Scope, TokenInfo, UserInfo};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 

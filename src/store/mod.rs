@@ -445,7 +445,7 @@ mod tests {
     async fn fill(store: &Store, ts: i64, tag: &str) {
         let user = format!("{tag}-user");
         store
-            .create_user(&user, "hash", crate::access::Role::Viewer, ts)
+            .create_user(&user, "hash", crate::permissions::Role::Viewer, ts)
             .await
             .unwrap();
         let id = store.user_by_name(&user).await.unwrap().unwrap().id;

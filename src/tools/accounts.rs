@@ -3,8 +3,8 @@
 //! within seconds).
 
 use crate::access::users::{self, UserError};
-use crate::access::{Role, Scope};
 use crate::config::Config;
+use crate::permissions::{Role, Scope};
 use crate::store::Store;
 use std::io::BufRead;
 

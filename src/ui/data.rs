@@ -90,7 +90,7 @@ mod ssr {
     /// Records an administrative change in Pulse's own audit log.
     pub fn audit_admin(
         state: &crate::state::AppState,
-        caller: &crate::access::principal::Principal,
+        caller: &crate::permissions::Principal,
         action: &'static str,
         resource: &str,
     ) {
@@ -126,9 +126,9 @@ mod ssr {
 
 #[server(endpoint = "get_health")]
 pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
-    let (state, caller) = crate::access::guard::authorized("get_health")?;
+    let (state, caller) = crate::state::authorized("get_health")?;
     let summary = state.engine.summary();
-    Ok(if caller.allows(crate::access::Permission::Details) {
+    Ok(if caller.allows(crate::permissions::Permission::Details) {
         summary
     } else {
         summary.statuses_only()
@@ -139,7 +139,7 @@ pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
 #[server(endpoint = "get_component")]
 pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, ServerFnError> {
     use crate::health::EngineError;
-    let (state, _) = crate::access::guard::authorized("get_component")?;
+    let (state, _) = crate::state::authorized("get_component")?;
     match state.engine.detail(&name).await {
         Ok(d) => Ok(Some(d)),
         Err(EngineError::UnknownComponent(_)) => Ok(None),
@@ -154,7 +154,7 @@ pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, Serv
 #[server(endpoint = "run_check")]
 pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
     use crate::health::EngineError;
-    let (state, _) = crate::access::guard::authorized("run_check")?;
+    let (state, _) = crate::state::authorized("run_check")?;
     match state.engine.check_now(&name).await {
         Ok(c) => Ok(c),
         Err(EngineError::UnknownComponent(_)) => Err(ssr::refuse(
@@ -171,7 +171,7 @@ pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
 /// Traffic right now: the overview's cards.
 #[server(endpoint = "get_realtime")]
 pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError> {
-    let (state, _) = crate::access::guard::authorized("get_realtime")?;
+    let (state, _) = crate::state::authorized("get_realtime")?;
     state
         .realtime
         .get(
@@ -191,7 +191,7 @@ pub async fn get_endpoints(
     window: Arg<crate::span::Span>,
     sort: Arg<crate::analytics::SortBy>,
 ) -> Result<crate::analytics::RequestsPage, ServerFnError> {
-    let (state, _) = crate::access::guard::authorized("get_endpoints")?;
+    let (state, _) = crate::state::authorized("get_endpoints")?;
     let window = window.within(&crate::span::WINDOWS).map_err(ssr::bad)?;
     let sort = sort.sort().map_err(ssr::bad)?;
     crate::analytics::service::requests_page(&state.store, crate::model::now_ms(), window, sort)
@@ -201,7 +201,7 @@ pub async fn get_endpoints(
 
 #[server(endpoint = "get_trends")]
 pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFnError> {
-    let (state, _) = crate::access::guard::authorized("get_trends")?;
+    let (state, _) = crate::state::authorized("get_trends")?;
     let hours = crate::span::trend_hours(hours).map_err(ssr::bad)?;
     crate::analytics::service::trends(&state.store, crate::model::now_ms(), hours)
         .await
@@ -213,7 +213,7 @@ pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFn
 pub async fn get_roles(
     timeframe: Arg<crate::span::Span>,
 ) -> Result<crate::analytics::roles::RolesPage, ServerFnError> {
-    let (state, _) = crate::access::guard::authorized("get_roles")?;
+    let (state, _) = crate::state::authorized("get_roles")?;
     let tf = timeframe
         .within(&crate::span::TIMEFRAMES)
         .map_err(ssr::bad)?;
@@ -231,7 +231,7 @@ pub async fn get_roles(
 /// The Overview's Roles table (last 24 h).
 #[server(endpoint = "get_role_summary")]
 pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, ServerFnError> {
-    let (state, _) = crate::access::guard::authorized("get_role_summary")?;
+    let (state, _) = crate::state::authorized("get_role_summary")?;
     crate::analytics::roles_service::summary(
         &state.store,
         &state.config.audit,
@@ -243,22 +243,22 @@ pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, 
 
 /// Who is looking: the dashboard links and shows only what this caller may see.
 #[server(endpoint = "whoami")]
-pub async fn whoami() -> Result<crate::access::Me, ServerFnError> {
-    let (_, caller) = crate::access::guard::authorized("whoami")?;
+pub async fn whoami() -> Result<crate::permissions::Me, ServerFnError> {
+    let (_, caller) = crate::state::authorized("whoami")?;
     Ok(caller.me())
 }
 
 /// Users and tokens, for the admin page.
 #[server(endpoint = "get_admin")]
-pub async fn get_admin() -> Result<crate::access::AdminPage, ServerFnError> {
-    let (state, _) = crate::access::guard::authorized("get_admin")?;
+pub async fn get_admin() -> Result<crate::permissions::AdminPage, ServerFnError> {
+    let (state, _) = crate::state::authorized("get_admin")?;
     let users = crate::access::users::list_users(&state.store)
         .await
         .map_err(ssr::failed("users"))?;
     let tokens = crate::access::users::list_tokens(&state.store)
         .await
         .map_err(ssr::failed("tokens"))?;
-    Ok(crate::access::AdminPage { users, tokens })
+    Ok(crate::permissions::AdminPage { users, tokens })
 }
 
 /// Creates a user (admin only); a bad name, a taken name or a short password is a 400 saying so.
@@ -268,8 +268,8 @@ pub async fn create_user(
     role: String,
     password: String,
 ) -> Result<(), ServerFnError> {
-    let (state, caller) = crate::access::guard::authorized("create_user")?;
-    let role = crate::access::Role::parse(&role)
+    let (state, caller) = crate::state::authorized("create_user")?;
+    let role = crate::permissions::Role::parse(&role)
         .ok_or_else(|| ssr::bad(format!("unknown role `{}`", ssr::shown(&role))))?;
     crate::access::users::add_user(&state.store, name.trim(), role, &password)
         .await
@@ -286,11 +286,11 @@ pub async fn set_user(
     disabled: Option<bool>,
     password: String,
 ) -> Result<(), ServerFnError> {
-    let (state, caller) = crate::access::guard::authorized("set_user")?;
+    let (state, caller) = crate::state::authorized("set_user")?;
     let role = match role.as_str() {
         "" => None,
         r => Some(
-            crate::access::Role::parse(r)
+            crate::permissions::Role::parse(r)
                 .ok_or_else(|| ssr::bad(format!("unknown role `{}`", ssr::shown(r))))?,
         ),
     };
@@ -316,10 +316,10 @@ pub async fn create_token(
     scope: String,
     expires_days: Option<u32>,
 ) -> Result<String, ServerFnError> {
-    let (state, caller) = crate::access::guard::authorized("create_token")?;
-    let role = crate::access::Role::parse(&role)
+    let (state, caller) = crate::state::authorized("create_token")?;
+    let role = crate::permissions::Role::parse(&role)
         .ok_or_else(|| ssr::bad(format!("unknown role `{}`", ssr::shown(&role))))?;
-    let scope = crate::access::Scope::parse(&scope)
+    let scope = crate::permissions::Scope::parse(&scope)
         .ok_or_else(|| ssr::bad(format!("unknown scope `{}`", ssr::shown(&scope))))?;
     let expires = match expires_days {
         Some(0) | None => None,
@@ -336,7 +336,7 @@ pub async fn create_token(
 
 #[server(endpoint = "revoke_token")]
 pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
-    let (state, caller) = crate::access::guard::authorized("revoke_token")?;
+    let (state, caller) = crate::state::authorized("revoke_token")?;
     crate::access::users::revoke_token(&state.store, id)
         .await
         .map_err(ssr::user_error)?;

@@ -1,7 +1,7 @@
 //! Who is looking, asked once per page load and shared: the top bar and the pages show only
 //! what this visitor's role may see (the server refuses the rest anyway).
 
-use crate::access::{Me, Permission};
+use crate::permissions::{Me, Permission};
 use crate::ui::data::whoami;
 use leptos::prelude::*;
 

@@ -122,7 +122,7 @@ fn TopBar() -> impl IntoView {
 
 /// The visitor's name and role with a logout button, or a link to log in.
 #[component]
-fn UserBox(who: crate::access::Me) -> impl IntoView {
+fn UserBox(who: crate::permissions::Me) -> impl IntoView {
     match who.name {
         Some(name) => view! {
             <form class="userbox" method="post" action="/auth/logout">

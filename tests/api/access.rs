@@ -5,7 +5,7 @@
 use super::helpers::*;
 use axum::http::StatusCode;
 use mcp_pulse::access::rules::Rules;
-use mcp_pulse::access::{role_allows, Permission, Role, PAGES, SERVER_FNS};
+use mcp_pulse::permissions::{role_allows, Permission, Role, PAGES, SERVER_FNS};
 use serde_json::Value;
 
 /// A concrete path for a route pattern.
@@ -400,7 +400,7 @@ async fn api_tokens_are_created_used_and_revoked() {
         store,
         "ci",
         Role::Analyst,
-        mcp_pulse::access::Scope::Read,
+        mcp_pulse::permissions::Scope::Read,
         None,
     )
     .await
@@ -463,7 +463,7 @@ async fn api_tokens_are_created_used_and_revoked() {
         store,
         "gw",
         Role::Viewer,
-        mcp_pulse::access::Scope::Ingest,
+        mcp_pulse::permissions::Scope::Ingest,
         None,
     )
     .await
@@ -487,7 +487,7 @@ async fn api_tokens_are_created_used_and_revoked() {
         store,
         "old",
         Role::Analyst,
-        mcp_pulse::access::Scope::Read,
+        mcp_pulse::permissions::Scope::Read,
         Some(std::time::Duration::from_millis(1)),
     )
     .await

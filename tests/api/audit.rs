@@ -220,7 +220,7 @@ async fn timeframes_and_views_are_validated() {
 async fn pulse_audits_its_own_pages_and_api_reads() {
     let h = harness("").await;
     // A page view is attributed to the logged-in user and their role.
-    let analyst = h.session(mcp_pulse::access::Role::Analyst).await;
+    let analyst = h.session(mcp_pulse::permissions::Role::Analyst).await;
     let (s, _) = call_with(&h, "GET", "/roles", &[("cookie", &analyst)]).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(

@@ -202,7 +202,7 @@ async fn no_component_kind_shows_its_credentials() {
 #[tokio::test]
 async fn concurrent_check_now_runs_one_check() {
     let h = harness("").await;
-    let cookie = h.session(mcp_pulse::access::Role::Developer).await;
+    let cookie = h.session(mcp_pulse::permissions::Role::Developer).await;
     let calls = (0..20).map(|_| {
         let router = h.router.clone();
         let cookie = cookie.clone();
@@ -402,7 +402,7 @@ async fn server_function_input_errors_are_4xx() {
     let h = harness("").await;
     use leptos::server_fn::ServerFn;
     use mcp_pulse::ui::data::{GetEndpoints, GetRoles, GetTrends};
-    let cookie = h.session(mcp_pulse::access::Role::Analyst).await;
+    let cookie = h.session(mcp_pulse::permissions::Role::Analyst).await;
     for uri in [GetEndpoints::PATH, GetTrends::PATH, GetRoles::PATH] {
         let req = Request::builder()
             .method("POST")
@@ -452,7 +452,7 @@ async fn concurrent_component_page_renders_never_panic() {
         Body::empty(),
     )
     .await;
-    let cookie = h.session(mcp_pulse::access::Role::Viewer).await;
+    let cookie = h.session(mcp_pulse::permissions::Role::Viewer).await;
     for _ in 0..250 {
         let renders = (0..8).map(|_| {
             let router = h.router.clone();

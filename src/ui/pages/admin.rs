@@ -1,7 +1,7 @@
 //! `/admin`: Pulse's users (add, change role, disable, enable) and API tokens (create, shown
 //! once; revoke). Admins only; every change is in Pulse's own audit log.
 
-use crate::access::{AdminPage as Data, Role, TokenInfo, UserInfo};
+use crate::permissions::{AdminPage as Data, Role, TokenInfo, UserInfo};
 use crate::ui::data::{get_admin, CreateToken, CreateUser, RevokeToken, SetUser};
 use crate::ui::widgets::ErrorBox;
 use leptos::prelude::*;

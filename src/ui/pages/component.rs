@@ -1,7 +1,7 @@
 //! `/components/:name`: one component's current state, response-time chart and history.
 
-use crate::access::Permission;
 use crate::model::{clock_utc, ComponentDetail};
+use crate::permissions::Permission;
 use crate::ui::chart::ResponseTimeChart;
 use crate::ui::data::{get_component, RunCheck};
 use crate::ui::me::MeCtx;

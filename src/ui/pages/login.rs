@@ -30,7 +30,7 @@ pub fn LoginPage() -> impl IntoView {
             </Suspense>
             {bye.then(|| view! { <p class="notice" role="status">"You have logged out."</p> })}
             {(!error.is_empty()).then(|| view! {
-                <p class="error" role="alert" data-testid="login-error">{crate::access::login_message(&error, wait.parse().unwrap_or(60))}</p>
+                <p class="error" role="alert" data-testid="login-error">{crate::permissions::login_message(&error, wait.parse().unwrap_or(60))}</p>
             })}
             <form method="post" action="/auth/login" class="login-form">
                 <label for="username">"Username"</label>

@@ -1,8 +1,8 @@
 //! `/`: overall status and one card per component, refreshed in place; the Overview's own
 //! widgets (overall card, component card, traffic cards, MCP servers) live here.
 
-use crate::access::Permission;
 use crate::model::{human_duration, ComponentHealth, HealthSummary, Status};
+use crate::permissions::Permission;
 use crate::ui::data::{get_health, get_realtime, get_role_summary};
 use crate::ui::me::MeCtx;
 use crate::ui::pages::roles::RoleSummary;

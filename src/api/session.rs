@@ -1,95 +1,20 @@
 //! Logging in and out: `POST /auth/login` (a form from `/login`, or JSON from a script),
-//! `POST /auth/logout`, the session cookie, and the rate limits on login attempts and on
-//! ingest per token.
+//! `POST /auth/logout`, and the session cookie.
 
-use super::principal::{Principal, Who, SESSION_COOKIE};
-use super::secrets;
+use crate::access::principal::SESSION_COOKIE;
+use crate::access::secrets;
 use crate::config::{AuthSettings, CookieSecure};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
-use std::time::Duration;
 
 /// A login form or JSON body is small; anything bigger is refused before parsing.
 const MAX_LOGIN_BODY: usize = 16 * 1024;
-/// Longest user name accepted anywhere.
-pub const MAX_NAME_LEN: usize = 64;
-/// Keys a limiter keeps before it forgets quiet ones early (bounded memory under a flood of
-/// made-up names or addresses).
-const MAX_KEYS: usize = 100_000;
-
-/// The rate limiters: login attempts per user name and per client address, requests per
-/// ingest token.
-#[derive(Debug)]
-pub struct Limits {
-    per_user: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<String>,
-    per_token: DefaultKeyedRateLimiter<String>,
-    clock: DefaultClock,
-}
-
-fn per_minute(n: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
-}
-
-impl Limits {
-    pub fn new(s: &AuthSettings) -> Limits {
-        let per_second = NonZeroU32::new(s.ingest_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(s.ingest_per_second.saturating_mul(2).max(1))
-            .unwrap_or(NonZeroU32::MIN);
-        Limits {
-            per_user: RateLimiter::keyed(per_minute(s.login_attempts_per_user)),
-            per_address: RateLimiter::keyed(per_minute(s.login_attempts_per_address)),
-            per_token: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
-            clock: DefaultClock::default(),
-        }
-    }
-
-    fn take(&self, limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), Duration> {
-        if limiter.len() >= MAX_KEYS {
-            limiter.retain_recent();
-        }
-        limiter
-            .check_key(&key)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
-    }
-
-    /// One login attempt for `name` from `address`; `Err(wait)` when either is over its limit.
-    pub fn login(&self, name: &str, address: &str) -> Result<(), Duration> {
-        let by_address = self.take(&self.per_address, address.to_string());
-        let by_user = self.take(&self.per_user, name.to_lowercase());
-        match (by_address, by_user) {
-            (Ok(()), Ok(())) => Ok(()),
-            (Err(a), Err(b)) => Err(a.max(b)),
-            (Err(w), _) | (_, Err(w)) => Err(w),
-        }
-    }
-
-    /// One ingest request by this caller.
-    pub fn ingest(&self, p: &Principal) -> Result<(), Duration> {
-        let key = match &p.who {
-            Who::Token { id: Some(id), .. } => format!("id:{id}"),
-            Who::Token { name, .. } => format!("cfg:{name}"),
-            _ => return Ok(()),
-        };
-        self.take(&self.per_token, key)
-    }
-
-    /// Forgets quiet keys (the retention job calls this every few minutes).
-    pub fn tidy(&self) {
-        self.per_user.retain_recent();
-        self.per_address.retain_recent();
-        self.per_token.retain_recent();
-    }
-}
 
 #[derive(Debug, Deserialize)]
 struct LoginForm {
@@ -134,7 +59,7 @@ fn login_failed(json: bool, code: StatusCode, reason: &str, next: &str, wait: u6
     if json {
         let mut resp = (
             code,
-            Json(json!({"error": super::login_message(reason, wait), "status": code.as_u16()})),
+            Json(json!({"error": crate::permissions::login_message(reason, wait), "status": code.as_u16()})),
         )
             .into_response();
         if code == StatusCode::TOO_MANY_REQUESTS {
@@ -161,7 +86,10 @@ fn audit(state: &AppState, actor: &str, role: &str, action: &'static str, outcom
     }
     let ev = crate::audit::self_event(
         crate::model::now_ms(),
-        actor.chars().take(MAX_NAME_LEN).collect(),
+        actor
+            .chars()
+            .take(crate::permissions::MAX_NAME_LEN)
+            .collect(),
         role,
         (action, outcome),
         "/auth".to_string(),
@@ -182,7 +110,7 @@ fn session_cookie(
     let secure = match settings.cookie_secure {
         CookieSecure::Always => true,
         CookieSecure::Never => false,
-        CookieSecure::Auto => super::guard::over_https(headers),
+        CookieSecure::Auto => crate::access::guard::over_https(headers),
     };
     cookie::Cookie::build((SESSION_COOKIE, value))
         .http_only(true)
@@ -208,7 +136,10 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     };
     let next = safe_next(form.next.as_deref());
     let name = form.username.trim().to_string();
-    if name.is_empty() || form.password.is_empty() || name.chars().count() > MAX_NAME_LEN {
+    if name.is_empty()
+        || form.password.is_empty()
+        || name.chars().count() > crate::permissions::MAX_NAME_LEN
+    {
         return login_failed(json, StatusCode::BAD_REQUEST, "missing", &next, 0);
     }
     if let Err(wait) = state.access.limits.login(&name, &address) {
@@ -312,7 +243,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
 
 pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
     let json = wants_json(req.headers());
-    if let Some(id) = super::principal::session_cookie(req.headers()) {
+    if let Some(id) = crate::access::principal::session_cookie(req.headers()) {
         let digest = secrets::digest(&id);
         if let Ok(Some(s)) = state.store.session(&digest).await {
             audit(&state, &s.name, s.role.as_str(), "auth.logout", "success");
@@ -345,20 +276,5 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn the_sixth_attempt_in_a_minute_waits() {
-        let limits = Limits::new(&AuthSettings::default());
-        for _ in 0..5 {
-            assert!(limits.login("alice", "10.0.0.1").is_ok());
-        }
-        let wait = limits.login("Alice", "10.0.0.1").expect_err("throttled");
-        assert!(
-            wait > Duration::ZERO && wait <= Duration::from_secs(12),
-            "{wait:?}"
-        );
-        // Another user from another address is not held back by alice's attempts.
-        assert!(limits.login("bob", "10.0.0.2").is_ok());
     }
 }

@@ -49,7 +49,8 @@ impl Role {
 
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so column widths in the command-line listings apply.
+        f.pad(self.as_str())
     }
 }
 

@@ -156,6 +156,16 @@ pub fn page_permission(path: &str) -> Option<Permission> {
         .map(|(_, perm)| *perm)
 }
 
+/// The permission a server function needs; an unlisted one is admin-only (never open by
+/// omission).
+pub fn server_fn_permission(name: &str) -> Permission {
+    SERVER_FNS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| *p)
+        .unwrap_or(Permission::Admin)
+}
+
 /// Who is looking, as the dashboard needs to know it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Me {

@@ -27,6 +27,34 @@ pub struct AppState {
     pub access: crate::access::guard::Access,
 }
 
+impl AppState {
+    /// Records one event in Pulse's own audit log (when `audit.self_audit` is on): logins,
+    /// logouts, user and token changes.
+    pub fn audit_self(
+        &self,
+        actor: String,
+        role: &str,
+        action: (&'static str, &'static str),
+        resource: String,
+    ) {
+        if !self.config.audit.self_audit {
+            return;
+        }
+        let ev = crate::audit::self_event(
+            crate::model::now_ms(),
+            actor,
+            role,
+            action,
+            resource,
+            &self.categories,
+        );
+        self.writer.record_self(crate::ingest::writer::Batch {
+            requests: Vec::new(),
+            audits: vec![ev],
+        });
+    }
+}
+
 /// How server functions reach the state: it is provided as Leptos context on every request.
 pub fn app_state() -> Result<AppState, leptos::prelude::ServerFnError> {
     leptos::prelude::use_context::<AppState>()
@@ -54,7 +82,7 @@ pub fn authorized(
     let state = app_state()?;
     let parts = use_context::<axum::http::request::Parts>();
     let principal = principal_of(parts.as_ref().map(|p| &p.extensions), &state);
-    let perm = crate::access::guard::allowed_fn(name);
+    let perm = crate::permissions::server_fn_permission(name);
     if principal.allows(perm) {
         return Ok((state, principal));
     }

@@ -1,13 +1,13 @@
 //! The one permission check. Every request passes [`guard`] (host name, cross-site writes,
 //! who the caller is, what the path needs); every server function starts with
-//! `state::authorized`, which applies the same table ([`allowed_fn`]) when a page renders it
-//! on the server without an HTTP request of its own.
+//! `state::authorized`, which applies the same table (`permissions::server_fn_permission`)
+//! when a page renders it on the server without an HTTP request of its own.
 
 use super::limits::Limits;
 use super::principal::{Identifier, IdentifyError};
 use super::rules::{Rule, Rules};
 use crate::metrics::Metrics;
-use crate::permissions::{Permission, Principal, SERVER_FNS};
+use crate::permissions::{Permission, Principal};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -260,15 +260,6 @@ pub fn too_many(wait: std::time::Duration, why: &str) -> Response {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp
-}
-
-/// The permission a server function needs (an unlisted one: admin; never open by omission).
-pub fn allowed_fn(name: &str) -> Permission {
-    SERVER_FNS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, p)| *p)
-        .unwrap_or(Permission::Admin)
 }
 
 /// Whether a request's cookie would need `Secure`.

@@ -18,7 +18,8 @@ pub const SESSION_COOKIE: &str = "pulse_session";
 const CACHE_TTL: Duration = Duration::from_secs(5);
 /// Cached lookups kept at most; beyond it the cache starts afresh (forged ids cannot grow it).
 const CACHE_MAX: usize = 10_000;
-/// `last_seen_ms` / `last_used_ms` are written at most this often per session or token.
+/// `last_seen_ms` / `last_used_ms` are written at most this often per session or token (and
+/// only when the cache asks the database, every `CACHE_TTL` at most).
 const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// Why a caller could not be identified.
@@ -36,8 +37,6 @@ struct Cached {
     at: Instant,
     /// `None`: the id or token is not valid.
     principal: Option<Principal>,
-    /// When the database last heard of its use.
-    touched_ms: i64,
 }
 
 /// Looks callers up; one per process, shared by the guard and the login handlers.
@@ -99,7 +98,7 @@ impl Identifier {
         (c.at.elapsed() < CACHE_TTL).then_some(c)
     }
 
-    fn remember(&self, key: String, principal: Option<Principal>, touched_ms: i64) {
+    fn remember(&self, key: String, principal: Option<Principal>) {
         let mut cache = self.lock();
         if cache.len() >= CACHE_MAX {
             cache.retain(|_, c| c.at.elapsed() < CACHE_TTL);
@@ -112,7 +111,6 @@ impl Identifier {
             Cached {
                 at: Instant::now(),
                 principal,
-                touched_ms,
             },
         );
     }
@@ -144,61 +142,50 @@ impl Identifier {
             ingest: t.scope == Scope::Ingest,
             session: None,
         });
-        let mut touched = valid
-            .as_ref()
-            .and_then(|t| t.last_used_ms)
-            .unwrap_or(i64::MIN);
-        if let Some(t) = &valid {
-            if now_ms.saturating_sub(touched) >= TOUCH_EVERY_MS {
-                touched = now_ms;
-                if let Err(e) = self.store.touch_token(t.id, now_ms).await {
-                    tracing::warn!(error = %e, "could not record a token's last use");
-                }
+        // Touched only on a lookup (every few seconds at most), and at most once a minute.
+        if let Some(t) = valid.filter(|t| due(t.last_used_ms, now_ms)) {
+            if let Err(e) = self.store.touch_token(t.id, now_ms).await {
+                tracing::warn!(error = %e, "could not record a token's last use");
             }
         }
-        self.remember(key, principal.clone(), touched);
+        self.remember(key, principal.clone());
         principal.ok_or(IdentifyError::BadToken)
     }
 
     async fn by_session(&self, id: &str, now_ms: i64) -> Result<Option<Principal>, StoreError> {
         let key = format!("s:{}", digest(id));
-        let cached = self.cached(&key);
-        let (principal, touched) = match cached {
-            Some(c) => (c.principal, c.touched_ms),
-            None => {
-                let row = self.store.session(&key[2..]).await?;
-                let idle = self.settings.session_idle.as_millis() as i64;
-                let max = self.settings.session_max.as_millis() as i64;
-                let live = row.filter(|s| {
-                    !s.disabled && now_ms - s.created_ms < max && now_ms - s.last_seen_ms < idle
-                });
-                let touched = live.as_ref().map(|s| s.last_seen_ms).unwrap_or(i64::MIN);
-                let principal = live.map(|s| Principal {
-                    who: Who::User {
-                        id: s.user_id,
-                        name: s.name,
-                    },
-                    role: Some(s.role),
-                    ingest: false,
-                    session: Some(key[2..].to_string()),
-                });
-                (principal, touched)
-            }
-        };
-        let mut touched_ms = touched;
-        if principal.is_some() && now_ms.saturating_sub(touched) >= TOUCH_EVERY_MS {
-            touched_ms = now_ms;
+        if let Some(c) = self.cached(&key) {
+            return Ok(c.principal);
+        }
+        let row = self.store.session(&key[2..]).await?;
+        let idle = self.settings.session_idle.as_millis() as i64;
+        let max = self.settings.session_max.as_millis() as i64;
+        let live = row.filter(|s| {
+            !s.disabled && now_ms - s.created_ms < max && now_ms - s.last_seen_ms < idle
+        });
+        if live
+            .as_ref()
+            .is_some_and(|s| due(Some(s.last_seen_ms), now_ms))
+        {
             self.store.touch_session(&key[2..], now_ms).await?;
         }
-        if cached_is_stale(&self.cached(&key), touched_ms) {
-            self.remember(key, principal.clone(), touched_ms);
-        }
+        let principal = live.map(|s| Principal {
+            who: Who::User {
+                id: s.user_id,
+                name: s.name,
+            },
+            role: Some(s.role),
+            ingest: false,
+            session: Some(key[2..].to_string()),
+        });
+        self.remember(key, principal.clone());
         Ok(principal)
     }
 }
 
-fn cached_is_stale(c: &Option<Cached>, touched_ms: i64) -> bool {
-    c.as_ref().is_none_or(|c| c.touched_ms != touched_ms)
+/// Whether a use last recorded at `last_ms` should be recorded again now.
+fn due(last_ms: Option<i64>, now_ms: i64) -> bool {
+    last_ms.is_none_or(|last| now_ms.saturating_sub(last) >= TOUCH_EVERY_MS)
 }
 
 fn config_token(token: &str, ingest: bool) -> Principal {

@@ -81,24 +81,11 @@ fn login_failed(json: bool, code: StatusCode, reason: &str, next: &str, wait: u6
 }
 
 fn audit(state: &AppState, actor: &str, role: &str, action: &'static str, outcome: &'static str) {
-    if !state.config.audit.self_audit {
-        return;
-    }
-    let ev = crate::audit::self_event(
-        crate::model::now_ms(),
-        actor
-            .chars()
-            .take(crate::permissions::MAX_NAME_LEN)
-            .collect(),
-        role,
-        (action, outcome),
-        "/auth".to_string(),
-        &state.categories,
-    );
-    state.writer.record_self(crate::ingest::writer::Batch {
-        requests: Vec::new(),
-        audits: vec![ev],
-    });
+    let actor = actor
+        .chars()
+        .take(crate::permissions::MAX_NAME_LEN)
+        .collect();
+    state.audit_self(actor, role, (action, outcome), "/auth".to_string());
 }
 
 fn session_cookie(

@@ -207,28 +207,9 @@ async fn post_form(
     body: String,
     extra: &[(&str, &str)],
 ) -> (StatusCode, String, axum::http::HeaderMap) {
-    use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let mut req =
-        axum::http::Request::post(path).header("content-type", "application/x-www-form-urlencoded");
-    for (k, v) in extra {
-        req = req.header(*k, *v);
-    }
-    let resp = h
-        .router
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        String::from_utf8_lossy(&bytes).into_owned(),
-        headers,
-    )
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+    headers.extend_from_slice(extra);
+    request(h, "POST", path, &headers, axum::body::Body::from(body)).await
 }
 
 fn cookie_of(headers: &axum::http::HeaderMap) -> String {

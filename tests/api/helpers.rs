@@ -109,11 +109,22 @@ pub async fn call_full(
     uri: &str,
     headers: &[(&str, &str)],
 ) -> (StatusCode, String, axum::http::HeaderMap) {
+    request(h, method, uri, headers, Body::empty()).await
+}
+
+/// A request with these headers and body; status, body as text and response headers.
+pub async fn request(
+    h: &Harness,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Body,
+) -> (StatusCode, String, axum::http::HeaderMap) {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let req = req.body(Body::empty()).unwrap();
+    let req = req.body(body).unwrap();
     let resp = h.router.clone().oneshot(req).await.unwrap();
     let headers = resp.headers().clone();
     let status = resp.status();

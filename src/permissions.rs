@@ -128,6 +128,8 @@ pub const PAGES: &[(&str, Permission)] = &[
     ("/roles", Permission::Analytics),
     ("/login", Permission::Public),
     ("/admin", Permission::Admin),
+    ("/admin/audit", Permission::Admin),
+    ("/admin/config", Permission::Admin),
 ];
 
 /// Server functions (by endpoint name, under `/api/`) and what each needs.
@@ -146,6 +148,8 @@ pub const SERVER_FNS: &[(&str, Permission)] = &[
     ("set_user", Permission::Admin),
     ("create_token", Permission::Admin),
     ("revoke_token", Permission::Admin),
+    ("get_own_audit", Permission::Admin),
+    ("get_config_view", Permission::Admin),
 ];
 
 /// The permission a page path needs (`None`: not a page).
@@ -253,6 +257,25 @@ pub fn login_message(code: &str, wait_secs: u64) -> String {
 pub struct AdminPage {
     pub users: Vec<UserInfo>,
     pub tokens: Vec<TokenInfo>,
+}
+
+/// One event of Pulse's own audit log as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnAuditRow {
+    pub ts_ms: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub resource: Option<String>,
+    pub outcome: String,
+}
+
+/// A page of Pulse's own audit log, newest first; `older` continues it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnAuditPage {
+    pub events: Vec<OwnAuditRow>,
+    /// The cursor of the next (older) page, when there is one.
+    pub older: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

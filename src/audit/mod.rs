@@ -269,8 +269,8 @@ pub fn self_kind(method: &str, path: &str) -> Option<&'static str> {
     }
 }
 
-/// An audit event for Pulse's own use; `actor` is `token:<digest prefix>` for API calls or
-/// `dashboard` for pages (the dashboard has no login).
+/// An audit event for Pulse's own use; `actor` is the user's name, `token:<name>` for API
+/// tokens, or `anonymous`.
 pub fn self_event(
     ts_ms: i64,
     actor: String,

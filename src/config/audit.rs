@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 /// Audit ingest and the role views: extra categories, latency targets, rate limits, and
 /// Pulse's audit of its own use.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditSettings {
     pub max_details_bytes: usize,
     /// Categories added to (or actions moved within) the seed's table.

@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Whether the session cookie carries `Secure`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CookieSecure {
     /// When the request came over https (`X-Forwarded-Proto: https` from a proxy).
     Auto,
@@ -17,13 +18,15 @@ pub enum CookieSecure {
     Never,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AuthSettings {
     /// The role of a visitor who has not logged in (`None`: nothing but the login page).
     pub anonymous: Option<Role>,
     /// A session unused this long ends.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub session_idle: Duration,
     /// A session ends this long after login, used or not.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub session_max: Duration,
     pub cookie_secure: CookieSecure,
     /// Login attempts allowed per user name per minute before the backoff.

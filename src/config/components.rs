@@ -9,19 +9,23 @@ use std::time::Duration;
 
 const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ComponentConfig {
     pub name: String,
     pub component_type: ComponentType,
     pub critical: bool,
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub interval: Duration,
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub timeout: Duration,
     /// Latency above which a successful check counts as degraded.
+    #[serde(serialize_with = "crate::config::view::option_duration")]
     pub degraded_after: Option<Duration>,
     pub failure_threshold: u32,
     pub success_threshold: u32,
     /// After a failure, the check re-runs this soon (not after `interval`) until the failure
     /// threshold decides, so an outage is declared in seconds.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub confirm_interval: Duration,
     pub check: CheckSpec,
 }

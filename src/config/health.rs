@@ -5,13 +5,15 @@ use super::{ConfigError, Keys};
 use serde::Deserialize;
 use std::time::Duration;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct HealthSettings {
     /// How many checks may run at once across all components.
     pub max_concurrent_checks: usize,
     /// How long check results are kept in the database.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub history_retention: Duration,
     /// A "Check now" this soon after a component's last check returns that result.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub check_now_min_interval: Duration,
 }
 

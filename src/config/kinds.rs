@@ -197,7 +197,8 @@ impl std::fmt::Display for Kind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "check", rename_all = "lowercase")]
 pub enum CheckSpec {
     Database,
     Disk {
@@ -210,6 +211,7 @@ pub enum CheckSpec {
         unhealthy_percent: f64,
     },
     Http {
+        #[serde(serialize_with = "super::redacted_url")]
         url: String,
         expected_status: u16,
         body_contains: Option<String>,
@@ -219,12 +221,15 @@ pub enum CheckSpec {
         port: u16,
     },
     Postgres {
+        #[serde(serialize_with = "super::redacted_url")]
         url: String,
     },
     Redis {
+        #[serde(serialize_with = "super::redacted_url")]
         url: String,
     },
     Mcp {
+        #[serde(serialize_with = "super::redacted_url")]
         url: String,
         headers: Vec<(String, Secret)>,
         protocol_version: Option<String>,

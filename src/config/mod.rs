@@ -13,6 +13,7 @@ mod health;
 mod kinds;
 mod server;
 mod traffic;
+mod view;
 
 pub use audit::AuditSettings;
 pub use auth::{AuthSettings, CookieSecure};
@@ -44,18 +45,20 @@ pub enum ConfigError {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
     Json,
 }
 
 /// Everything Pulse needs to run, validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Config {
     /// The file the config came from, or `built-in defaults`.
     pub source: String,
     pub addr: SocketAddr,
+    #[serde(serialize_with = "redacted_url")]
     pub database_url: String,
     pub log_format: LogFormat,
     pub health: HealthSettings,
@@ -184,6 +187,18 @@ impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("***")
     }
+}
+
+/// Shown as the mask wherever config is shown (the admin's configuration view).
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(crate::redact::MASK)
+    }
+}
+
+/// A URL as config views show it: credentials masked.
+pub(crate) fn redacted_url<S: serde::Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::redact::redact_url(url))
 }
 
 /// Replaces `${NAME}` with the environment variable's value; an unset variable is an error.

@@ -5,21 +5,26 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// How long Pulse waits on a client, and how many it serves at once: every peer can stall.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ServerSettings {
     /// Time to send a request's headers; on HTTP/1 also how long an idle keep-alive
     /// connection is kept.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub header_timeout: Duration,
     /// Longest wait for the next piece of a request body.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub body_timeout: Duration,
     /// Longest time from a request's headers to its response's head.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub request_timeout: Duration,
     /// A response write that makes no progress this long closes the connection.
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub write_timeout: Duration,
     /// Connections served at once; more wait in the listen backlog.
     pub max_connections: usize,
     /// After SIGTERM, connections still open this long are dropped (accepted ingest is
     /// committed regardless).
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub shutdown_grace: Duration,
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// Request ingest, the batching writer, self-instrumentation, retention and the system sampler.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct TrafficSettings {
     /// Bearer tokens that may post events (and read analytics).
     pub ingest_tokens: Vec<Secret>,
@@ -17,15 +17,21 @@ pub struct TrafficSettings {
     /// Events accepted but not yet committed; beyond it ingest answers 503.
     pub queue_events: usize,
     pub flush_rows: usize,
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub flush_interval: Duration,
     /// Events further in the future than this are rejected (clock skew allowance).
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub max_future: Duration,
     pub self_instrument: bool,
     /// Path prefixes of Pulse's own requests that are not recorded.
     pub self_exclude: Vec<String>,
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub raw_retention: Duration,
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub minute_retention: Duration,
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub hour_retention: Duration,
+    #[serde(serialize_with = "crate::config::view::duration")]
     pub sample_interval: Duration,
     /// Distinct `(route, method, server, tool)` per UTC day; more are stored as `other`.
     pub max_endpoints_per_day: usize,

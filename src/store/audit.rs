@@ -373,32 +373,40 @@ impl Store {
             q = q.bind(ts).bind(ts).bind(id);
         }
         let rows = q.bind(limit).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let details: Option<String> = r.try_get(8)?;
-                let source: String = r.try_get(9)?;
-                let cursor = (r.try_get(0)?, r.try_get(10)?);
-                Ok((
-                    cursor,
-                    AuditEvent {
-                        ts_ms: r.try_get(0)?,
-                        actor_id: r.try_get(1)?,
-                        actor_role: r.try_get(2)?,
-                        action: r.try_get(3)?,
-                        category: r.try_get(4)?,
-                        resource: r.try_get(5)?,
-                        outcome: r.try_get(6)?,
-                        session_id: r.try_get(7)?,
-                        details: details.and_then(|d| serde_json::from_str(&d).ok()),
-                        source: if source == "self" {
-                            EventSource::SelfTraffic
-                        } else {
-                            EventSource::Ingest
-                        },
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(cursor_and_event).collect()
+    }
+
+    /// Pulse's own audit events (logins, logouts, user and token changes, monitoring reads),
+    /// newest first, at most `limit`, continuing before `before` when given.
+    pub async fn own_audit(
+        &self,
+        before: Option<(i64, i64)>,
+        only: OwnAuditFilter,
+        limit: i64,
+    ) -> Result<Vec<((i64, i64), AuditEvent)>, StoreError> {
+        let after = if before.is_some() {
+            "AND (ts_ms < ? OR (ts_ms = ? AND id < ?))"
+        } else {
+            ""
+        };
+        // Fixed texts only: nothing from the caller reaches the SQL but bound values.
+        let only = match only {
+            OwnAuditFilter::All => "",
+            OwnAuditFilter::Access => {
+                "AND (action LIKE 'auth.%' OR action LIKE 'user.%' OR action LIKE 'token.%')"
+            }
+            OwnAuditFilter::Refused => "AND outcome <> 'success'",
+        };
+        let sql = self.sql(&format!(
+            "SELECT {AUDIT_COLS}, id FROM audit_events WHERE source = 'self' {after} {only} \
+             ORDER BY ts_ms DESC, id DESC LIMIT ?"
+        ));
+        let mut q = sqlx::query(&sql);
+        if let Some((ts, id)) = before {
+            q = q.bind(ts).bind(ts).bind(id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(cursor_and_event).collect()
     }
 
     /// Deletes audit data past retention: raw rows and sessions with the raw events, minute
@@ -558,4 +566,40 @@ mod tests {
         concurrent_writers_keep_every_actor(&pg.store).await;
         pg.drop().await;
     }
+}
+
+/// Which of Pulse's own audit events the admin page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnAuditFilter {
+    All,
+    /// Logins, logouts, user and token changes.
+    Access,
+    /// Anything not successful (denied reads, failed logins).
+    Refused,
+}
+
+/// One row of `SELECT {AUDIT_COLS}, id`: its cursor `(ts_ms, id)` and the event.
+fn cursor_and_event(r: &sqlx::any::AnyRow) -> Result<((i64, i64), AuditEvent), StoreError> {
+    let details: Option<String> = r.try_get(8)?;
+    let source: String = r.try_get(9)?;
+    let cursor = (r.try_get(0)?, r.try_get(10)?);
+    Ok((
+        cursor,
+        AuditEvent {
+            ts_ms: r.try_get(0)?,
+            actor_id: r.try_get(1)?,
+            actor_role: r.try_get(2)?,
+            action: r.try_get(3)?,
+            category: r.try_get(4)?,
+            resource: r.try_get(5)?,
+            outcome: r.try_get(6)?,
+            session_id: r.try_get(7)?,
+            details: details.and_then(|d| serde_json::from_str(&d).ok()),
+            source: if source == "self" {
+                EventSource::SelfTraffic
+            } else {
+                EventSource::Ingest
+            },
+        },
+    ))
 }

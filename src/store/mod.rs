@@ -13,7 +13,7 @@ mod rollup;
 pub(crate) use dialect::{batch_query, insert_rows, query_with, values, AnyQuery, MAX_PARAMS};
 pub mod traffic;
 pub use crate::events::{AuditEvent, EventSource, RequestEvent};
-pub use audit::{ActionCount, ActorSets, MigrationFacts};
+pub use audit::{ActionCount, ActorSets, MigrationFacts, OwnAuditFilter};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;

@@ -337,3 +337,66 @@ pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
     ssr::audit_admin(&state, &caller, "token.revoke", &id.to_string());
     Ok(())
 }
+
+/// Pulse's own audit log, a page at a time (admin only). `only` is `all`, `access` (logins,
+/// logouts, user and token changes) or `refused`; `before` is the `older` cursor of the page
+/// before, or empty for the newest.
+#[server(endpoint = "get_own_audit")]
+pub async fn get_own_audit(
+    only: String,
+    before: String,
+) -> Result<crate::permissions::OwnAuditPage, ServerFnError> {
+    use crate::store::OwnAuditFilter as F;
+    const PAGE: i64 = 50;
+    let (state, _) = crate::state::authorized("get_own_audit")?;
+    let filter = match only.as_str() {
+        "" | "all" => F::All,
+        "access" => F::Access,
+        "refused" => F::Refused,
+        other => {
+            return Err(ssr::bad(format!(
+                "unknown filter `{}`; filters: all, access, refused",
+                ssr::shown(other)
+            )))
+        }
+    };
+    let cursor = match before.as_str() {
+        "" => None,
+        c => Some(
+            c.split_once('.')
+                .and_then(|(ts, id)| Some((ts.parse().ok()?, id.parse().ok()?)))
+                .ok_or_else(|| ssr::bad(format!("bad cursor `{}`", ssr::shown(c))))?,
+        ),
+    };
+    let rows = state
+        .store
+        .own_audit(cursor, filter, PAGE + 1)
+        .await
+        .map_err(ssr::failed("the audit log"))?;
+    let more = rows.len() as i64 > PAGE;
+    let mut events = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for (c, e) in rows.into_iter().take(PAGE as usize) {
+        last = Some(c);
+        events.push(crate::permissions::OwnAuditRow {
+            ts_ms: e.ts_ms,
+            actor: e.actor_id,
+            role: e.actor_role,
+            action: e.action,
+            resource: e.resource,
+            outcome: e.outcome,
+        });
+    }
+    let older = last.filter(|_| more).map(|(ts, id)| format!("{ts}.{id}"));
+    Ok(crate::permissions::OwnAuditPage { events, older })
+}
+
+/// The settings in effect as TOML, secrets masked (admin only).
+#[server(endpoint = "get_config_view")]
+pub async fn get_config_view() -> Result<String, ServerFnError> {
+    let (state, _) = crate::state::authorized("get_config_view")?;
+    state.config.shown().map_err(|e| {
+        tracing::error!(error = %e, "configuration view failed");
+        ServerFnError::new("the configuration cannot be shown")
+    })
+}

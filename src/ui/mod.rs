@@ -71,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/roles") view=pages::roles::RolesPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=pages::audit_log::AuditLogPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/config") view=pages::settings::ConfigPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="footer">
@@ -107,7 +109,7 @@ fn TopBar() -> impl IntoView {
                         .iter()
                         .filter(|(page, _, _)| who.sees(page))
                         .map(|(_, href, label)| {
-                            view! { <A href=*href exact=true>{*label}</A> }
+                            view! { <A href=*href exact={*href == "/"}>{*label}</A> }
                         })
                         .collect_view();
                     view! {

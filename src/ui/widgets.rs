@@ -149,3 +149,32 @@ pub fn CardTop<'a>(c: &'a ComponentHealth) -> impl IntoView {
         </div>
     }
 }
+
+/// The admin pages' tabs: users and tokens, Pulse's own audit log, the configuration.
+#[component]
+pub fn AdminTabs(current: &'static str) -> impl IntoView {
+    const TABS: [(&str, &str); 3] = [
+        ("/admin", "Users and tokens"),
+        ("/admin/audit", "Audit log"),
+        ("/admin/config", "Configuration"),
+    ];
+    view! {
+        <nav class="segmented admin-tabs" aria-label="Admin">
+            {TABS
+                .iter()
+                .map(|(href, label)| {
+                    let here = *href == current;
+                    view! {
+                        <a
+                            href=*href
+                            class:active=here
+                            aria-current=here.then_some("page")
+                        >
+                            {*label}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}

@@ -672,3 +672,112 @@ async fn the_first_run_creates_one_admin_with_a_private_password_file() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["role"], "admin");
 }
+
+/// The admin's view of Pulse's own audit log: failed and successful logins with the real user,
+/// filtered and paged newest first; and the configuration view, with no secret in it.
+#[tokio::test]
+async fn admins_read_pulses_own_audit_log_and_the_configuration_without_secrets() {
+    let h = harness("[metrics]\nbearer_token = \"metrics-secret-0123456789\"\n").await;
+    mcp_pulse::access::users::add_user(&h.state.store, "ana", Role::Analyst, "s3cret-pass")
+        .await
+        .unwrap();
+    let login = |password: &'static str| {
+        post_form(
+            &h,
+            "/auth/login",
+            form(&[("username", "ana"), ("password", password)]),
+            &[],
+        )
+    };
+    assert!(login("wrong-one").await.2.get("set-cookie").is_none());
+    assert!(login("s3cret-pass").await.2.get("set-cookie").is_some());
+    let admin = h.session(Role::Admin).await;
+    let page = |only: &str, before: &str| {
+        own_audit(&h, &admin, form(&[("only", only), ("before", before)]))
+    };
+    // Self events are written by the batching writer: wait for both logins.
+    let mut access = Value::Null;
+    for _ in 0..50 {
+        access = page("access", "").await;
+        if access["events"].as_array().map_or(0, |e| e.len()) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let events = access["events"].as_array().expect("events");
+    assert_eq!(events.len(), 2, "{access}");
+    // Newest first: the success, then the failure, both by the real user.
+    assert_eq!(events[0]["action"], "auth.login");
+    assert_eq!(events[0]["actor"], "ana");
+    assert_eq!(events[0]["outcome"], "success");
+    assert_eq!(events[1]["outcome"], "failure");
+    assert!(access["older"].is_null());
+    let refused = page("refused", "").await;
+    assert!(refused["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["outcome"] != "success"));
+    // Paged: 60 more events → a full page of 50, then the rest, none twice.
+    for i in 0..60 {
+        h.state.audit_self(
+            "ana".to_string(),
+            "analyst",
+            ("token.create", "success"),
+            format!("t{i}"),
+        );
+    }
+    let mut first = Value::Null;
+    for _ in 0..50 {
+        first = page("access", "").await;
+        if first["older"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(first["events"].as_array().unwrap().len(), 50);
+    let second = page("access", first["older"].as_str().unwrap()).await;
+    assert_eq!(second["events"].as_array().unwrap().len(), 12);
+    assert!(second["older"].is_null());
+    // Bad filters and cursors are 400s saying what is accepted.
+    let (s, b, _) = post_form(
+        &h,
+        "/api/get_own_audit",
+        form(&[("only", "everything"), ("before", "")]),
+        &[("cookie", &admin)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.contains("all, access, refused"), "{b}");
+    let (s, _, _) = post_form(
+        &h,
+        "/api/get_own_audit",
+        form(&[("only", "all"), ("before", "1; DROP TABLE x")]),
+        &[("cookie", &admin)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // The configuration: the settings, never the secret.
+    let (s, text) = call_with(&h, "POST", "/api/get_config_view", &[("cookie", &admin)]).await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let text: String = serde_json::from_str(&text).unwrap();
+    assert!(
+        text.contains("session_idle") && text.contains("metrics_token = \"***\""),
+        "{text}"
+    );
+    assert!(!text.contains("metrics-secret-0123456789"), "{text}");
+    let analyst = h.session(Role::Analyst).await;
+    let (s, _) = call_with(&h, "POST", "/api/get_config_view", &[("cookie", &analyst)]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The page itself renders it for an admin.
+    let (s, html) = call_with(&h, "GET", "/admin/config", &[("cookie", &admin)]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("data-testid=\"config-view\"") && !html.contains("metrics-secret"));
+}
+
+async fn own_audit(h: &Harness, admin: &str, body: String) -> Value {
+    let (s, b, _) = post_form(h, "/api/get_own_audit", body, &[("cookie", admin)]).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    serde_json::from_str::<Value>(&b).unwrap()
+}

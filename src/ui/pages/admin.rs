@@ -1,9 +1,9 @@
 //! `/admin`: Pulse's users (add, change role, disable, enable) and API tokens (create, shown
-//! once; revoke). Admins only; every change is in Pulse's own audit log.
+//! once; revoke). Admins only; every change is in Pulse's own audit log (`/admin/audit`).
 
 use crate::permissions::{AdminPage as Data, Role, TokenInfo, UserInfo};
 use crate::ui::data::{get_admin, CreateToken, CreateUser, RevokeToken, SetUser};
-use crate::ui::widgets::ErrorBox;
+use crate::ui::widgets::{AdminTabs, ErrorBox};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -60,6 +60,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <Title text="Admin" />
         <div class="page-head"><h1>"Users and tokens"</h1></div>
+        <AdminTabs current="/admin" />
         {move || errors().map(|e| view! { <p class="error" role="alert" data-testid="admin-error">{e}</p> })}
         {move || new_token().map(|t| view! {
             <section class="panel notice" data-testid="new-token">

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod admin;
+pub mod audit_log;
 pub mod component;
 pub mod login;
 pub mod not_found;
@@ -8,3 +9,4 @@ pub mod overview;
 pub mod performance;
 pub mod requests;
 pub mod roles;
+pub mod settings;

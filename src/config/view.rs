@@ -63,7 +63,7 @@ pub(super) fn duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok
         (1_000, "s"),
     ]
     .iter()
-    .find(|(unit, _)| ms >= *unit && ms % unit == 0)
+    .find(|(unit, _)| ms >= *unit && ms.is_multiple_of(*unit))
     .map(|(unit, name)| format!("{}{name}", ms / unit))
     .unwrap_or_else(|| format!("{ms}ms"));
     s.serialize_str(&text)

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod alerts;
 mod audit;
 mod auth;
 mod components;
@@ -15,6 +16,7 @@ mod server;
 mod traffic;
 mod view;
 
+pub use alerts::{AlertRule, AlertSettings, Channel};
 pub use audit::AuditSettings;
 pub use auth::{AuthSettings, CookieSecure};
 pub use components::ComponentConfig;
@@ -66,6 +68,7 @@ pub struct Config {
     pub audit: AuditSettings,
     pub server: ServerSettings,
     pub auth: AuthSettings,
+    pub alerts: AlertSettings,
     pub components: Vec<ComponentConfig>,
 }
 
@@ -244,6 +247,8 @@ struct RawConfig {
     auth: auth::RawAuth,
     #[serde(default)]
     metrics: auth::RawMetrics,
+    #[serde(default)]
+    alerts: alerts::RawAlerts,
     components: Option<Vec<kinds::RawComponent>>,
 }
 
@@ -351,6 +356,7 @@ impl Config {
             addr,
             &env,
         )?;
+        let alerts = alerts::settings(&source, &raw.alerts, &env)?;
 
         let components = match raw.components {
             Some(list) => components::validate_all(&source, list, &env)?,
@@ -367,6 +373,7 @@ impl Config {
             audit,
             server,
             auth,
+            alerts,
             components,
         })
     }

@@ -152,7 +152,6 @@ pub fn step(
     if sample.is_some() {
         next.value = sample;
     }
-    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     match holds {
         None => {
             // A firing alert keeps firing (and reminding) through missing data; anything else
@@ -231,7 +230,7 @@ pub fn step(
 /// A firing instance's reminder, when `repeat_interval` has passed since the last notice (a
 /// firing recorded in a cooldown is not reminded: it was never announced).
 fn repeat_due(rule: &Condition, next: &mut Instance, now_ms: i64) -> Notice {
-    let every = i64::try_from(rule.repeat_interval.as_millis()).unwrap_or(i64::MAX);
+    let every = ms(rule.repeat_interval);
     match next.notified_at_ms {
         Some(last) if every > 0 && now_ms.saturating_sub(last) >= every => {
             next.notified_at_ms = Some(now_ms);
@@ -239,6 +238,10 @@ fn repeat_due(rule: &Condition, next: &mut Instance, now_ms: i64) -> Notice {
         }
         _ => Notice::None,
     }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -258,17 +258,7 @@ fn channel(
         }
         None => None,
     };
-    let mut headers = Vec::new();
-    for (name, value) in c.headers.clone().unwrap_or_default() {
-        let key = format!("headers.{name}");
-        let value = expand_env(&value, env).map_err(|r| k.invalid(&key, r))?;
-        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
-            || reqwest::header::HeaderValue::from_str(&value).is_err()
-        {
-            return Err(k.invalid(&key, "is not a valid header".to_string()));
-        }
-        headers.push((name, Secret(value)));
-    }
+    let headers = super::parse_headers(c.headers.as_ref(), env, &|key, r| k.invalid(key, r))?;
     let to = c.to.clone().unwrap_or_default();
     if c.kind == "email" {
         if c.from.as_deref().is_none_or(|f| !f.contains('@')) {

@@ -30,6 +30,32 @@ pub struct ComponentConfig {
     pub check: CheckSpec,
 }
 
+impl ComponentConfig {
+    /// Strings this component's check could echo that are credentials: URL passwords and
+    /// secret query values, header values (and a `Bearer <token>`'s token alone).
+    pub fn secrets(&self) -> Vec<String> {
+        match &self.check {
+            CheckSpec::Http { url, .. }
+            | CheckSpec::Postgres { url }
+            | CheckSpec::Redis { url } => crate::redact::url_secrets(url),
+            CheckSpec::Mcp { url, headers, .. } => {
+                let mut s = crate::redact::url_secrets(url);
+                for (_, v) in headers {
+                    s.push(v.0.clone());
+                    if let Some((_, t)) = v.0.split_once(' ') {
+                        s.push(t.to_string());
+                    }
+                }
+                s
+            }
+            CheckSpec::Database
+            | CheckSpec::Disk { .. }
+            | CheckSpec::Memory { .. }
+            | CheckSpec::Tcp { .. } => Vec::new(),
+        }
+    }
+}
+
 /// Every component, in order; names are unique.
 pub(super) fn validate_all(
     source: &str,

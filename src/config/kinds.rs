@@ -385,21 +385,7 @@ fn mcp(
             ));
         }
     }
-    let mut headers = Vec::new();
-    for (name, value) in rc.headers.clone().unwrap_or_default() {
-        let key = format!("headers.{name}");
-        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            return Err(err(&key, "is not a valid header name".into()));
-        }
-        let value = expand_env(&value, env).map_err(|r| err(&key, r))?;
-        if reqwest::header::HeaderValue::from_str(&value).is_err() {
-            return Err(err(
-                &key,
-                "has characters a header value cannot carry".into(),
-            ));
-        }
-        headers.push((name, Secret(value)));
-    }
+    let headers = super::parse_headers(rc.headers.as_ref(), env, err)?;
     let auth_required_status = match rc.auth_required_status.as_deref() {
         None | Some("degraded") => Status::Degraded,
         Some("unhealthy") => Status::Unhealthy,

@@ -204,6 +204,31 @@ pub(crate) fn redacted_url<S: serde::Serializer>(url: &str, s: S) -> Result<S::O
     s.serialize_str(&crate::redact::redact_url(url))
 }
 
+/// Header name → value pairs as written (values may use `${NAME}`), checked as HTTP headers;
+/// `err` names the key (`headers.<name>`) of the first bad one.
+fn parse_headers(
+    written: Option<&std::collections::BTreeMap<String, String>>,
+    env: &dyn Fn(&str) -> Option<String>,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Vec<(String, Secret)>, ConfigError> {
+    let mut headers = Vec::new();
+    for (name, value) in written.into_iter().flatten() {
+        let key = format!("headers.{name}");
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(err(&key, "is not a valid header name".into()));
+        }
+        let value = expand_env(value, env).map_err(|r| err(&key, r))?;
+        if reqwest::header::HeaderValue::from_str(&value).is_err() {
+            return Err(err(
+                &key,
+                "has characters a header value cannot carry".into(),
+            ));
+        }
+        headers.push((name.clone(), Secret(value)));
+    }
+    Ok(headers)
+}
+
 /// Replaces `${NAME}` with the environment variable's value; an unset variable is an error.
 fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());

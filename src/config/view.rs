@@ -1,7 +1,7 @@
 //! The configuration as the admin page shows it: the running settings as TOML, every secret
 //! masked (tokens, header values, credentials inside URLs) however it was written.
 
-use super::{CheckSpec, Config};
+use super::Config;
 use crate::redact::{redact_json, url_secrets};
 use serde_json::Value;
 use std::time::Duration;
@@ -33,21 +33,29 @@ impl Config {
             .map(|s| s.0.clone())
             .collect();
         out.extend(url_secrets(&self.database_url));
-        for c in &self.components {
-            match &c.check {
-                CheckSpec::Http { url, .. }
-                | CheckSpec::Postgres { url }
-                | CheckSpec::Redis { url } => out.extend(url_secrets(url)),
-                CheckSpec::Mcp { url, headers, .. } => {
-                    out.extend(url_secrets(url));
-                    out.extend(headers.iter().map(|(_, v)| v.0.clone()));
-                }
-                CheckSpec::Database
-                | CheckSpec::Disk { .. }
-                | CheckSpec::Memory { .. }
-                | CheckSpec::Tcp { .. } => {}
-            }
-        }
+        out.extend(self.components.iter().flat_map(|c| c.secrets()));
+        out.extend(
+            self.alerts
+                .channels
+                .iter()
+                .flat_map(|c| c.secret.iter().chain(c.headers.iter().map(|(_, v)| v)))
+                .map(|s| s.0.clone())
+                .chain(
+                    self.alerts
+                        .channels
+                        .iter()
+                        .flat_map(|c| url_secrets(&c.url)),
+                ),
+        );
+        // A Slack incoming-webhook URL carries its credential in the path.
+        out.extend(
+            self.alerts
+                .channels
+                .iter()
+                .filter(|c| c.kind == "slack")
+                .filter_map(|c| url::Url::parse(&c.url).ok())
+                .map(|u| u.path().to_string()),
+        );
         out
     }
 }
@@ -111,6 +119,16 @@ mod tests {
             kind = "mcp"
             url = "https://gw.example/mcp"
             headers = { Authorization = "Bearer header-secret-9999" }
+            [[alerts.channels]]
+            name = "chat"
+            kind = "slack"
+            url = "https://hooks.slack.example/services/T0/B0/slack-path-secret"
+            [[alerts.channels]]
+            name = "hook"
+            kind = "webhook"
+            url = "http://127.0.0.1:9099/hook"
+            secret = "webhook-secret-0123456789"
+            headers = { X-Api-Key = "channel-header-secret" }
         "#;
         let env: HashMap<&str, &str> = HashMap::from([(
             "PULSE_INGEST_TOKENS",
@@ -128,6 +146,9 @@ mod tests {
             "header-secret-9999",
             "ingest-token-aaaaaaaaaaaaaaaa",
             "ingest-token-bbbbbbbbbbbbbbbb",
+            "slack-path-secret",
+            "webhook-secret-0123456789",
+            "channel-header-secret",
         ] {
             assert!(!shown.contains(secret), "{secret} shown in:\n{shown}");
         }
@@ -145,6 +166,8 @@ mod tests {
             "metrics_token = \"***\"",
             "check = \"mcp\"",
             "[traffic]",
+            "name = \"chat\"",
+            "url = \"http://127.0.0.1:9099/hook\"",
         ] {
             assert!(
                 shown.contains(expected),

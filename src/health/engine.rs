@@ -128,29 +128,6 @@ impl std::fmt::Debug for HealthEngine {
 
 use crate::model::now_ms;
 
-/// Strings a component's check could echo that are credentials: URL passwords and secret
-/// query values, header values.
-fn component_secrets(cfg: &ComponentConfig) -> Vec<String> {
-    use crate::config::CheckSpec;
-    match &cfg.check {
-        CheckSpec::Http { url, .. } | CheckSpec::Postgres { url } | CheckSpec::Redis { url } => {
-            crate::redact::url_secrets(url)
-        }
-        CheckSpec::Mcp { url, headers, .. } => {
-            let mut s = crate::redact::url_secrets(url);
-            for (_, v) in headers {
-                s.push(v.0.clone());
-                // `Bearer <token>`: the token alone may be echoed too.
-                if let Some((_, t)) = v.0.split_once(' ') {
-                    s.push(t.to_string());
-                }
-            }
-            s
-        }
-        _ => Vec::new(),
-    }
-}
-
 /// Runs one check future with a timeout, in its own task so a panic is caught rather than
 /// taking the scheduler down with it.
 pub async fn guarded<F>(timeout: Duration, fut: F) -> CheckOutcome
@@ -332,7 +309,7 @@ impl HealthEngine {
     pub async fn record(&self, cfg: &ComponentConfig, outcome: CheckOutcome, took: Duration) {
         let raw = rules::apply_latency(outcome.status, took, cfg.degraded_after, cfg.timeout);
         // Before anything is kept, shown or logged: no credential of any kind survives.
-        let secrets = component_secrets(cfg);
+        let secrets = cfg.secrets();
         let mut message = outcome
             .message
             .map(|m| crate::redact::redact_text(&m, &secrets));

@@ -359,21 +359,8 @@ impl Store {
         before: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<((i64, i64), AuditEvent)>, StoreError> {
-        let after = if before.is_some() {
-            "AND (ts_ms < ? OR (ts_ms = ? AND id < ?))"
-        } else {
-            ""
-        };
-        let sql = self.sql(&format!(
-            "SELECT {AUDIT_COLS}, id FROM audit_events WHERE ts_ms >= ? AND ts_ms < ? {after} \
-             ORDER BY ts_ms DESC, id DESC LIMIT ?"
-        ));
-        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
-        if let Some((ts, id)) = before {
-            q = q.bind(ts).bind(ts).bind(id);
-        }
-        let rows = q.bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(cursor_and_event).collect()
+        self.audit_page("ts_ms >= ? AND ts_ms < ?", &[from_ms, to_ms], before, limit)
+            .await
     }
 
     /// Pulse's own audit events (logins, logouts, user and token changes, monitoring reads),
@@ -384,24 +371,39 @@ impl Store {
         only: OwnAuditFilter,
         limit: i64,
     ) -> Result<Vec<((i64, i64), AuditEvent)>, StoreError> {
+        let filter = match only {
+            OwnAuditFilter::All => "source = 'self'",
+            OwnAuditFilter::Access => {
+                "source = 'self' AND (action LIKE 'auth.%' OR action LIKE 'user.%' \
+                 OR action LIKE 'token.%')"
+            }
+            OwnAuditFilter::Refused => "source = 'self' AND outcome <> 'success'",
+        };
+        self.audit_page(filter, &[], before, limit).await
+    }
+
+    /// Audit events matching `filter` (fixed SQL text; `binds` fill its placeholders), newest
+    /// first, at most `limit`, after the cursor `before` when given.
+    async fn audit_page(
+        &self,
+        filter: &str,
+        binds: &[i64],
+        before: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<((i64, i64), AuditEvent)>, StoreError> {
         let after = if before.is_some() {
             "AND (ts_ms < ? OR (ts_ms = ? AND id < ?))"
         } else {
             ""
         };
-        // Fixed texts only: nothing from the caller reaches the SQL but bound values.
-        let only = match only {
-            OwnAuditFilter::All => "",
-            OwnAuditFilter::Access => {
-                "AND (action LIKE 'auth.%' OR action LIKE 'user.%' OR action LIKE 'token.%')"
-            }
-            OwnAuditFilter::Refused => "AND outcome <> 'success'",
-        };
         let sql = self.sql(&format!(
-            "SELECT {AUDIT_COLS}, id FROM audit_events WHERE source = 'self' {after} {only} \
+            "SELECT {AUDIT_COLS}, id FROM audit_events WHERE {filter} {after} \
              ORDER BY ts_ms DESC, id DESC LIMIT ?"
         ));
         let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
         if let Some((ts, id)) = before {
             q = q.bind(ts).bind(ts).bind(id);
         }

@@ -93,7 +93,7 @@ fn Event(e: OwnAuditRow) -> impl IntoView {
     let ok = e.outcome == "success";
     view! {
         <tr>
-            <td class="num">{time}</td>
+            <td>{time}</td>
             <td>{e.actor}</td>
             <td>{e.role}</td>
             <td><code>{e.action}</code></td>

@@ -70,6 +70,20 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql redis-server
 fi
 
+# Real alert receivers for the alerting tests: Alertmanager and an SMTP sink.
+if command -v prometheus-alertmanager >/dev/null && /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null; then
+  say "prometheus-alertmanager and python3-aiosmtpd present"
+else
+  say "installing Debian prometheus-alertmanager and python3-aiosmtpd (alerting tests' receivers)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus-alertmanager python3-aiosmtpd
+  # Debian starts the packaged service on :9093; the tests run their own on a free port.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus-alertmanager 2>/dev/null; then
+    $SUDO systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
+  fi
+fi
+
 if [ -f public/echarts.min.js ] && grep -q "$ECHARTS_VERSION" public/echarts.min.js 2>/dev/null; then
   say "public/echarts.min.js present"
 else

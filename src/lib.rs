@@ -2,6 +2,7 @@
 //! gateways in front of them. The crate builds twice: `ssr` (the server binary) and `hydrate`
 //! (the browser bundle); `model` and `ui` are shared.
 
+pub mod alerts;
 pub mod analytics;
 pub mod latency;
 pub mod model;
@@ -12,7 +13,7 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod access;
 #[cfg(feature = "ssr")]
-pub mod alerts;
+pub mod alert_rules;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]

@@ -26,6 +26,8 @@ pub struct Metrics {
     role_actions: IntCounterVec,
     role_active_users: IntGaugeVec,
     endpoints_folded: prometheus::IntCounter,
+    alerts: IntGaugeVec,
+    alert_notifications: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -127,7 +129,20 @@ impl Metrics {
             "Request events stored as route `other` because their day already had \
              ingest.max_endpoints_per_day distinct endpoints.",
         ))?)?;
+        // Bounded: states and severities are fixed lists, channels come from config.
+        let alerts = r.add(gauge_vec(
+            "pulse_alerts",
+            "Alert instances by state and severity.",
+            &["state", "severity"],
+        )?)?;
+        let alert_notifications = r.add(counter_vec(
+            "pulse_alert_notifications_total",
+            "Notification delivery attempts by channel and outcome (delivered, failed, gave_up).",
+            &["channel", "outcome"],
+        )?)?;
         let m = Metrics {
+            alerts,
+            alert_notifications,
             endpoints_folded,
             registry: r.0,
             http_requests,
@@ -158,6 +173,34 @@ impl Metrics {
         }
         for role in crate::model::ROLES {
             self.role_active_users.with_label_values(&[role]).set(0);
+        }
+    }
+
+    /// Sets every (state, severity) pair, zero where no instance is in it.
+    pub fn set_alerts(&self, counts: &std::collections::HashMap<(&str, &str), i64>) {
+        for state in ["pending", "firing", "no_data"] {
+            for sev in crate::model::SEVERITIES {
+                let n = counts.get(&(state, sev)).copied().unwrap_or(0);
+                self.alerts.with_label_values(&[state, sev]).set(n);
+            }
+        }
+    }
+
+    /// `channel` is a configured channel's name and `outcome` one of three words.
+    pub fn alert_notification(&self, channel: &str, outcome: &str) {
+        self.alert_notifications
+            .with_label_values(&[channel, outcome])
+            .inc();
+    }
+
+    /// Each configured channel's series start at zero.
+    pub fn prime_channels(&self, channels: &[String]) {
+        for c in channels {
+            for outcome in ["delivered", "failed", "gave_up"] {
+                self.alert_notifications
+                    .with_label_values(&[c.as_str(), outcome])
+                    .inc_by(0);
+            }
         }
     }
 

@@ -256,6 +256,9 @@ pub fn method_label(method: &str) -> &'static str {
         .unwrap_or(OTHER)
 }
 
+/// Alert severities, mildest first (seed 000).
+pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
 /// The six roles of the seed's hierarchy, highest privilege first.
 pub const ROLES: [&str; 6] = [
     "admin",

@@ -126,6 +126,7 @@ pub const PAGES: &[(&str, Permission)] = &[
     ("/requests", Permission::Details),
     ("/performance", Permission::Details),
     ("/roles", Permission::Analytics),
+    ("/alerts", Permission::Details),
     ("/login", Permission::Public),
     ("/admin", Permission::Admin),
     ("/admin/audit", Permission::Admin),
@@ -150,6 +151,9 @@ pub const SERVER_FNS: &[(&str, Permission)] = &[
     ("revoke_token", Permission::Admin),
     ("get_own_audit", Permission::Admin),
     ("get_config_view", Permission::Admin),
+    ("get_alerts", Permission::Details),
+    ("get_alert_banner", Permission::Status),
+    ("send_test_notification", Permission::Operate),
 ];
 
 /// The permission a page path needs (`None`: not a page).

@@ -25,6 +25,8 @@ pub struct AppState {
     pub realtime: crate::analytics::service::RealTimeCache,
     /// Who callers are and what they may do (the guard, logins, rate limits).
     pub access: crate::access::guard::Access,
+    /// Alert rules' instances and the channels that tell people.
+    pub alerts: crate::alerts::engine::Alerts,
 }
 
 impl AppState {

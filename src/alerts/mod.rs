@@ -1,4 +1,17 @@
-//! Alerting: rules over what Pulse measures, their instances' states, and (to come) the
-//! channels that tell people. `rules` is the pure evaluation every other part builds on.
+//! Alerting: rules over what Pulse measures, their instances' states, and the channels that
+//! tell people. `rules` (the leaf `alert_rules`) is the pure evaluation; `sources` reads each metric from live data;
+//! `engine` runs the ticks and keeps state; `notify` delivers through `providers`; `view`
+//! holds the shapes pages and APIs share.
 
-pub mod rules;
+pub mod view;
+
+#[cfg(feature = "ssr")]
+pub mod engine;
+#[cfg(feature = "ssr")]
+pub mod notify;
+#[cfg(feature = "ssr")]
+pub mod providers;
+#[cfg(feature = "ssr")]
+pub use crate::alert_rules as rules;
+#[cfg(feature = "ssr")]
+pub mod sources;

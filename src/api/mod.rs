@@ -2,6 +2,7 @@
 //! Prometheus metrics; `v1` adds traffic ingest and analytics. Errors are mapped to HTTP here,
 //! once; clients never see internals.
 
+pub mod alerts;
 pub mod session;
 pub mod v1;
 
@@ -130,6 +131,7 @@ pub fn table() -> Vec<ApiRoute> {
         ApiRoute::new("/auth/logout", Public, post(crate::api::session::logout)),
     ];
     all.extend(v1::routes());
+    all.extend(alerts::routes());
     all
 }
 

@@ -153,10 +153,10 @@ async fn ingest_audit(
     store_batch(&state, events.into()).await
 }
 
-type Params = Query<HashMap<String, String>>;
+pub(super) type Params = Query<HashMap<String, String>>;
 
 /// Refuses parameters the endpoint does not know, so a typo is an error, not a default.
-fn only(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+pub(super) fn only(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
     match params.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(ApiError::BadRequest(format!(
             "unknown parameter `{}`; accepted: {}",
@@ -167,7 +167,7 @@ fn only(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiErr
     }
 }
 
-fn store_error(e: crate::store::StoreError) -> ApiError {
+pub(super) fn store_error(e: crate::store::StoreError) -> ApiError {
     if e.is_busy() {
         tracing::warn!(error = %e, "analytics read shed: database busy");
         return ApiError::Unavailable("the database is busy; try again shortly".into());
@@ -176,7 +176,7 @@ fn store_error(e: crate::store::StoreError) -> ApiError {
 }
 
 /// An analytics answer as JSON, or the store's failure as a 500.
-fn json<T: serde::Serialize>(
+pub(super) fn json<T: serde::Serialize>(
     answer: Result<T, crate::store::StoreError>,
 ) -> Result<Response, ApiError> {
     Ok(Json(answer.map_err(store_error)?).into_response())

@@ -3,7 +3,7 @@
 //! an evaluation or a delivery relies on is checked here, at start, with the key named.
 
 use super::{expand_env, parse_duration, ConfigError, Keys, Secret};
-use crate::alerts::rules::{Condition, NoData, Op};
+use crate::alert_rules::{Condition, NoData, Op};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -24,13 +24,15 @@ pub const METRICS: [&str; 13] = [
     "regression",
 ];
 
-pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+pub use crate::model::SEVERITIES;
 pub const CHANNEL_KINDS: [&str; 4] = ["webhook", "slack", "email", "alertmanager"];
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AlertSettings {
     #[serde(serialize_with = "crate::config::view::duration")]
     pub evaluation_interval: Duration,
+    /// Where people reach this Pulse; notifications link to its `/alerts` page.
+    pub external_url: String,
     pub channels: Vec<Channel>,
     pub rules: Vec<AlertRule>,
 }
@@ -45,6 +47,8 @@ pub struct Channel {
     /// Signs webhook bodies (Standard Webhooks); never shown.
     pub secret: Option<Secret>,
     pub headers: Vec<(String, Secret)>,
+    /// Webhook only: `standard` (Standard Webhooks headers) or `github` (`X-Hub-Signature-256`).
+    pub signature: String,
     /// Email only.
     pub from: Option<String>,
     pub to: Vec<String>,
@@ -74,6 +78,7 @@ pub struct AlertRule {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAlerts {
     evaluation_interval: Option<String>,
+    external_url: Option<String>,
     #[serde(default)]
     channels: Vec<RawChannel>,
     #[serde(default)]
@@ -88,6 +93,7 @@ struct RawChannel {
     url: String,
     secret: Option<String>,
     headers: Option<std::collections::BTreeMap<String, String>>,
+    signature: Option<String>,
     from: Option<String>,
     to: Option<Vec<String>>,
 }
@@ -163,8 +169,27 @@ pub(super) fn settings(
     source: &str,
     raw: &RawAlerts,
     env: &dyn Fn(&str) -> Option<String>,
+    addr: std::net::SocketAddr,
+    components: &[super::ComponentConfig],
 ) -> Result<AlertSettings, ConfigError> {
     let k = Keys::new(source, "alerts.");
+    let external_url = match &raw.external_url {
+        Some(u) => {
+            let u = expand_env(u, env).map_err(|r| k.invalid("external_url", r))?;
+            match url::Url::parse(&u) {
+                Ok(p) if matches!(p.scheme(), "http" | "https") && p.host_str().is_some() => {
+                    u.trim_end_matches('/').to_string()
+                }
+                _ => {
+                    return Err(k.invalid(
+                        "external_url",
+                        "must be an absolute http or https URL".to_string(),
+                    ))
+                }
+            }
+        }
+        None => format!("http://{addr}"),
+    };
     let evaluation_interval = k.at_least(
         "evaluation_interval",
         &raw.evaluation_interval,
@@ -210,10 +235,11 @@ pub(super) fn settings(
             continue;
         }
         let default = DEFAULTS.iter().find(|d| d.0 == r.name);
-        rules.push(rule(&k, &r, default, &channels)?);
+        rules.push(rule(&k, &r, default, &channels, components)?);
     }
     Ok(AlertSettings {
         evaluation_interval,
+        external_url,
         channels,
         rules,
     })
@@ -259,6 +285,18 @@ fn channel(
         None => None,
     };
     let headers = super::parse_headers(c.headers.as_ref(), env, &|key, r| k.invalid(key, r))?;
+    let signature = c
+        .signature
+        .clone()
+        .unwrap_or_else(|| "standard".to_string());
+    if !["standard", "github"].contains(&signature.as_str())
+        || (c.signature.is_some() && c.kind != "webhook")
+    {
+        return Err(k.invalid(
+            "signature",
+            format!("`{signature}` is not one of standard, github (webhook channels only)"),
+        ));
+    }
     let to = c.to.clone().unwrap_or_default();
     if c.kind == "email" {
         if c.from.as_deref().is_none_or(|f| !f.contains('@')) {
@@ -280,6 +318,7 @@ fn channel(
         url,
         secret,
         headers,
+        signature,
         from: c.from.clone(),
         to,
     })
@@ -300,6 +339,7 @@ fn rule(
     r: &RawRule,
     default: Option<&DefaultRule>,
     channels: &[Channel],
+    components: &[super::ComponentConfig],
 ) -> Result<AlertRule, ConfigError> {
     if r.name.trim().is_empty() || r.name.len() > 128 {
         return Err(k.invalid("name", "must be 1 to 128 characters".to_string()));
@@ -364,8 +404,44 @@ fn rule(
             if v.is_empty() || v.len() > 256 {
                 return Err(k.invalid(key, "must be 1 to 256 characters".to_string()));
             }
+            if key == "role" && !crate::model::ROLES.contains(&v.as_str()) {
+                return Err(k.invalid(
+                    key,
+                    format!("`{v}` is not one of {}", crate::model::ROLES.join(", ")),
+                ));
+            }
+            if key == "component"
+                && v != crate::model::MCP_GROUP
+                && !components.iter().any(|c| &c.name == v)
+            {
+                return Err(k.invalid(key, format!("no component is named `{v}`")));
+            }
             selectors.push((key.to_string(), v.clone()));
         }
+    }
+    let allowed: &[&str] = match metric.as_str() {
+        "error_rate_percent" | "p95_ms" | "requests_per_minute" | "regression" => {
+            &["server", "tool", "route", "role"]
+        }
+        "component_unhealthy" | "component_degraded" => &["component"],
+        "role_p95_over_target" | "role_rate_limit_percent" | "audit_denied" => &["role"],
+        _ => &[],
+    };
+    if let Some((key, _)) = selectors
+        .iter()
+        .find(|(k, _)| !allowed.contains(&k.as_str()))
+    {
+        return Err(k.invalid(
+            key,
+            format!(
+                "`{metric}` is not selected by {key} (it takes {})",
+                if allowed.is_empty() {
+                    "no selector".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        ));
     }
     let dur = |key: &str, v: &Option<String>, d: &str| -> Result<Duration, ConfigError> {
         let text = v.clone().unwrap_or_else(|| d.to_string());
@@ -428,6 +504,11 @@ mod tests {
     }
 
     const EXAMPLE: &str = r#"
+        [[components]]
+        name = "docs-api"
+        kind = "http"
+        url = "http://127.0.0.1:9/health"
+
         [alerts]
         evaluation_interval = "15s"
 
@@ -551,6 +632,13 @@ mod tests {
         let e = error("[[alerts.channels]]\nname = \"x\"\nkind = \"webhook\"\nurl = \"http://h/\"\nsecret = \"${NOPE}\"");
         assert!(
             e.contains("alerts.channels[0].secret") && e.contains("NOPE"),
+            "{e}"
+        );
+        let e = error(&rule(
+            "metric = \"component_unhealthy\"\ncomponent = \"nope\"\nop = \"==\"\nthreshold = 1",
+        ));
+        assert!(
+            e.contains("alerts.rules[0].component") && e.contains("`nope`"),
             "{e}"
         );
         let e = error("[[alerts.channels]]\nname = \"x\"\nkind = \"email\"\nurl = \"smtp://h:25\"");

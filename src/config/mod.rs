@@ -381,12 +381,11 @@ impl Config {
             addr,
             &env,
         )?;
-        let alerts = alerts::settings(&source, &raw.alerts, &env)?;
-
         let components = match raw.components {
             Some(list) => components::validate_all(&source, list, &env)?,
             None => components::defaults(addr, &database_url),
         };
+        let alerts = alerts::settings(&source, &raw.alerts, &env, addr, &components)?;
 
         Ok(Config {
             source,

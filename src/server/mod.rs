@@ -172,7 +172,19 @@ pub async fn build_state(
         limits: Arc::new(crate::access::limits::Limits::new(&config.auth)),
         metrics: metrics.clone(),
     };
+    let alerts = crate::alerts::engine::Alerts::new(
+        config.alerts.clone(),
+        store.for_background(),
+        engine.clone(),
+        config.audit.clone(),
+        config.traffic.sample_interval,
+        metrics.clone(),
+    );
+    if let Err(e) = alerts.restore().await {
+        tracing::warn!(error = %e, "could not restore alert states; starting fresh");
+    }
     Ok(AppState {
+        alerts,
         access,
         leptos_options,
         engine,
@@ -214,6 +226,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         &state.config,
         state.access.limits.clone(),
     );
+    let alerting = state.alerts.spawn();
     tracing::info!("listening on http://{addr}");
     let store = state.store.clone();
     let writer = state.writer.clone();
@@ -221,6 +234,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     listener::serve(listener, app(state), &settings, shutdown_signal()).await;
     drop(checks);
     drop(background);
+    drop(alerting);
     // Every accepted event is committed before the database closes.
     writer.shutdown().await;
     store.close().await;

@@ -6,6 +6,7 @@
 use crate::model::{CheckRecord, Status};
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 mod audit_write;
 mod dialect;

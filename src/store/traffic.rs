@@ -90,7 +90,7 @@ fn hist_cols() -> Vec<String> {
 }
 
 /// `CAST(SUM(h00) AS BIGINT), …`: sums come back as plain integers on both backends.
-fn agg_select() -> String {
+pub(super) fn agg_select() -> String {
     agg_select_named(false)
 }
 
@@ -120,7 +120,7 @@ fn agg_select_named(named: bool) -> String {
 }
 
 /// Reads the columns `agg_select` produced, starting at `at`.
-fn agg_from_row(row: &AnyRow, at: usize) -> Result<Agg, StoreError> {
+pub(super) fn agg_from_row(row: &AnyRow, at: usize) -> Result<Agg, StoreError> {
     let count: Option<i64> = row.try_get(at)?;
     let mut hist = Vec::with_capacity(BUCKETS);
     for i in 0..BUCKETS {

@@ -400,3 +400,42 @@ pub async fn get_config_view() -> Result<String, ServerFnError> {
         ServerFnError::new("the configuration cannot be shown")
     })
 }
+
+/// The Alerts page: active alerts, recent history and the channels (viewers and up).
+#[server(endpoint = "get_alerts")]
+pub async fn get_alerts() -> Result<crate::alerts::view::AlertsOverview, ServerFnError> {
+    let (state, _) = crate::state::authorized("get_alerts")?;
+    state
+        .alerts
+        .overview()
+        .await
+        .map_err(ssr::failed("the alerts"))
+}
+
+/// How many alerts fire and the worst severity: the Overview's banner (anyone who sees the
+/// Overview).
+#[server(endpoint = "get_alert_banner")]
+pub async fn get_alert_banner() -> Result<crate::alerts::view::AlertBanner, ServerFnError> {
+    let (state, _) = crate::state::authorized("get_alert_banner")?;
+    Ok(crate::alerts::view::AlertBanner::of(
+        &state.alerts.active().await,
+    ))
+}
+
+/// Sends a test notification to one channel and says how it went (developers and up).
+#[server(endpoint = "send_test_notification")]
+pub async fn send_test_notification(
+    channel: String,
+) -> Result<crate::alerts::view::DeliveryView, ServerFnError> {
+    let (state, caller) = crate::state::authorized("send_test_notification")?;
+    state
+        .alerts
+        .send_test(&channel, &caller.actor())
+        .await
+        .ok_or_else(|| {
+            ssr::refuse(
+                axum::http::StatusCode::NOT_FOUND,
+                format!("no channel is named `{}`", ssr::shown(&channel)),
+            )
+        })
+}

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/performance") view=pages::performance::PerformancePage ssr=SsrMode::Async />
                     <Route path=path!("/roles") view=pages::roles::RolesPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=pages::audit_log::AuditLogPage ssr=SsrMode::Async />
@@ -85,11 +86,12 @@ pub fn App() -> impl IntoView {
 }
 
 /// The pages in the navigation, in order; each is linked only for a visitor who may see it.
-const NAV: [(&str, &str, &str); 5] = [
+const NAV: [(&str, &str, &str); 6] = [
     ("/", "/", "Overview"),
     ("/requests", "/requests", "Requests"),
     ("/performance", "/performance", "Performance"),
     ("/roles", "/roles", "Roles"),
+    ("/alerts", "/alerts", "Alerts"),
     ("/admin", "/admin", "Admin"),
 ];
 

@@ -56,6 +56,16 @@ pub async fn bare_harness(config: &str) -> Harness {
 }
 
 impl Harness {
+    /// A harness over a state the test built itself (its own data directory), holding `turn`.
+    pub fn from_state(state: AppState, turn: tokio::sync::MutexGuard<'static, ()>) -> Harness {
+        Harness {
+            router: app(state.clone()),
+            state,
+            _dir: tempfile::tempdir().unwrap(),
+            _turn: turn,
+        }
+    }
+
     /// A session cookie (`pulse_session=…`) of a user in `role`, created on first use (named
     /// after the role). The password is never used: the session is made directly.
     pub async fn session(&self, role: Role) -> String {

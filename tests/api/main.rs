@@ -4,6 +4,7 @@
 #![cfg(feature = "ssr")]
 
 mod access;
+mod alerts;
 mod audit;
 mod hardening;
 mod health;

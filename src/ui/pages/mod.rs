@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod admin;
+pub mod alerts;
 pub mod audit_log;
 pub mod component;
 pub mod login;

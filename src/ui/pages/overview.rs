@@ -3,7 +3,7 @@
 
 use crate::model::{human_duration, ComponentHealth, HealthSummary, Status};
 use crate::permissions::Permission;
-use crate::ui::data::{get_health, get_realtime, get_role_summary};
+use crate::ui::data::{get_alert_banner, get_health, get_realtime, get_role_summary};
 use crate::ui::me::MeCtx;
 use crate::ui::pages::roles::RoleSummary;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
@@ -40,6 +40,7 @@ pub fn Overview() -> impl IntoView {
             }
         },
     );
+    let banner = Resource::new(move || ctl.tick.get(), |_| get_alert_banner());
     let (busy, set_busy) = signal(false);
     let updated_at =
         Signal::derive(move || health.get().and_then(|r| r.ok()).map(|s| s.generated_at_ms));
@@ -60,12 +61,14 @@ pub fn Overview() -> impl IntoView {
                 let rt = traffic.await.ok().flatten();
                 let roles = roles.await.ok().flatten();
                 let linked = me.can(Permission::Details).await;
+                let banner = banner.await.ok().filter(|b| b.firing > 0);
                 match health.await {
                     Ok(summary) => {
                         let cards = summary.components.clone();
                         let summary_components = summary.components.clone();
                         let empty = cards.is_empty();
                         view! {
+                            {banner.map(|b| view! { <AlertBannerView b linked /> })}
                             <OverallCard summary />
                             {rt.map(|rt| view! { <TrafficCards rt /> })}
                             <h2 class="section-title">"Components"</h2>
@@ -420,5 +423,27 @@ mod tests {
         assert_eq!(fmt_ms(0.42), "0.4 ms");
         assert_eq!(fmt_ms(42.4), "42 ms");
         assert_eq!(fmt_ms(1530.0), "1.53 s");
+    }
+}
+
+/// Firing alerts, the worst severity first; links to the Alerts page for those who see it.
+#[component]
+fn AlertBannerView(b: crate::alerts::view::AlertBanner, linked: bool) -> impl IntoView {
+    let worst = b.worst.unwrap_or_default();
+    let text = format!(
+        "{} alert{} firing · worst: {}",
+        b.firing,
+        if b.firing == 1 { "" } else { "s" },
+        worst
+    );
+    view! {
+        <section class=format!("alert-banner sev-{worst}") role="alert" data-testid="alert-banner">
+            <span aria-hidden="true">"⚠ "</span>
+            {if linked {
+                view! { <a href="/alerts">{text}</a> }.into_any()
+            } else {
+                view! { <span>{text}</span> }.into_any()
+            }}
+        </section>
     }
 }

@@ -1,4 +1,5 @@
-//! Alert evaluation as a pure function: one instance of a rule (a rule × label set), its
+//! Alert evaluation as a pure function (a leaf: config validates rules into these types and
+//! `alerts` runs them): one instance of a rule (a rule × label set), its
 //! previous state and this tick's sample → its next state and what to tell people. Prometheus
 //! semantics (inactive → pending → firing → resolved) plus the seeds' cooldown and
 //! Alertmanager's repeat interval; no clock, store or network here, so every scenario is a test.

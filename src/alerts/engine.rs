@@ -1,0 +1,634 @@
+//! The alert evaluator: every `evaluation_interval` each rule's instances are sampled from
+//! live data and stepped (the pure `rules::step`); state changes, transitions and the
+//! notifications they cause are written in one transaction, then the channel workers are woken.
+//! Instances are remembered in the store, so a restart resumes firing alerts without telling
+//! anyone twice.
+
+use super::notify::{self, Metadata, Notification};
+use super::rules::{step, Instance, Notice, State};
+use super::sources::{Labels, Reader};
+use super::view::{ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView};
+use crate::config::{AlertRule, AlertSettings, AuditSettings, Channel};
+use crate::health::HealthEngine;
+use crate::metrics::Metrics;
+use crate::model::rfc3339_ms;
+use crate::store::alerts::{AlertWrites, Delivery, OutboxItem, StoredInstance, Transition};
+use crate::store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, Notify};
+
+/// Alertmanager forgets a firing alert unless it is re-sent; Pulse re-sends this often.
+const AM_REFRESH_MS: i64 = 60_000;
+
+#[derive(Clone)]
+pub struct Alerts {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Alerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Alerts")
+    }
+}
+
+struct Inner {
+    settings: AlertSettings,
+    store: Store,
+    engine: HealthEngine,
+    audit: AuditSettings,
+    sample_interval: Duration,
+    metrics: Metrics,
+    state: Mutex<HashMap<String, Tracked>>,
+    wake: Arc<Notify>,
+    client: reqwest::Client,
+}
+
+#[derive(Debug, Clone)]
+struct Tracked {
+    rule: String,
+    labels: Labels,
+    inst: Instance,
+    /// When the instance was last sent to Alertmanager channels (memory only: after a
+    /// restart the first tick re-sends, which Alertmanager deduplicates).
+    am_sent_ms: i64,
+}
+
+/// The stable id of a rule × label set (the same after a restart; receivers dedupe by it).
+pub fn alert_id(rule: &str, labels: &Labels) -> String {
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    for (k, v) in labels {
+        h.update([0]);
+        h.update(k.as_bytes());
+        h.update([1]);
+        h.update(v.as_bytes());
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn labels_json(labels: &Labels) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn labels_of(json: &str) -> Labels {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).unwrap_or_default();
+    let mut l: Labels = map
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    l.sort();
+    l
+}
+
+fn state_of(s: &str) -> State {
+    match s {
+        "pending" => State::Pending,
+        "firing" => State::Firing,
+        "resolved" => State::Resolved,
+        "no_data" => State::NoData,
+        _ => State::Inactive,
+    }
+}
+
+fn notice_word(n: Notice) -> &'static str {
+    match n {
+        Notice::None => "none",
+        Notice::Firing => "firing",
+        Notice::FiringInCooldown => "recorded",
+        Notice::Repeat => "repeat",
+        Notice::Resolved => "resolved",
+    }
+}
+
+/// Two instances equal but for the last value: not worth a write.
+fn same_but_value(a: &Instance, b: &Instance) -> bool {
+    Instance { value: None, ..*a } == Instance { value: None, ..*b }
+}
+
+/// What one tick did, for tests and the benchmark.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TickReport {
+    pub instances: usize,
+    pub transitions: usize,
+    pub notifications: usize,
+    /// Rules whose data could not be read this tick (their instances were left as they were).
+    pub unreadable: usize,
+}
+
+impl Alerts {
+    pub fn new(
+        settings: AlertSettings,
+        store: Store,
+        engine: HealthEngine,
+        audit: AuditSettings,
+        sample_interval: Duration,
+        metrics: Metrics,
+    ) -> Alerts {
+        metrics.prime_channels(
+            &settings
+                .channels
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>(),
+        );
+        Alerts {
+            inner: Arc::new(Inner {
+                settings,
+                store,
+                engine,
+                audit,
+                sample_interval,
+                metrics,
+                state: Mutex::new(HashMap::new()),
+                wake: Arc::new(Notify::new()),
+                client: notify::client(),
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &AlertSettings {
+        &self.inner.settings
+    }
+
+    /// Loads the remembered instances (of rules still configured).
+    pub async fn restore(&self) -> Result<usize, StoreError> {
+        let stored = self.inner.store.alert_instances().await?;
+        let mut state = self.inner.state.lock().await;
+        for s in stored {
+            if !self.inner.settings.rules.iter().any(|r| r.name == s.rule) {
+                continue;
+            }
+            state.insert(
+                s.alert_id.clone(),
+                Tracked {
+                    rule: s.rule,
+                    labels: labels_of(&s.labels),
+                    inst: Instance {
+                        state: state_of(&s.state),
+                        active_since_ms: s.active_since_ms,
+                        fired_at_ms: s.fired_at_ms,
+                        notified_at_ms: s.notified_at_ms,
+                        last_true_ms: s.last_true_ms,
+                        resolved_at_ms: s.resolved_at_ms,
+                        value: s.value,
+                    },
+                    am_sent_ms: 0,
+                },
+            );
+        }
+        let n = state.len();
+        self.publish_counts(&state);
+        Ok(n)
+    }
+
+    /// Evaluates every rule once at `now_ms`.
+    pub async fn tick(&self, now_ms: i64) -> Result<TickReport, StoreError> {
+        let inner = &self.inner;
+        let mut reader = Reader::new(
+            &inner.store,
+            &inner.engine,
+            &inner.audit,
+            inner.sample_interval,
+            now_ms,
+        );
+        let mut state = inner.state.lock().await;
+        let mut writes = AlertWrites::default();
+        let mut updated: Vec<(String, Tracked)> = Vec::new();
+        let mut report = TickReport::default();
+        for rule in &inner.settings.rules {
+            let mut samples = match reader.read(rule).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(rule = %rule.name, error = %e, "reading an alert rule's data failed");
+                    report.unreadable += 1;
+                    continue;
+                }
+            };
+            // Instances seen before but not sampled now (a label set that vanished) get no data.
+            let sampled: HashSet<String> = samples
+                .iter()
+                .map(|(l, _)| alert_id(&rule.name, l))
+                .collect();
+            for (id, t) in state.iter() {
+                if t.rule == rule.name && !sampled.contains(id) {
+                    samples.push((t.labels.clone(), None));
+                }
+            }
+            for (labels, value) in samples {
+                report.instances += 1;
+                let id = alert_id(&rule.name, &labels);
+                let prev = state.get(&id).cloned().unwrap_or_else(|| Tracked {
+                    rule: rule.name.clone(),
+                    labels: labels.clone(),
+                    inst: Instance::default(),
+                    am_sent_ms: 0,
+                });
+                let (next, notice) = step(&rule.condition, &prev.inst, value, now_ms);
+                let mut t = Tracked {
+                    inst: next,
+                    ..prev.clone()
+                };
+                let changed_state = next.state != prev.inst.state;
+                if changed_state || notice != Notice::None {
+                    writes.transitions.push(Transition {
+                        id: 0,
+                        ts_ms: now_ms,
+                        alert_id: id.clone(),
+                        rule: rule.name.clone(),
+                        labels: labels_json(&labels),
+                        severity: rule.severity.clone(),
+                        from_state: prev.inst.state.as_str().to_string(),
+                        to_state: next.state.as_str().to_string(),
+                        value: next.value,
+                        threshold: rule.condition.threshold,
+                        notice: notice_word(notice).to_string(),
+                    });
+                }
+                let kind = match notice {
+                    Notice::Firing => Some("firing"),
+                    Notice::Repeat => Some("repeat"),
+                    Notice::Resolved => Some("resolved"),
+                    Notice::None | Notice::FiringInCooldown => None,
+                };
+                for ch in self.channels_of(rule) {
+                    let k = match kind {
+                        Some(k) => k,
+                        // Alertmanager hears about a firing alert every minute, notified or not
+                        // by the other channels, or it would resolve it by itself.
+                        None if ch.kind == "alertmanager"
+                            && next.state == State::Firing
+                            && next.notified_at_ms.is_some()
+                            && now_ms - prev.am_sent_ms >= AM_REFRESH_MS =>
+                        {
+                            "refresh"
+                        }
+                        None => continue,
+                    };
+                    if ch.kind == "alertmanager" {
+                        t.am_sent_ms = now_ms;
+                    }
+                    let n = self.notification(rule, &id, &labels, &next, k, now_ms);
+                    writes.outbox.push(OutboxItem {
+                        id: 0,
+                        created_ms: now_ms,
+                        channel: ch.name.clone(),
+                        alert_id: id.clone(),
+                        kind: k.to_string(),
+                        payload: serde_json::to_string(&n).unwrap_or_default(),
+                        attempts: 0,
+                        // Due at once, whatever clock the evaluation ran on.
+                        next_ms: 0,
+                    });
+                }
+                if !same_but_value(&next, &prev.inst) || !state.contains_key(&id) {
+                    writes.instances.push(StoredInstance {
+                        alert_id: id.clone(),
+                        rule: rule.name.clone(),
+                        labels: labels_json(&labels),
+                        severity: rule.severity.clone(),
+                        state: next.state.as_str().to_string(),
+                        active_since_ms: next.active_since_ms,
+                        fired_at_ms: next.fired_at_ms,
+                        notified_at_ms: next.notified_at_ms,
+                        last_true_ms: next.last_true_ms,
+                        resolved_at_ms: next.resolved_at_ms,
+                        value: next.value,
+                        updated_ms: now_ms,
+                    });
+                }
+                updated.push((id, t));
+            }
+        }
+        report.transitions = writes.transitions.len();
+        report.notifications = writes.outbox.len();
+        // Memory follows the store: if the write fails, the next tick steps from the old state
+        // and makes the same decisions again.
+        inner.store.save_alerts(&writes).await?;
+        for (id, t) in updated {
+            state.insert(id, t);
+        }
+        self.publish_counts(&state);
+        drop(state);
+        if !writes.outbox.is_empty() {
+            inner.wake.notify_waiters();
+        }
+        Ok(report)
+    }
+
+    fn channels_of<'a>(&'a self, rule: &'a AlertRule) -> impl Iterator<Item = &'a Channel> + 'a {
+        self.inner
+            .settings
+            .channels
+            .iter()
+            .filter(move |c| rule.channels.is_empty() || rule.channels.contains(&c.name))
+    }
+
+    fn notification(
+        &self,
+        rule: &AlertRule,
+        id: &str,
+        labels: &Labels,
+        inst: &Instance,
+        kind: &str,
+        now_ms: i64,
+    ) -> Notification {
+        let resolved = kind == "resolved";
+        Notification {
+            alert_id: id.to_string(),
+            name: rule.name.clone(),
+            description: rule.description.clone(),
+            severity: rule.severity.clone(),
+            status: if resolved { "resolved" } else { "firing" }.to_string(),
+            repeat: kind == "repeat",
+            test: false,
+            triggered_at: rfc3339_ms(inst.fired_at_ms.unwrap_or(now_ms)),
+            resolved_at: resolved.then(|| rfc3339_ms(inst.resolved_at_ms.unwrap_or(now_ms))),
+            labels: labels.iter().cloned().collect(),
+            metadata: Metadata {
+                metric: rule.metric.clone(),
+                value: inst.value,
+                op: rule.condition.op.as_str().to_string(),
+                threshold: rule.condition.threshold,
+            },
+            url: format!("{}/alerts#alert-{id}", self.inner.settings.external_url),
+        }
+    }
+
+    fn publish_counts(&self, state: &HashMap<String, Tracked>) {
+        let sev: HashMap<&str, &str> = self
+            .inner
+            .settings
+            .rules
+            .iter()
+            .map(|r| (r.name.as_str(), r.severity.as_str()))
+            .collect();
+        let mut counts: HashMap<(&str, &str), i64> = HashMap::new();
+        for t in state.values() {
+            if let Some(s) = sev.get(t.rule.as_str()) {
+                *counts.entry((t.inst.state.as_str(), s)).or_default() += 1;
+            }
+        }
+        self.inner.metrics.set_alerts(&counts);
+    }
+
+    /// Instances that are pending, firing or without data: firing first, worst first.
+    pub async fn active(&self) -> Vec<ActiveAlert> {
+        let state = self.inner.state.lock().await;
+        let mut out: Vec<ActiveAlert> = state
+            .iter()
+            .filter(|(_, t)| matches!(t.inst.state, State::Pending | State::Firing | State::NoData))
+            .filter_map(|(id, t)| {
+                let rule = self
+                    .inner
+                    .settings
+                    .rules
+                    .iter()
+                    .find(|r| r.name == t.rule)?;
+                Some(ActiveAlert {
+                    alert_id: id.clone(),
+                    rule: rule.name.clone(),
+                    description: rule.description.clone(),
+                    severity: rule.severity.clone(),
+                    state: t.inst.state.as_str().to_string(),
+                    labels: t.labels.clone(),
+                    metric: rule.metric.clone(),
+                    op: rule.condition.op.as_str().to_string(),
+                    value: t.inst.value,
+                    threshold: rule.condition.threshold,
+                    since_ms: match t.inst.state {
+                        State::Firing => t.inst.fired_at_ms,
+                        _ => t.inst.active_since_ms,
+                    },
+                    notified: t.inst.notified_at_ms.is_some(),
+                })
+            })
+            .collect();
+        let rank = |s: &str| match s {
+            "firing" => 0,
+            "pending" => 1,
+            _ => 2,
+        };
+        out.sort_by(|a, b| {
+            rank(&a.state)
+                .cmp(&rank(&b.state))
+                .then(
+                    super::view::severity_rank(&b.severity)
+                        .cmp(&super::view::severity_rank(&a.severity)),
+                )
+                .then(a.rule.cmp(&b.rule))
+                .then(a.labels.cmp(&b.labels))
+        });
+        out
+    }
+
+    /// The channels with their latest delivery and queue length.
+    pub async fn channels(&self) -> Result<Vec<ChannelView>, StoreError> {
+        let last = self.inner.store.last_deliveries().await?;
+        let pending = self.inner.store.pending_notifications().await?;
+        Ok(self
+            .inner
+            .settings
+            .channels
+            .iter()
+            .map(|c| ChannelView {
+                name: c.name.clone(),
+                kind: c.kind.clone(),
+                target: target_of(&c.url),
+                last: last.iter().find(|d| d.channel == c.name).map(delivery_view),
+                pending: pending
+                    .iter()
+                    .find(|(n, _)| n == &c.name)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0),
+            })
+            .collect())
+    }
+
+    /// Transitions newest first (`before`: the cursor of the last row seen).
+    pub async fn history(
+        &self,
+        before: Option<(i64, i64)>,
+        rule: Option<&str>,
+        to_state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AlertTransition>, StoreError> {
+        let rows = self
+            .inner
+            .store
+            .alert_history(before, rule, to_state, limit)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|t| AlertTransition {
+                id: t.id,
+                ts_ms: t.ts_ms,
+                alert_id: t.alert_id,
+                rule: t.rule,
+                labels: labels_of(&t.labels),
+                severity: t.severity,
+                from_state: t.from_state,
+                to_state: t.to_state,
+                value: t.value,
+                threshold: t.threshold,
+                notice: t.notice,
+            })
+            .collect())
+    }
+
+    /// What the Alerts page shows.
+    pub async fn overview(&self) -> Result<AlertsOverview, StoreError> {
+        Ok(AlertsOverview {
+            active: self.active().await,
+            history: self.history(None, None, None, 50).await?,
+            channels: self.channels().await?,
+            rules: self.inner.settings.rules.len(),
+            evaluation_interval_secs: self.inner.settings.evaluation_interval.as_secs(),
+            generated_at_ms: crate::model::now_ms(),
+        })
+    }
+
+    /// Sends a clearly marked test notification to one channel now (not through the queue)
+    /// and records the attempt. `None` when no channel has that name.
+    pub async fn send_test(&self, channel: &str, by: &str) -> Option<DeliveryView> {
+        let ch = self
+            .inner
+            .settings
+            .channels
+            .iter()
+            .find(|c| c.name == channel)?;
+        let now = crate::model::now_ms();
+        let n = Notification {
+            alert_id: "test".to_string(),
+            name: "Test notification".to_string(),
+            description: format!("A test from Pulse, sent by {by}. Nothing is wrong."),
+            severity: "low".to_string(),
+            status: "firing".to_string(),
+            repeat: false,
+            test: true,
+            triggered_at: rfc3339_ms(now),
+            resolved_at: None,
+            labels: [("channel".to_string(), ch.name.clone())].into(),
+            metadata: Metadata {
+                metric: "test".to_string(),
+                value: Some(1.0),
+                op: ">=".to_string(),
+                threshold: 1.0,
+            },
+            url: format!("{}/alerts", self.inner.settings.external_url),
+        };
+        let item = OutboxItem {
+            id: now,
+            created_ms: now,
+            channel: ch.name.clone(),
+            alert_id: "test".to_string(),
+            kind: "test".to_string(),
+            payload: serde_json::to_string(&n).unwrap_or_default(),
+            attempts: 0,
+            next_ms: now,
+        };
+        let a = notify::attempt(&self.inner.client, ch, &item, now).await;
+        let outcome = if a.ok { "delivered" } else { "failed" };
+        self.inner.metrics.alert_notification(&ch.name, outcome);
+        let d = Delivery {
+            ts_ms: now,
+            channel: ch.name.clone(),
+            alert_id: "test".to_string(),
+            kind: "test".to_string(),
+            attempt: 1,
+            outcome: outcome.to_string(),
+            status: a.status,
+            detail: a.detail,
+        };
+        if let Err(e) = self.inner.store.record_test_delivery(&d).await {
+            tracing::warn!(error = %e, "recording a test delivery failed");
+        }
+        Some(delivery_view(&d))
+    }
+
+    /// Starts the evaluation loop and one delivery worker per channel; dropping the set stops
+    /// them.
+    pub fn spawn(&self) -> tokio::task::JoinSet<()> {
+        let mut set = self.spawn_delivery();
+        let me = self.clone();
+        set.spawn(async move {
+            let mut tick = tokio::time::interval(me.inner.settings.evaluation_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = me.tick(crate::model::now_ms()).await {
+                    tracing::warn!(error = %e, "storing an alert evaluation failed; retrying next tick");
+                }
+            }
+        });
+        let me = self.clone();
+        set.spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                let rules: Vec<String> = me
+                    .inner
+                    .settings
+                    .rules
+                    .iter()
+                    .map(|r| r.name.clone())
+                    .collect();
+                let before = crate::model::now_ms() - 30 * 86_400_000;
+                if let Err(e) = me.inner.store.prune_alerts(before, &rules).await {
+                    tracing::warn!(error = %e, "pruning alert history failed");
+                }
+            }
+        });
+        set
+    }
+
+    /// Only the channel workers (tests drive the ticks on a clock of their own).
+    pub fn spawn_delivery(&self) -> tokio::task::JoinSet<()> {
+        let mut set = tokio::task::JoinSet::new();
+        for ch in &self.inner.settings.channels {
+            set.spawn(notify::worker(
+                self.inner.store.clone(),
+                ch.clone(),
+                self.inner.client.clone(),
+                self.inner.wake.clone(),
+                self.inner.metrics.clone(),
+            ));
+        }
+        set
+    }
+}
+
+/// Scheme, host and port of a receiver URL (its path and credentials can be secrets).
+fn target_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or("?"),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default()
+        ),
+        Err(_) => "(unparsable)".to_string(),
+    }
+}
+
+fn delivery_view(d: &Delivery) -> DeliveryView {
+    DeliveryView {
+        ts_ms: d.ts_ms,
+        channel: d.channel.clone(),
+        alert_id: d.alert_id.clone(),
+        kind: d.kind.clone(),
+        attempt: d.attempt,
+        outcome: d.outcome.clone(),
+        status: d.status,
+        detail: d.detail.clone(),
+    }
+}

@@ -1,0 +1,491 @@
+//! Alerting's tables: instance states, transitions, the notification outbox and delivery
+//! attempts, plus the filtered traffic window alert rules read. The evaluator writes one tick's
+//! changes in one transaction, so a restart sees every instance as it was told to people.
+
+use super::{insert_rows, Store, StoreError};
+use crate::latency::Agg;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// An alert instance as stored (times in ms since the epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredInstance {
+    pub alert_id: String,
+    pub rule: String,
+    /// A JSON object of the instance's labels.
+    pub labels: String,
+    pub severity: String,
+    pub state: String,
+    pub active_since_ms: Option<i64>,
+    pub fired_at_ms: Option<i64>,
+    pub notified_at_ms: Option<i64>,
+    pub last_true_ms: Option<i64>,
+    pub resolved_at_ms: Option<i64>,
+    pub value: Option<f64>,
+    pub updated_ms: i64,
+}
+
+/// One state change of an instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub id: i64,
+    pub ts_ms: i64,
+    pub alert_id: String,
+    pub rule: String,
+    pub labels: String,
+    pub severity: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub value: Option<f64>,
+    pub threshold: f64,
+    /// What people were told: `firing`, `resolved`, `repeat`, `recorded` (cooldown) or `none`.
+    pub notice: String,
+}
+
+/// A notification waiting for (or done with) delivery to one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub created_ms: i64,
+    pub channel: String,
+    pub alert_id: String,
+    /// `firing`, `resolved`, `repeat`, `refresh` (Alertmanager keep-alive) or `test`.
+    pub kind: String,
+    /// The notification as JSON (never a secret: those are added when sending).
+    pub payload: String,
+    pub attempts: i64,
+    pub next_ms: i64,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub ts_ms: i64,
+    pub channel: String,
+    pub alert_id: String,
+    pub kind: String,
+    pub attempt: i64,
+    /// `delivered`, `failed` (will retry) or `gave_up`.
+    pub outcome: String,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<i64>,
+    pub detail: String,
+}
+
+/// One tick's writes.
+#[derive(Debug, Default)]
+pub struct AlertWrites {
+    pub instances: Vec<StoredInstance>,
+    pub transitions: Vec<Transition>,
+    pub outbox: Vec<OutboxItem>,
+}
+
+impl AlertWrites {
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty() && self.transitions.is_empty() && self.outbox.is_empty()
+    }
+}
+
+const INSTANCE_COLS: &str = "alert_id, rule, labels, severity, state, active_since_ms, \
+    fired_at_ms, notified_at_ms, last_true_ms, resolved_at_ms, value, updated_ms";
+const TRANSITION_COLS: &str =
+    "ts_ms, alert_id, rule, labels, severity, from_state, to_state, value, threshold, notice";
+const OUTBOX_COLS: &str = "created_ms, channel, alert_id, kind, payload, attempts, next_ms, done";
+const DELIVERY_COLS: &str = "ts_ms, channel, alert_id, kind, attempt, outcome, status, detail";
+
+/// The columns an alert rule may select traffic by (fixed names; values are bound).
+pub const TRAFFIC_SELECTORS: [&str; 4] = ["server", "tool", "route", "role"];
+
+impl Store {
+    /// Requests in `[from, to)` of the minute rollup, optionally only those whose `server`,
+    /// `tool`, `route` or `role` equals the given value.
+    pub async fn traffic_window(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        selectors: &[(String, String)],
+    ) -> Result<Agg, StoreError> {
+        let mut filter = String::new();
+        let mut values = Vec::new();
+        for (col, v) in selectors {
+            // Only known column names reach the SQL text; anything else is not a traffic selector.
+            if let Some(c) = TRAFFIC_SELECTORS.iter().find(|c| **c == col.as_str()) {
+                filter.push_str(&format!(" AND {c} = ?"));
+                values.push(v.clone());
+            }
+        }
+        let table = if values.is_empty() {
+            super::Resolution::Minute.totals_table()
+        } else {
+            super::Resolution::Minute.table()
+        };
+        let sql = self.sql(&format!(
+            "SELECT {} FROM {table} WHERE bucket_ms >= ? AND bucket_ms < ?{filter}",
+            super::traffic::agg_select()
+        ));
+        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
+        for v in values {
+            q = q.bind(v);
+        }
+        let row = q.fetch_one(&self.pool).await?;
+        super::traffic::agg_from_row(&row, 0)
+    }
+
+    /// Denied audit events per role in `[from, to)` of the minute rollup.
+    pub async fn denied_by_role(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let sql = self.sql(
+            "SELECT role, CAST(SUM(count) AS BIGINT) FROM audit_action_rollup \
+             WHERE span_ms = ? AND bucket_ms >= ? AND bucket_ms < ? AND outcome = 'denied' \
+             GROUP BY role",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(super::MINUTE_MS)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Every stored instance (the evaluator's memory after a restart).
+    pub async fn alert_instances(&self) -> Result<Vec<StoredInstance>, StoreError> {
+        let sql = format!("SELECT {INSTANCE_COLS} FROM alert_instances");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(instance_from_row).collect()
+    }
+
+    /// One tick's instance changes, transitions and new notifications, in one transaction.
+    pub async fn save_alerts(&self, w: &AlertWrites) -> Result<(), StoreError> {
+        if w.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut instances: Vec<&StoredInstance> = w.instances.iter().collect();
+        // Upserts lock rows in key order on every writer.
+        instances.sort_by(|a, b| a.alert_id.cmp(&b.alert_id));
+        let update = INSTANCE_COLS
+            .split(", ")
+            .skip(1)
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        insert_rows(
+            &mut tx,
+            &instances,
+            12,
+            |n| {
+                format!(
+                    "{} ON CONFLICT (alert_id) DO UPDATE SET {update}",
+                    self.insert_sql("alert_instances", INSTANCE_COLS, n)
+                )
+            },
+            |q, i| {
+                q.bind(i.alert_id.clone())
+                    .bind(i.rule.clone())
+                    .bind(i.labels.clone())
+                    .bind(i.severity.clone())
+                    .bind(i.state.clone())
+                    .bind(i.active_since_ms)
+                    .bind(i.fired_at_ms)
+                    .bind(i.notified_at_ms)
+                    .bind(i.last_true_ms)
+                    .bind(i.resolved_at_ms)
+                    .bind(i.value)
+                    .bind(i.updated_ms)
+            },
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            &w.transitions,
+            10,
+            |n| self.insert_sql("alert_transitions", TRANSITION_COLS, n),
+            |q, t| {
+                q.bind(t.ts_ms)
+                    .bind(t.alert_id.clone())
+                    .bind(t.rule.clone())
+                    .bind(t.labels.clone())
+                    .bind(t.severity.clone())
+                    .bind(t.from_state.clone())
+                    .bind(t.to_state.clone())
+                    .bind(t.value)
+                    .bind(t.threshold)
+                    .bind(t.notice.clone())
+            },
+        )
+        .await?;
+        self.insert_outbox(&mut tx, &w.outbox).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_outbox(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        items: &[OutboxItem],
+    ) -> Result<(), StoreError> {
+        insert_rows(
+            conn,
+            items,
+            8,
+            |n| self.insert_sql("alert_outbox", OUTBOX_COLS, n),
+            |q, o| {
+                q.bind(o.created_ms)
+                    .bind(o.channel.clone())
+                    .bind(o.alert_id.clone())
+                    .bind(o.kind.clone())
+                    .bind(o.payload.clone())
+                    .bind(o.attempts)
+                    .bind(o.next_ms)
+                    .bind(0_i64)
+            },
+        )
+        .await
+    }
+
+    /// Queues notifications outside an evaluation (a test notification).
+    pub async fn enqueue_notifications(&self, items: &[OutboxItem]) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.insert_outbox(&mut conn, items).await
+    }
+
+    /// A channel's notifications due by `now_ms`, oldest first.
+    pub async fn due_notifications(
+        &self,
+        channel: &str,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let sql = self.sql(
+            "SELECT id, created_ms, channel, alert_id, kind, payload, attempts, next_ms \
+             FROM alert_outbox WHERE channel = ? AND done = 0 AND next_ms <= ? \
+             ORDER BY id LIMIT ?",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(channel.to_string())
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    id: r.try_get(0)?,
+                    created_ms: r.try_get(1)?,
+                    channel: r.try_get(2)?,
+                    alert_id: r.try_get(3)?,
+                    kind: r.try_get(4)?,
+                    payload: r.try_get(5)?,
+                    attempts: r.try_get(6)?,
+                    next_ms: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records an attempt and either closes the notification or schedules its next try.
+    pub async fn record_delivery(
+        &self,
+        outbox_id: i64,
+        d: &Delivery,
+        retry_at_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        self.insert_delivery(&mut tx, d).await?;
+        let sql =
+            self.sql("UPDATE alert_outbox SET attempts = ?, next_ms = ?, done = ? WHERE id = ?");
+        sqlx::query(&sql)
+            .bind(d.attempt)
+            .bind(retry_at_ms.unwrap_or(d.ts_ms))
+            .bind(i64::from(retry_at_ms.is_none()))
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records an attempt made outside the outbox (a test notification).
+    pub async fn record_test_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.insert_delivery(&mut conn, d).await
+    }
+
+    async fn insert_delivery(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        d: &Delivery,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(&format!(
+            "INSERT INTO alert_deliveries ({DELIVERY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ));
+        sqlx::query(&sql)
+            .bind(d.ts_ms)
+            .bind(d.channel.clone())
+            .bind(d.alert_id.clone())
+            .bind(d.kind.clone())
+            .bind(d.attempt)
+            .bind(d.outcome.clone())
+            .bind(d.status)
+            .bind(d.detail.clone())
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// How many notifications still wait for delivery, per channel.
+    pub async fn pending_notifications(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT channel, CAST(COUNT(*) AS BIGINT) FROM alert_outbox WHERE done = 0 GROUP BY channel",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// The newest attempt per channel.
+    pub async fn last_deliveries(&self) -> Result<Vec<Delivery>, StoreError> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLS} FROM alert_deliveries WHERE id IN \
+             (SELECT MAX(id) FROM alert_deliveries GROUP BY channel)"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// Attempts, newest first, optionally of one alert.
+    pub async fn deliveries(
+        &self,
+        alert_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let filter = if alert_id.is_some() {
+            "WHERE alert_id = ? "
+        } else {
+            ""
+        };
+        let sql = self.sql(&format!(
+            "SELECT {DELIVERY_COLS} FROM alert_deliveries {filter}ORDER BY id DESC LIMIT ?"
+        ));
+        let mut q = sqlx::query(&sql);
+        if let Some(a) = alert_id {
+            q = q.bind(a.to_string());
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// Transitions newest first, older than the cursor `(ts, id)`, optionally of one rule or
+    /// into one state.
+    pub async fn alert_history(
+        &self,
+        before: Option<(i64, i64)>,
+        rule: Option<&str>,
+        to_state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Transition>, StoreError> {
+        let (bts, bid) = before.unwrap_or((i64::MAX, i64::MAX));
+        let mut filter = String::new();
+        if rule.is_some() {
+            filter.push_str(" AND rule = ?");
+        }
+        if to_state.is_some() {
+            filter.push_str(" AND to_state = ?");
+        }
+        let sql = self.sql(&format!(
+            "SELECT id, {TRANSITION_COLS} FROM alert_transitions \
+             WHERE (ts_ms < ? OR (ts_ms = ? AND id < ?)){filter} \
+             ORDER BY ts_ms DESC, id DESC LIMIT ?"
+        ));
+        let mut q = sqlx::query(&sql).bind(bts).bind(bts).bind(bid);
+        if let Some(r) = rule {
+            q = q.bind(r.to_string());
+        }
+        if let Some(s) = to_state {
+            q = q.bind(s.to_string());
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Transition {
+                    id: r.try_get(0)?,
+                    ts_ms: r.try_get(1)?,
+                    alert_id: r.try_get(2)?,
+                    rule: r.try_get(3)?,
+                    labels: r.try_get(4)?,
+                    severity: r.try_get(5)?,
+                    from_state: r.try_get(6)?,
+                    to_state: r.try_get(7)?,
+                    value: r.try_get(8)?,
+                    threshold: r.try_get(9)?,
+                    notice: r.try_get(10)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Drops history, attempts and finished notifications older than `before_ms`, and
+    /// instances of rules no longer configured that are at rest.
+    pub async fn prune_alerts(&self, before_ms: i64, rules: &[String]) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM alert_transitions WHERE ts_ms < ?",
+            "DELETE FROM alert_deliveries WHERE ts_ms < ?",
+            "DELETE FROM alert_outbox WHERE done = 1 AND created_ms < ?",
+        ] {
+            n += sqlx::query(&self.sql(sql))
+                .bind(before_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        for inst in self.alert_instances().await? {
+            if !rules.contains(&inst.rule) && inst.state != "firing" {
+                n += sqlx::query(&self.sql("DELETE FROM alert_instances WHERE alert_id = ?"))
+                    .bind(inst.alert_id)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn instance_from_row(r: &AnyRow) -> Result<StoredInstance, StoreError> {
+    Ok(StoredInstance {
+        alert_id: r.try_get(0)?,
+        rule: r.try_get(1)?,
+        labels: r.try_get(2)?,
+        severity: r.try_get(3)?,
+        state: r.try_get(4)?,
+        active_since_ms: r.try_get(5)?,
+        fired_at_ms: r.try_get(6)?,
+        notified_at_ms: r.try_get(7)?,
+        last_true_ms: r.try_get(8)?,
+        resolved_at_ms: r.try_get(9)?,
+        value: r.try_get(10)?,
+        updated_ms: r.try_get(11)?,
+    })
+}
+
+fn delivery_from_row(r: &AnyRow) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        ts_ms: r.try_get(0)?,
+        channel: r.try_get(1)?,
+        alert_id: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        attempt: r.try_get(4)?,
+        outcome: r.try_get(5)?,
+        status: r.try_get(6)?,
+        detail: r.try_get(7)?,
+    })
+}

@@ -1,0 +1,287 @@
+//! `/alerts`: what fires now (severity, since, value against threshold, labels), the channels
+//! with their last delivery and a test button, and the recent history. Follows auto-refresh;
+//! states and severities are words with icons, never colour alone.
+
+use crate::alerts::view::{
+    number as num, ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView,
+};
+use crate::model::{clock_utc, human_duration};
+use crate::permissions::Permission;
+use crate::ui::data::{get_alerts, SendTestNotification};
+use crate::ui::me::MeCtx;
+use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
+use crate::ui::widgets::ErrorBox;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AlertsPage() -> impl IntoView {
+    let ctl = RefreshCtl::use_ctx();
+    let me = MeCtx::use_ctx();
+    let test = ServerAction::<SendTestNotification>::new();
+    let data = Resource::new(
+        move || (ctl.tick.get(), test.version().get()),
+        |_| get_alerts(),
+    );
+    let (busy, set_busy) = signal(false);
+    let updated_at =
+        Signal::derive(move || data.get().and_then(|r| r.ok()).map(|o| o.generated_at_ms));
+    view! {
+        <Title text="Alerts" />
+        <div class="page-head">
+            <h1>"Alerts"</h1>
+            <Transition fallback=|| ()>
+                <RefreshControls updated_at busy />
+            </Transition>
+        </div>
+        {move || test.value().get().map(|r| match r {
+            Ok(d) => view! { <TestResult d /> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert" data-testid="test-result">{e.to_string()}</p> }.into_any(),
+        })}
+        <RefreshTransition
+            fallback=|| view! { <p class="loading">"Loading alerts…"</p> }
+            set_pending=set_busy
+        >
+            {move || Suspend::new(async move {
+                let can_test = me.can(Permission::Operate).await;
+                match data.await {
+                    Ok(o) => view! { <Overview o can_test test /> }.into_any(),
+                    Err(e) => view! { <ErrorBox title="Cannot load the alerts" message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </RefreshTransition>
+    }
+}
+
+#[component]
+fn Overview(
+    o: AlertsOverview,
+    can_test: bool,
+    test: ServerAction<SendTestNotification>,
+) -> impl IntoView {
+    let firing = o.active.iter().filter(|a| a.state == "firing").count();
+    let now = o.generated_at_ms;
+    view! {
+        <p class="muted" data-testid="alerts-summary">
+            {format!(
+                "{firing} firing · {} rule{} evaluated every {} s",
+                o.rules,
+                if o.rules == 1 { "" } else { "s" },
+                o.evaluation_interval_secs
+            )}
+        </p>
+        <section class="panel">
+            <h2>"Active"</h2>
+            {if o.active.is_empty() {
+                view! { <p class="empty-line" data-testid="alerts-none">"✓ Nothing is pending or firing."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="active-alerts">
+                        <thead><tr>
+                            <th scope="col">"Severity"</th><th scope="col">"Alert"</th>
+                            <th scope="col">"State"</th><th scope="col">"Value"</th>
+                            <th scope="col">"Since"</th><th scope="col">"Labels"</th>
+                        </tr></thead>
+                        <tbody>{o.active.into_iter().map(|a| view! { <Active a now /> }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="panel">
+            <h2>"Channels"</h2>
+            {if o.channels.is_empty() {
+                view! {
+                    <p class="empty-line" data-testid="channels-none">
+                        "No channels: alerts show here but tell no one. Add " <code>"[[alerts.channels]]"</code>
+                        " (webhook, slack, email or alertmanager) to pulse.toml."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="alert-channels">
+                        <thead><tr>
+                            <th scope="col">"Channel"</th><th scope="col">"Kind"</th><th scope="col">"Receiver"</th>
+                            <th scope="col">"Last delivery"</th><th scope="col">"Waiting"</th>
+                            {can_test.then(|| view! { <th scope="col"><span class="visually-hidden">"Test"</span></th> })}
+                        </tr></thead>
+                        <tbody>{o.channels.into_iter().map(|c| view! { <Channel c can_test test /> }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="panel">
+            <h2>"History"</h2>
+            {if o.history.is_empty() {
+                view! { <p class="empty-line">"No alert has changed state yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="alert-history">
+                        <thead><tr>
+                            <th scope="col">"Time"</th><th scope="col">"Alert"</th><th scope="col">"Change"</th>
+                            <th scope="col">"Value"</th><th scope="col">"Told"</th>
+                        </tr></thead>
+                        <tbody>{o.history.into_iter().map(|t| view! { <Change t /> }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+fn severity_icon(s: &str) -> &'static str {
+    match s {
+        "critical" => "‼",
+        "high" => "▲",
+        "medium" => "●",
+        _ => "○",
+    }
+}
+
+fn state_icon(s: &str) -> &'static str {
+    match s {
+        "firing" => "✖",
+        "pending" => "…",
+        "resolved" => "✓",
+        "no_data" => "?",
+        _ => "·",
+    }
+}
+
+#[component]
+fn Severity(s: String) -> impl IntoView {
+    view! {
+        <span class=format!("badge sev sev-{s}")>
+            <span aria-hidden="true">{severity_icon(&s)} " "</span>
+            {s.clone()}
+        </span>
+    }
+}
+
+#[component]
+fn StateWord(s: String) -> impl IntoView {
+    let word = s.replace('_', " ");
+    view! {
+        <span class=format!("alert-state state-{s}")>
+            <span aria-hidden="true">{state_icon(&s)} " "</span>
+            {word}
+        </span>
+    }
+}
+
+fn labels_text(l: &[(String, String)]) -> String {
+    l.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[component]
+fn Active(a: ActiveAlert, now: i64) -> impl IntoView {
+    let value = format!(
+        "{} ({} {})",
+        a.value.map(num).unwrap_or_else(|| "no data".into()),
+        a.op,
+        num(a.threshold)
+    );
+    let since = a
+        .since_ms
+        .map(|s| {
+            format!(
+                "{} ({} ago)",
+                clock_utc(s),
+                human_duration(((now - s).max(0) / 1000) as u64)
+            )
+        })
+        .unwrap_or_else(|| "—".into());
+    view! {
+        <tr id=format!("alert-{}", a.alert_id) data-testid="active-alert">
+            <td><Severity s=a.severity.clone() /></td>
+            <td>
+                <strong>{a.rule.clone()}</strong>
+                <div class="muted small">{a.description.clone()}</div>
+            </td>
+            <td>
+                <StateWord s=a.state.clone() />
+                {(a.state == "firing" && !a.notified).then(|| view! { <div class="muted small">"in cooldown: not notified"</div> })}
+            </td>
+            <td class="num">{value}</td>
+            <td>{since}</td>
+            <td><code>{labels_text(&a.labels)}</code></td>
+        </tr>
+    }
+}
+
+#[component]
+fn Channel(
+    c: ChannelView,
+    can_test: bool,
+    test: ServerAction<SendTestNotification>,
+) -> impl IntoView {
+    let name = c.name.clone();
+    let label = format!("Send a test notification to {}", c.name);
+    view! {
+        <tr data-testid="alert-channel">
+            <td>{c.name.clone()}</td>
+            <td>{c.kind.clone()}</td>
+            <td><code>{c.target.clone()}</code></td>
+            <td>{c.last.map(|d| view! { <Delivery d /> })}</td>
+            <td class="num">{c.pending}</td>
+            {can_test.then(|| view! {
+                <td>
+                    <button
+                        class="btn btn-small"
+                        aria-label=label
+                        data-testid="send-test"
+                        disabled=move || test.pending().get()
+                        on:click=move |_| { test.dispatch(SendTestNotification { channel: name.clone() }); }
+                    >
+                        "Send test"
+                    </button>
+                </td>
+            })}
+        </tr>
+    }
+}
+
+#[component]
+fn Delivery(d: DeliveryView) -> impl IntoView {
+    let ok = d.outcome == "delivered";
+    view! {
+        <span class=if ok { "outcome" } else { "outcome outcome-refused" }>
+            <span aria-hidden="true">{if ok { "✓ " } else { "⚠ " }}</span>
+            {format!("{} {} · {} · {}", d.outcome.replace('_', " "), clock_utc(d.ts_ms), d.kind, d.detail)}
+        </span>
+    }
+}
+
+#[component]
+fn TestResult(d: DeliveryView) -> impl IntoView {
+    let ok = d.outcome == "delivered";
+    view! {
+        <p class=if ok { "notice" } else { "error" } role="status" data-testid="test-result">
+            {if ok {
+                format!("✓ Test notification delivered to {} ({}).", d.channel, d.detail)
+            } else {
+                format!("⚠ Test notification to {} failed: {}.", d.channel, d.detail)
+            }}
+        </p>
+    }
+}
+
+#[component]
+fn Change(t: AlertTransition) -> impl IntoView {
+    let labels = labels_text(&t.labels);
+    view! {
+        <tr>
+            <td>{chrono::DateTime::from_timestamp_millis(t.ts_ms).map(|x| x.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()}</td>
+            <td>
+                <Severity s=t.severity.clone() />
+                " " <strong>{t.rule.clone()}</strong>
+                {(!labels.is_empty()).then(|| view! { " " <code>{labels}</code> })}
+            </td>
+            <td><StateWord s=t.from_state.clone() /> " → " <StateWord s=t.to_state.clone() /></td>
+            <td class="num">{t.value.map(num).unwrap_or_else(|| "—".into())}</td>
+            <td>{t.notice.clone()}</td>
+        </tr>
+    }
+}

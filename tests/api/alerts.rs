@@ -1,0 +1,344 @@
+//! Alerting end to end with real receivers on loopback: a real HTTP component goes down, its
+//! rule fires, a signed webhook arrives (retried while the receiver fails), the alert shows in
+//! the API, a restart sends nothing twice, and the resolve arrives; Debian's Alertmanager
+//! receives and resolves Pulse's alerts; an SMTP sink gets the mails.
+
+use super::helpers::{Harness, SERIAL};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use leptos::prelude::LeptosOptions;
+use mcp_pulse::config::Config;
+use mcp_pulse::server::build_state;
+use serde_json::Value;
+use sha2::Sha256;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A loopback HTTP peer: `/health` answers `health` (the watched component), `/hook` records
+/// what it is sent and answers `hook`.
+#[derive(Clone, Default)]
+struct Peer {
+    health: Arc<AtomicU16>,
+    hook: Arc<AtomicU16>,
+    got: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+}
+
+impl Peer {
+    async fn start() -> (Peer, u16) {
+        let peer = Peer::default();
+        peer.health.store(200, Ordering::SeqCst);
+        peer.hook.store(200, Ordering::SeqCst);
+        let router = axum::Router::new()
+            .route(
+                "/health",
+                get(|State(p): State<Peer>| async move {
+                    StatusCode::from_u16(p.health.load(Ordering::SeqCst)).unwrap()
+                }),
+            )
+            .route(
+                "/hook",
+                post(
+                    |State(p): State<Peer>, headers: HeaderMap, body: axum::body::Bytes| async move {
+                        let code = p.hook.load(Ordering::SeqCst);
+                        p.got.lock().unwrap().push((headers, body.to_vec()));
+                        StatusCode::from_u16(code).unwrap()
+                    },
+                ),
+            )
+            .with_state(peer.clone());
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(l, router).await });
+        (peer, port)
+    }
+
+    fn received(&self) -> Vec<(HeaderMap, Vec<u8>)> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// Waits until `n` requests have reached the hook.
+    async fn wait_for(&self, n: usize, within: Duration) -> Vec<(HeaderMap, Vec<u8>)> {
+        let end = tokio::time::Instant::now() + within;
+        loop {
+            let got = self.received();
+            if got.len() >= n || tokio::time::Instant::now() > end {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn config(port: u16, extra: &str) -> String {
+    format!(
+        r#"
+[ingest]
+tokens = ["{token}"]
+read_tokens = ["{read}"]
+
+[health]
+check_now_min_interval = "0s"
+
+[[components]]
+name = "docs-api"
+kind = "http"
+url = "http://127.0.0.1:{port}/health"
+failure_threshold = 1
+success_threshold = 1
+
+[alerts]
+evaluation_interval = "15s"
+external_url = "https://pulse.example.org"
+
+[[alerts.channels]]
+name = "ops-webhook"
+kind = "webhook"
+url = "http://127.0.0.1:{port}/hook"
+secret = "{SECRET}"
+headers = {{ "X-Team" = "ops" }}
+
+[[alerts.rules]]
+name = "docs-api down"
+metric = "component_unhealthy"
+component = "docs-api"
+op = "=="
+threshold = 1
+for = "0s"
+severity = "high"
+channels = ["ops-webhook"]
+{extra}
+"#,
+        token = super::helpers::TOKEN,
+        read = super::helpers::READ_TOKEN,
+    )
+}
+
+async fn state_at(dir: &std::path::Path, text: &str) -> mcp_pulse::state::AppState {
+    let text = format!(
+        "database_url = \"sqlite://{}/pulse.db\"\n{text}",
+        dir.display()
+    );
+    let config = Config::from_sources(Some(("test.toml", &text)), |_| None).unwrap();
+    let options = LeptosOptions::builder().output_name("mcp-pulse").build();
+    build_state(config, options).await.unwrap()
+}
+
+fn verify_standard_signature(headers: &HeaderMap, body: &[u8]) {
+    let id = headers["webhook-id"].to_str().unwrap();
+    let ts = headers["webhook-timestamp"].to_str().unwrap();
+    let sig = headers["webhook-signature"].to_str().unwrap();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(SECRET.trim_start_matches("whsec_"))
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(body);
+    let want = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    assert_eq!(sig, want, "the signature verifies with the secret");
+    let age = mcp_pulse::model::now_ms() / 1000 - ts.parse::<i64>().unwrap();
+    assert!((0..60).contains(&age), "the timestamp is now: {age}");
+}
+
+async fn api(h: &Harness, uri: &str) -> Value {
+    let (code, body) = super::helpers::get(h, uri).await;
+    assert_eq!(code, StatusCode::OK, "{uri}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn a_component_outage_reaches_a_signed_webhook_once_and_its_resolve_follows() {
+    let (peer, port) = Peer::start().await;
+    let text = config(port, "");
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_at(dir.path(), &text).await;
+    let h = Harness::from_state(state.clone(), turn);
+    let _workers = state.alerts.spawn_delivery();
+    let t0 = mcp_pulse::model::now_ms();
+
+    // Healthy: nothing fires, nothing is sent.
+    state.engine.check_now("docs-api").await.unwrap();
+    state.alerts.tick(t0).await.unwrap();
+    assert_eq!(api(&h, "/api/v1/alerts").await["firing"], 0);
+
+    // The component fails, and the receiver is down too: the alert fires at once (`for` 0s)
+    // and the delivery is retried.
+    peer.health.store(503, Ordering::SeqCst);
+    peer.hook.store(503, Ordering::SeqCst);
+    state.engine.check_now("docs-api").await.unwrap();
+    let r = state.alerts.tick(t0 + 15_000).await.unwrap();
+    assert_eq!((r.transitions, r.notifications), (1, 1), "{r:?}");
+    let active = api(&h, "/api/v1/alerts").await;
+    assert_eq!(active["firing"], 1, "{active}");
+    assert_eq!(active["worst_severity"], "high");
+    let a = &active["alerts"][0];
+    assert_eq!(a["rule"], "docs-api down");
+    assert_eq!(a["labels"], serde_json::json!([["component", "docs-api"]]));
+    assert_eq!(
+        (a["value"].as_f64(), a["threshold"].as_f64()),
+        (Some(1.0), Some(1.0))
+    );
+    let first = peer.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(first.len(), 1, "one attempt reached the failing receiver");
+
+    // The receiver recovers; the retry (5 s backoff) delivers the same message id.
+    peer.hook.store(200, Ordering::SeqCst);
+    let got = peer.wait_for(2, Duration::from_secs(12)).await;
+    assert_eq!(got.len(), 2, "the notification was retried");
+    let (headers, body) = &got[1];
+    assert_eq!(
+        headers["webhook-id"], first[0].0["webhook-id"],
+        "a retry keeps its id"
+    );
+    verify_standard_signature(headers, body);
+    assert_eq!(headers["x-team"], "ops", "custom headers are sent");
+    let n: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(n["name"], "docs-api down");
+    assert_eq!(n["status"], "firing");
+    assert_eq!(n["severity"], "high");
+    assert_eq!(n["labels"]["component"], "docs-api");
+    assert_eq!(n["metadata"]["value"], 1.0);
+    assert_eq!(n["metadata"]["threshold"], 1.0);
+    assert!(n["resolved_at"].is_null());
+    let id = n["alert_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        n["url"],
+        format!("https://pulse.example.org/alerts#alert-{id}")
+    );
+    let hist = api(&h, "/api/v1/alerts/history").await;
+    assert_eq!(hist["transitions"][0]["to_state"], "firing", "{hist}");
+    assert_eq!(hist["transitions"][0]["notice"], "firing");
+
+    // A restart while firing: the new process resumes the alert and tells no one again.
+    drop(_workers);
+    let again = state_at(dir.path(), &text).await;
+    let _workers = again.alerts.spawn_delivery();
+    again.engine.check_now("docs-api").await.unwrap();
+    let r = again.alerts.tick(t0 + 30_000).await.unwrap();
+    // (Pulse's own traffic may move the default error-rate rule from no data to inactive.)
+    assert_eq!(r.notifications, 0, "{r:?}");
+    let docs = again
+        .alerts
+        .history(None, Some("docs-api down"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        docs.len(),
+        1,
+        "still the one transition to firing: {docs:?}"
+    );
+    assert_eq!(again.alerts.active().await[0].state, "firing");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(peer.received().len(), 2, "no duplicate after the restart");
+
+    // Recovery: one resolve notice.
+    peer.health.store(200, Ordering::SeqCst);
+    again.engine.check_now("docs-api").await.unwrap();
+    let r = again.alerts.tick(t0 + 45_000).await.unwrap();
+    assert_eq!(r.notifications, 1, "{r:?}");
+    let got = peer.wait_for(3, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 3);
+    let (headers, body) = &got[2];
+    verify_standard_signature(headers, body);
+    let n: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(n["status"], "resolved");
+    assert_eq!(n["alert_id"], id.as_str());
+    assert!(n["resolved_at"].is_string());
+    assert!(again
+        .alerts
+        .active()
+        .await
+        .iter()
+        .all(|a| a.state != "firing"));
+
+    // The channel's last delivery and the attempts are on record, without the secret.
+    let page = again.alerts.overview().await.unwrap();
+    let ch = &page.channels[0];
+    assert_eq!(
+        ch.last.as_ref().map(|d| d.outcome.as_str()),
+        Some("delivered")
+    );
+    assert_eq!(ch.target, format!("http://127.0.0.1:{port}"));
+    assert_eq!(ch.pending, 0);
+    let text = format!("{page:?}");
+    assert!(!text.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    let attempts = again.store.deliveries(None, 10).await.unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|d| d.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        ["delivered", "delivered", "failed"],
+        "newest first"
+    );
+    assert_eq!(attempts[2].status, Some(503));
+}
+
+#[tokio::test]
+async fn the_alerts_api_checks_its_input_and_the_test_notification_reports_its_result() {
+    let (peer, port) = Peer::start().await;
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_at(dir.path(), &config(port, "")).await;
+    let h = Harness::from_state(state, turn);
+    for (uri, field) in [
+        ("/api/v1/alerts/history?state=burning", "state"),
+        ("/api/v1/alerts/history?rule=nope", "rule"),
+        ("/api/v1/alerts/history?before=abc", "before"),
+        ("/api/v1/alerts/history?limit=0", "limit"),
+        ("/api/v1/alerts?x=1", "x"),
+    ] {
+        let (code, body) = super::helpers::get(&h, uri).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            body["error"].as_str().unwrap().contains(field),
+            "{uri}: {body}"
+        );
+    }
+    let cookie = h.session(mcp_pulse::permissions::Role::Developer).await;
+    let send = |body: &'static str| {
+        let cookie = cookie.clone();
+        let router = h.router.clone();
+        async move {
+            use tower::ServiceExt;
+            let req = axum::http::Request::post("/api/v1/alerts/test")
+                .header("cookie", cookie)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let resp = router.oneshot(req).await.unwrap();
+            let code = resp.status();
+            let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (
+                code,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (code, body) = send(r#"{"channel": "ops-webhook"}"#).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["delivered"], true);
+    let got = peer.received();
+    assert_eq!(got.len(), 1);
+    let n: Value = serde_json::from_slice(&got[0].1).unwrap();
+    assert_eq!(n["test"], true, "clearly marked as a test");
+    verify_standard_signature(&got[0].0, &got[0].1);
+    peer.hook.store(500, Ordering::SeqCst);
+    let (_, body) = send(r#"{"channel": "ops-webhook"}"#).await;
+    assert_eq!(body["delivered"], false);
+    assert_eq!(body["attempt"]["status"], 500);
+    let (code, body) = send(r#"{"channel": "pager"}"#).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+    let (code, _) = send(r#"{"chanel": "ops-webhook"}"#).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+}

@@ -342,3 +342,221 @@ async fn the_alerts_api_checks_its_input_and_the_test_notification_reports_its_r
     let (code, _) = send(r#"{"chanel": "ops-webhook"}"#).await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
 }
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    super::helpers::closed_port()
+}
+
+async fn wait_until(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
+    let end = tokio::time::Instant::now() + within;
+    while !ok() {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Debian's Alertmanager on a loopback port, with a config that routes nowhere.
+async fn alertmanager(dir: &std::path::Path) -> (Child, u16) {
+    let port = free_port();
+    let cfg = dir.join("am.yml");
+    std::fs::write(
+        &cfg,
+        "route:\n  receiver: none\nreceivers:\n  - name: none\n",
+    )
+    .unwrap();
+    let child = std::process::Command::new("prometheus-alertmanager")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!("--storage.path={}", dir.join("am-data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("prometheus-alertmanager runs (scripts/bootstrap.sh installs it)");
+    let child = Child(child);
+    let url = format!("http://127.0.0.1:{port}/-/ready");
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if reqwest::get(&url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < end,
+            "Alertmanager did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, port)
+}
+
+async fn am_alerts(port: u16) -> Vec<Value> {
+    reqwest::get(format!("http://127.0.0.1:{port}/api/v2/alerts"))
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn alertmanager_receives_pulses_alert_and_its_resolve() {
+    let (peer, port) = Peer::start().await;
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_am, am_port) = alertmanager(dir.path()).await;
+    let text = config(port, "").replace(
+        "channels = [\"ops-webhook\"]",
+        "channels = [\"am\"]\n\n[[alerts.channels]]\nname = \"am\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:AMPORT\"",
+    );
+    // The channel table must come after the rule's keys end; TOML allows it anywhere at top level.
+    let text = text.replace("AMPORT", &am_port.to_string());
+    let state = state_at(dir.path(), &text).await;
+    let _h = Harness::from_state(state.clone(), turn);
+    let _workers = state.alerts.spawn_delivery();
+    let t0 = mcp_pulse::model::now_ms();
+    peer.health.store(503, Ordering::SeqCst);
+    state.engine.check_now("docs-api").await.unwrap();
+    state.alerts.tick(t0).await.unwrap();
+    let mut seen = Vec::new();
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while seen.is_empty() && tokio::time::Instant::now() < end {
+        seen = am_alerts(am_port).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let a = &seen[0];
+    assert_eq!(a["labels"]["alertname"], "docs-api down");
+    assert_eq!(a["labels"]["severity"], "high");
+    assert_eq!(a["labels"]["component"], "docs-api");
+    assert_eq!(a["status"]["state"], "active");
+    assert_eq!(a["annotations"]["value"], "1");
+    assert!(a["generatorURL"]
+        .as_str()
+        .unwrap()
+        .contains("/alerts#alert-"));
+    // Recovery: the resolve sets endsAt, and Alertmanager no longer lists it.
+    peer.health.store(200, Ordering::SeqCst);
+    state.engine.check_now("docs-api").await.unwrap();
+    state.alerts.tick(t0 + 15_000).await.unwrap();
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.is_empty() && tokio::time::Instant::now() < end {
+        seen = am_alerts(am_port).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen.is_empty(), "resolved in Alertmanager: {seen:?}");
+    assert!(
+        peer.received().is_empty(),
+        "the webhook channel was not chosen"
+    );
+}
+
+#[tokio::test]
+async fn an_smtp_server_receives_the_alert_mail_and_the_resolve_mail() {
+    let (peer, port) = Peer::start().await;
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let smtp_port = free_port();
+    let maildir = dir.path().join("mail");
+    let child = std::process::Command::new("/usr/bin/python3")
+        .args(["-m", "aiosmtpd", "-n", "-l"])
+        .arg(format!("127.0.0.1:{smtp_port}"))
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(&maildir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3-aiosmtpd runs (scripts/bootstrap.sh installs it)");
+    let _smtp = Child(child);
+    wait_until("the SMTP sink", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", smtp_port)).is_ok()
+    })
+    .await;
+    let text = config(port, "").replace(
+        "channels = [\"ops-webhook\"]",
+        &format!(
+            "channels = [\"mail\"]\n\n[[alerts.channels]]\nname = \"mail\"\nkind = \"email\"\n\
+             url = \"smtp://127.0.0.1:{smtp_port}\"\nfrom = \"pulse@example.org\"\n\
+             to = [\"ops@example.org\", \"oncall@example.org\"]"
+        ),
+    );
+    let state = state_at(dir.path(), &text).await;
+    let _h = Harness::from_state(state.clone(), turn);
+    let _workers = state.alerts.spawn_delivery();
+    let t0 = mcp_pulse::model::now_ms();
+    let mails = || -> Vec<String> {
+        let mut out: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(maildir.join("new"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        (
+                            e.metadata().and_then(|m| m.modified()).unwrap(),
+                            std::fs::read_to_string(e.path()).unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out.into_iter().map(|(_, m)| m).collect()
+    };
+    peer.health.store(503, Ordering::SeqCst);
+    state.engine.check_now("docs-api").await.unwrap();
+    state.alerts.tick(t0).await.unwrap();
+    wait_until("the alert mail", Duration::from_secs(10), || {
+        mails().len() == 1
+    })
+    .await;
+    peer.health.store(200, Ordering::SeqCst);
+    state.engine.check_now("docs-api").await.unwrap();
+    state.alerts.tick(t0 + 15_000).await.unwrap();
+    wait_until("the resolve mail", Duration::from_secs(10), || {
+        mails().len() == 2
+    })
+    .await;
+    let got = mails();
+    let fired = &got[0];
+    assert!(fired.contains("Subject: [HIGH] docs-api down"), "{fired}");
+    assert!(fired.contains("From: pulse@example.org"), "{fired}");
+    assert!(fired.contains("ops@example.org") && fired.contains("oncall@example.org"));
+    assert!(fired.contains("multipart/alternative"), "{fired}");
+    assert!(fired.contains("Content-Type: text/plain"), "{fired}");
+    assert!(fired.contains("Content-Type: text/html"), "{fired}");
+    assert!(fired.contains("component: docs-api"), "{fired}");
+    let resolved = &got[1];
+    assert!(
+        resolved.contains("Subject: [RESOLVED] docs-api down"),
+        "{resolved}"
+    );
+    assert!(resolved.contains("Resolved at:"), "{resolved}");
+    // The attempt is recorded just after the server's answer.
+    let mut last = None;
+    for _ in 0..50 {
+        let channels = state.alerts.channels().await.unwrap();
+        last = channels
+            .iter()
+            .find(|c| c.name == "mail")
+            .and_then(|c| c.last.clone());
+        if last.as_ref().is_some_and(|d| d.kind == "resolved") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let d = last.expect("a delivery is recorded");
+    assert_eq!((d.outcome.as_str(), d.status), ("delivered", Some(250)));
+}

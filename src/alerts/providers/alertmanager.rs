@@ -20,10 +20,15 @@ pub fn body(n: &Notification, now_ms: i64) -> Value {
     if n.test {
         labels.insert("test".into(), json!("true"));
     }
-    let ends = match &n.resolved_at {
-        Some(r) => r.clone(),
-        None => crate::model::rfc3339_ms(now_ms + ENDS_AHEAD_MS),
+    // A resolve ends when it happened, but never in the future (Alertmanager would keep an
+    // alert that ends later active until then).
+    let ends_ms = match &n.resolved_at {
+        Some(r) => chrono::DateTime::parse_from_rfc3339(r)
+            .map(|t| t.timestamp_millis().min(now_ms))
+            .unwrap_or(now_ms),
+        None => now_ms + ENDS_AHEAD_MS,
     };
+    let ends = crate::model::rfc3339_ms(ends_ms);
     json!([{
         "labels": labels,
         "annotations": {

@@ -56,3 +56,78 @@ pub fn request(
 ) -> reqwest::RequestBuilder {
     with_headers(client.post(&channel.url), channel).json(&body(n))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::notify::Metadata;
+
+    pub(crate) fn notification(severity: &str, status: &str) -> Notification {
+        Notification {
+            alert_id: "ab12".into(),
+            name: "High CPU Usage".into(),
+            description: "CPU usage is above 85%".into(),
+            severity: severity.into(),
+            status: status.into(),
+            repeat: false,
+            test: false,
+            triggered_at: "2026-12-03T06:00:00.000Z".into(),
+            resolved_at: (status == "resolved").then(|| "2026-12-03T06:05:00.000Z".into()),
+            labels: [("host".to_string(), "gw-1".to_string())].into(),
+            metadata: Metadata {
+                metric: "cpu_percent".into(),
+                value: Some(97.256),
+                op: ">".into(),
+                threshold: 85.0,
+            },
+            url: "https://pulse.example.org/alerts#alert-ab12".into(),
+        }
+    }
+
+    #[test]
+    fn the_message_has_the_seeds_colours_title_and_fields_and_a_text_fallback() {
+        let b = body(&notification("high", "firing"));
+        let a = &b["attachments"][0];
+        assert_eq!(a["color"], "#ff6b6b");
+        assert_eq!(a["title"], "[HIGH] High CPU Usage");
+        assert_eq!(
+            a["title_link"],
+            "https://pulse.example.org/alerts#alert-ab12"
+        );
+        assert_eq!(a["fields"][0]["title"], "Value");
+        assert_eq!(a["fields"][0]["value"], "97.26");
+        assert_eq!(a["fields"][1]["value"], "> 85");
+        assert_eq!(a["fields"][2]["value"], "2026-12-03T06:00:00.000Z");
+        assert_eq!(
+            b["text"],
+            "Firing: [HIGH] High CPU Usage — 97.26 (threshold > 85)"
+        );
+        let colours: Vec<String> = ["low", "medium", "high", "critical"]
+            .iter()
+            .map(|s| body(&notification(s, "firing"))["attachments"][0]["color"].to_string())
+            .collect();
+        assert_eq!(
+            colours,
+            ["\"#36a64f\"", "\"#ff9500\"", "\"#ff6b6b\"", "\"#ff0000\""]
+        );
+        let r = body(&notification("critical", "resolved"));
+        assert_eq!(r["attachments"][0]["color"], "#36a64f");
+        assert!(r["text"].as_str().unwrap().starts_with("Resolved: "));
+    }
+
+    #[test]
+    fn mail_bodies_escape_what_they_quote() {
+        let mut n = notification("high", "firing");
+        n.labels
+            .insert("tool".into(), "<script>alert(1)</script>".into());
+        let html = super::super::email::html(&n);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"));
+        assert_eq!(super::super::email::subject(&n), "[HIGH] High CPU Usage");
+        n.status = "resolved".into();
+        assert_eq!(
+            super::super::email::subject(&n),
+            "[RESOLVED] High CPU Usage"
+        );
+    }
+}

@@ -20,13 +20,16 @@ use std::time::Duration;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
+/// What the hook received: headers and body of each request.
+type Received = Vec<(HeaderMap, Vec<u8>)>;
+
 /// A loopback HTTP peer: `/health` answers `health` (the watched component), `/hook` records
 /// what it is sent and answers `hook`.
 #[derive(Clone, Default)]
 struct Peer {
     health: Arc<AtomicU16>,
     hook: Arc<AtomicU16>,
-    got: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    got: Arc<Mutex<Received>>,
 }
 
 impl Peer {
@@ -58,12 +61,12 @@ impl Peer {
         (peer, port)
     }
 
-    fn received(&self) -> Vec<(HeaderMap, Vec<u8>)> {
+    fn received(&self) -> Received {
         self.got.lock().unwrap().clone()
     }
 
     /// Waits until `n` requests have reached the hook.
-    async fn wait_for(&self, n: usize, within: Duration) -> Vec<(HeaderMap, Vec<u8>)> {
+    async fn wait_for(&self, n: usize, within: Duration) -> Received {
         let end = tokio::time::Instant::now() + within;
         loop {
             let got = self.received();

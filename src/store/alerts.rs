@@ -432,14 +432,16 @@ impl Store {
             .collect()
     }
 
-    /// Drops history, attempts and finished notifications older than `before_ms`, and
-    /// instances of rules no longer configured that are at rest.
+    /// Drops history, attempts and notifications older than `before_ms` (one still waiting
+    /// that long belongs to a channel no longer configured), and instances at rest that are
+    /// of a rule no longer configured or unchanged since then. Pending and firing instances
+    /// are kept whatever their age.
     pub async fn prune_alerts(&self, before_ms: i64, rules: &[String]) -> Result<u64, StoreError> {
         let mut n = 0;
         for sql in [
             "DELETE FROM alert_transitions WHERE ts_ms < ?",
             "DELETE FROM alert_deliveries WHERE ts_ms < ?",
-            "DELETE FROM alert_outbox WHERE done = 1 AND created_ms < ?",
+            "DELETE FROM alert_outbox WHERE created_ms < ?",
         ] {
             n += sqlx::query(&self.sql(sql))
                 .bind(before_ms)
@@ -448,7 +450,9 @@ impl Store {
                 .rows_affected();
         }
         for inst in self.alert_instances().await? {
-            if !rules.contains(&inst.rule) && inst.state != "firing" {
+            let at_rest = !matches!(inst.state.as_str(), "firing" | "pending");
+            let stale = !rules.contains(&inst.rule) || inst.updated_ms < before_ms;
+            if at_rest && stale {
                 n += sqlx::query(&self.sql("DELETE FROM alert_instances WHERE alert_id = ?"))
                     .bind(inst.alert_id)
                     .execute(&self.pool)
@@ -488,4 +492,199 @@ fn delivery_from_row(r: &AnyRow) -> Result<Delivery, StoreError> {
         status: r.try_get(6)?,
         detail: r.try_get(7)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(id: &str, state: &str, value: Option<f64>, at: i64) -> StoredInstance {
+        StoredInstance {
+            alert_id: id.to_string(),
+            rule: "r".to_string(),
+            labels: r#"{"component":"db"}"#.to_string(),
+            severity: "high".to_string(),
+            state: state.to_string(),
+            active_since_ms: Some(at),
+            fired_at_ms: (state == "firing").then_some(at),
+            notified_at_ms: None,
+            last_true_ms: Some(at),
+            resolved_at_ms: None,
+            value,
+            updated_ms: at,
+        }
+    }
+
+    fn transition(id: &str, at: i64, to: &str) -> Transition {
+        Transition {
+            id: 0,
+            ts_ms: at,
+            alert_id: id.to_string(),
+            rule: "r".to_string(),
+            labels: "{}".to_string(),
+            severity: "high".to_string(),
+            from_state: "inactive".to_string(),
+            to_state: to.to_string(),
+            value: None,
+            threshold: 1.0,
+            notice: "none".to_string(),
+        }
+    }
+
+    /// Every alert table read and written, on one backend.
+    async fn round_trip(store: &Store) {
+        let outbox = |channel: &str, at: i64| OutboxItem {
+            id: 0,
+            created_ms: at,
+            channel: channel.to_string(),
+            alert_id: "a1".to_string(),
+            kind: "firing".to_string(),
+            payload: "{}".to_string(),
+            attempts: 0,
+            next_ms: 0,
+        };
+        store
+            .save_alerts(&AlertWrites {
+                instances: vec![instance("a1", "pending", None, 1_000)],
+                transitions: vec![transition("a1", 1_000, "pending")],
+                outbox: Vec::new(),
+            })
+            .await
+            .unwrap();
+        // The same instance again: an upsert, not a second row.
+        store
+            .save_alerts(&AlertWrites {
+                instances: vec![instance("a1", "firing", Some(2.5), 2_000)],
+                transitions: vec![transition("a1", 2_000, "firing")],
+                outbox: vec![outbox("hook", 2_000), outbox("am", 2_000)],
+            })
+            .await
+            .unwrap();
+        let all = store.alert_instances().await.unwrap();
+        assert_eq!(all, [instance("a1", "firing", Some(2.5), 2_000)]);
+        let due = store.due_notifications("hook", 5_000, 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        let d = |outcome: &str, attempt: i64, at: i64| Delivery {
+            ts_ms: at,
+            channel: "hook".to_string(),
+            alert_id: "a1".to_string(),
+            kind: "firing".to_string(),
+            attempt,
+            outcome: outcome.to_string(),
+            status: Some(503),
+            detail: "HTTP 503".to_string(),
+        };
+        // A failure schedules a retry; nothing is due before it.
+        store
+            .record_delivery(due[0].id, &d("failed", 1, 3_000), Some(8_000))
+            .await
+            .unwrap();
+        assert!(store
+            .due_notifications("hook", 7_999, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        let again = store.due_notifications("hook", 8_000, 10).await.unwrap();
+        assert_eq!(again[0].attempts, 1);
+        store
+            .record_delivery(again[0].id, &d("delivered", 2, 8_000), None)
+            .await
+            .unwrap();
+        assert!(store
+            .due_notifications("hook", i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store.pending_notifications().await.unwrap(),
+            [("am".to_string(), 1)]
+        );
+        let last = store.last_deliveries().await.unwrap();
+        assert_eq!(last, [d("delivered", 2, 8_000)]);
+        // History pages newest first by (ts, id).
+        let h = store.alert_history(None, None, None, 1).await.unwrap();
+        assert_eq!(h[0].to_state, "firing");
+        let older = store
+            .alert_history(Some((h[0].ts_ms, h[0].id)), Some("r"), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(older.len(), 1);
+        assert_eq!(older[0].to_state, "pending");
+        let only = store
+            .alert_history(None, None, Some("pending"), 10)
+            .await
+            .unwrap();
+        assert_eq!(only.len(), 1);
+        // A firing instance outlives every cut-off; the rest goes.
+        store.prune_alerts(i64::MAX, &[]).await.unwrap();
+        assert_eq!(store.alert_instances().await.unwrap().len(), 1);
+        assert!(store
+            .alert_history(None, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store.deliveries(None, 10).await.unwrap().is_empty());
+        assert!(store.pending_notifications().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn alert_state_round_trips_on_sqlite_and_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/a.db", dir.path().display()))
+            .await
+            .unwrap();
+        round_trip(&store).await;
+        let Some(pg) = crate::store::testing::PgSchema::create("alerts").await else {
+            return;
+        };
+        round_trip(&pg.store).await;
+        pg.drop().await;
+    }
+
+    #[tokio::test]
+    async fn the_traffic_window_selects_by_fixed_columns_only() {
+        use crate::events::RequestEvent;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        let ev = |server: &str, status: u16, ms: f64| RequestEvent {
+            ts_ms: 120_000,
+            method: "POST".into(),
+            route: "tools/call".into(),
+            tool: Some("search".into()),
+            server: Some(server.into()),
+            status,
+            duration_ms: ms,
+            user_id: None,
+            role: None,
+            bytes_in: None,
+            bytes_out: None,
+            client_ip: None,
+            user_agent: None,
+            source: crate::events::EventSource::Ingest,
+        };
+        store
+            .insert_batch(
+                &[ev("a", 200, 10.0), ev("a", 500, 20.0), ev("b", 200, 30.0)],
+                &[],
+            )
+            .await
+            .unwrap();
+        let all = store.traffic_window(0, 180_000, &[]).await.unwrap();
+        assert_eq!((all.count, all.errors), (3, 1));
+        let a = store
+            .traffic_window(0, 180_000, &[("server".into(), "a".into())])
+            .await
+            .unwrap();
+        assert_eq!((a.count, a.errors), (2, 1));
+        // A key that is not a selector column never reaches the SQL text.
+        let odd = store
+            .traffic_window(0, 180_000, &[("1=1; DROP TABLE x; --".into(), "a".into())])
+            .await
+            .unwrap();
+        assert_eq!(odd.count, 3);
+        let none = store.traffic_window(180_000, 240_000, &[]).await.unwrap();
+        assert_eq!(none.count, 0);
+    }
 }

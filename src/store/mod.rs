@@ -444,6 +444,64 @@ mod tests {
     /// One of everything Pulse stores, at `ts`, by actors named after `tag` (accounts, users
     /// and tokens, are kept until an admin removes them: not time-series data).
     async fn fill(store: &Store, ts: i64, tag: &str) {
+        use alerts::{AlertWrites, Delivery, OutboxItem, StoredInstance, Transition};
+        let alert_id = format!("{tag}-alert");
+        let text = |s: &str| s.to_string();
+        store
+            .save_alerts(&AlertWrites {
+                instances: vec![StoredInstance {
+                    alert_id: alert_id.clone(),
+                    rule: text("a rule"),
+                    labels: text("{}"),
+                    severity: text("high"),
+                    state: text("resolved"),
+                    active_since_ms: None,
+                    fired_at_ms: Some(ts),
+                    notified_at_ms: Some(ts),
+                    last_true_ms: Some(ts),
+                    resolved_at_ms: Some(ts),
+                    value: Some(0.0),
+                    updated_ms: ts,
+                }],
+                transitions: vec![Transition {
+                    id: 0,
+                    ts_ms: ts,
+                    alert_id: alert_id.clone(),
+                    rule: text("a rule"),
+                    labels: text("{}"),
+                    severity: text("high"),
+                    from_state: text("firing"),
+                    to_state: text("resolved"),
+                    value: Some(0.0),
+                    threshold: 1.0,
+                    notice: text("resolved"),
+                }],
+                outbox: vec![OutboxItem {
+                    id: 0,
+                    created_ms: ts,
+                    channel: text("hook"),
+                    alert_id: alert_id.clone(),
+                    kind: text("resolved"),
+                    payload: text("{}"),
+                    attempts: 0,
+                    next_ms: 0,
+                }],
+            })
+            .await
+            .unwrap();
+        store
+            .record_test_delivery(&Delivery {
+                ts_ms: ts,
+                channel: text("hook"),
+                alert_id,
+                kind: text("test"),
+                attempt: 1,
+                outcome: text("delivered"),
+                status: Some(200),
+                detail: text("HTTP 200"),
+            })
+            .await
+            .unwrap();
         let user = format!("{tag}-user");
         store
             .create_user(&user, "hash", crate::permissions::Role::Viewer, ts)
@@ -516,6 +574,10 @@ mod tests {
     }
 
     async fn prune_all(store: &Store, before: i64) {
+        store
+            .prune_alerts(before, &["a rule".to_string()])
+            .await
+            .unwrap();
         store.prune_check_results(before).await.unwrap();
         store.prune_traffic(before, before, before).await.unwrap();
         store.prune_audit(before, before, before).await.unwrap();

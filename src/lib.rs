@@ -45,6 +45,8 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
+pub mod suppression;
+#[cfg(feature = "ssr")]
 pub mod tools;
 
 #[cfg(feature = "hydrate")]

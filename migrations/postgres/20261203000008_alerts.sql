@@ -1,6 +1,7 @@
 -- Alerting: each instance's remembered state (a rule × label set; a restart resumes it), every
 -- transition (the history page), the outbox notifications wait in until delivered (a restart
--- loses none and sends none twice) and every delivery attempt (time, channel, outcome).
+-- loses none and sends none twice), every delivery attempt (time, channel, outcome), and the
+-- silences and maintenance windows made through the API.
 CREATE TABLE IF NOT EXISTS alert_instances (
     alert_id TEXT PRIMARY KEY,
     rule TEXT NOT NULL,
@@ -13,7 +14,9 @@ CREATE TABLE IF NOT EXISTS alert_instances (
     last_true_ms BIGINT,
     resolved_at_ms BIGINT,
     value DOUBLE PRECISION,
-    updated_ms BIGINT NOT NULL
+    updated_ms BIGINT NOT NULL,
+    -- Why a firing alert was not notified (a silence, a window, a dependency); NULL otherwise.
+    suppressed_by TEXT
 );
 
 CREATE TABLE IF NOT EXISTS alert_transitions (
@@ -57,3 +60,22 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
 );
 CREATE INDEX IF NOT EXISTS alert_deliveries_ts ON alert_deliveries (ts_ms, id);
 CREATE INDEX IF NOT EXISTS alert_deliveries_channel ON alert_deliveries (channel, id);
+
+CREATE TABLE IF NOT EXISTS alert_silences (
+    id BIGSERIAL PRIMARY KEY,
+    matchers TEXT NOT NULL,
+    starts_ms BIGINT NOT NULL,
+    ends_ms BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_silences_ends ON alert_silences (ends_ms);
+
+CREATE TABLE IF NOT EXISTS alert_maintenance (
+    id BIGSERIAL PRIMARY KEY,
+    spec TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    expired_ms BIGINT
+);

@@ -7,13 +7,17 @@
 use super::notify::{self, Metadata, Notification};
 use super::rules::{step, Instance, Notice, State};
 use super::sources::{Labels, Reader};
-use super::view::{ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView};
+use super::view::{
+    ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView, SilenceView,
+    WindowView,
+};
 use crate::config::{AlertRule, AlertSettings, AuditSettings, Channel};
 use crate::health::HealthEngine;
 use crate::metrics::Metrics;
 use crate::model::rfc3339_ms;
 use crate::store::alerts::{AlertWrites, Delivery, OutboxItem, StoredInstance, Transition};
 use crate::store::{Store, StoreError};
+use crate::suppression::{Maintenance, MaintenanceSpec, Silence};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -44,6 +48,8 @@ struct Inner {
     state: Mutex<HashMap<String, Tracked>>,
     wake: Arc<Notify>,
     client: reqwest::Client,
+    /// Every component's name and the components it depends on.
+    depends_on: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +60,18 @@ struct Tracked {
     /// When the instance was last sent to Alertmanager channels (memory only: after a
     /// restart the first tick re-sends, which Alertmanager deduplicates).
     am_sent_ms: i64,
+    /// Why this firing alert is not being notified (a silence, a window, a dependency).
+    suppressed_by: Option<String>,
+}
+
+/// One instance's step this tick, before suppression is applied.
+struct Stepped<'a> {
+    rule: &'a AlertRule,
+    id: String,
+    labels: Labels,
+    prev: Tracked,
+    next: Instance,
+    notice: Notice,
 }
 
 /// The stable id of a rule × label set (the same after a restart; receivers dedupe by it).
@@ -142,8 +160,14 @@ impl Alerts {
                 .map(|c| c.name.clone())
                 .collect::<Vec<_>>(),
         );
+        let depends_on = engine
+            .components()
+            .iter()
+            .map(|c| (c.name.clone(), c.depends_on.clone()))
+            .collect();
         Alerts {
             inner: Arc::new(Inner {
+                depends_on,
                 settings,
                 store,
                 engine,
@@ -184,6 +208,7 @@ impl Alerts {
                         value: s.value,
                     },
                     am_sent_ms: 0,
+                    suppressed_by: s.suppressed_by,
                 },
             );
         }
@@ -192,9 +217,69 @@ impl Alerts {
         Ok(n)
     }
 
+    /// The silences and maintenance windows in effect at `now_ms` (config and API).
+    async fn suppressions(
+        &self,
+        now_ms: i64,
+    ) -> Result<(Vec<Silence>, Vec<Maintenance>), StoreError> {
+        let silences = self
+            .inner
+            .store
+            .silences(now_ms)
+            .await?
+            .into_iter()
+            .filter(|s| s.active_at(now_ms))
+            .collect();
+        let names: Vec<&str> = self.inner.depends_on.keys().map(String::as_str).collect();
+        let mut windows: Vec<Maintenance> = self.inner.settings.maintenance.clone();
+        for w in self.inner.store.windows().await? {
+            // Validated when posted; a window naming a component since removed is skipped.
+            if let Ok(m) = serde_json::from_str::<MaintenanceSpec>(&w.spec)
+                .map_err(|_| ())
+                .and_then(|spec| spec.validate(&names).map_err(|_| ()))
+            {
+                windows.push(m);
+            }
+        }
+        windows.retain(|w| w.open_at(now_ms));
+        Ok((silences, windows))
+    }
+
+    /// Why an alert with these labels is not to be notified now, if it is not.
+    fn suppressed(
+        &self,
+        rule: &AlertRule,
+        labels: &Labels,
+        silences: &[Silence],
+        windows: &[Maintenance],
+        down: &HashSet<String>,
+    ) -> Option<String> {
+        if let Some(s) = silences
+            .iter()
+            .find(|s| s.matches(&rule.name, &rule.severity, labels))
+        {
+            return Some(format!("silence {}", s.id));
+        }
+        if let Some(w) = windows.iter().find(|w| w.covers(labels)) {
+            return Some(format!("maintenance {}", w.name));
+        }
+        let component = labels
+            .iter()
+            .find(|(k, _)| k == "component")
+            .map(|(_, v)| v)?;
+        let root = self
+            .inner
+            .depends_on
+            .get(component)?
+            .iter()
+            .find(|d| down.contains(*d))?;
+        Some(format!("dependency {root}"))
+    }
+
     /// Evaluates every rule once at `now_ms`.
     pub async fn tick(&self, now_ms: i64) -> Result<TickReport, StoreError> {
         let inner = &self.inner;
+        let (silences, windows) = self.suppressions(now_ms).await?;
         let mut reader = Reader::new(
             &inner.store,
             &inner.engine,
@@ -203,9 +288,10 @@ impl Alerts {
             now_ms,
         );
         let mut state = inner.state.lock().await;
-        let mut writes = AlertWrites::default();
-        let mut updated: Vec<(String, Tracked)> = Vec::new();
         let mut report = TickReport::default();
+        // First every instance steps; then suppression, which needs to know which
+        // components' own unhealthy alerts fire after this tick (dependencies).
+        let mut stepped: Vec<Stepped> = Vec::new();
         for rule in &inner.settings.rules {
             let mut samples = match reader.read(rule).await {
                 Ok(s) => s,
@@ -226,89 +312,151 @@ impl Alerts {
                 }
             }
             for (labels, value) in samples {
-                report.instances += 1;
                 let id = alert_id(&rule.name, &labels);
                 let prev = state.get(&id).cloned().unwrap_or_else(|| Tracked {
                     rule: rule.name.clone(),
                     labels: labels.clone(),
                     inst: Instance::default(),
                     am_sent_ms: 0,
+                    suppressed_by: None,
                 });
                 let (next, notice) = step(&rule.condition, &prev.inst, value, now_ms);
-                let mut t = Tracked {
-                    inst: next,
-                    ..prev.clone()
-                };
-                let changed_state = next.state != prev.inst.state;
-                if changed_state || notice != Notice::None {
-                    writes.transitions.push(Transition {
-                        id: 0,
-                        ts_ms: now_ms,
-                        alert_id: id.clone(),
-                        rule: rule.name.clone(),
-                        labels: labels_json(&labels),
-                        severity: rule.severity.clone(),
-                        from_state: prev.inst.state.as_str().to_string(),
-                        to_state: next.state.as_str().to_string(),
-                        value: next.value,
-                        threshold: rule.condition.threshold,
-                        notice: notice_word(notice).to_string(),
-                    });
-                }
-                let kind = match notice {
-                    Notice::Firing => Some("firing"),
-                    Notice::Repeat => Some("repeat"),
-                    Notice::Resolved => Some("resolved"),
-                    Notice::None | Notice::FiringInCooldown => None,
-                };
-                for ch in self.channels_of(rule) {
-                    let k = match kind {
-                        Some(k) => k,
-                        // Alertmanager hears about a firing alert every minute, notified or not
-                        // by the other channels, or it would resolve it by itself.
-                        None if ch.kind == "alertmanager"
-                            && next.state == State::Firing
-                            && next.notified_at_ms.is_some()
-                            && now_ms - prev.am_sent_ms >= AM_REFRESH_MS =>
-                        {
-                            "refresh"
-                        }
-                        None => continue,
-                    };
-                    if ch.kind == "alertmanager" {
-                        t.am_sent_ms = now_ms;
-                    }
-                    let n = self.notification(rule, &id, &labels, &next, k, now_ms);
-                    writes.outbox.push(OutboxItem {
-                        id: 0,
-                        created_ms: now_ms,
-                        channel: ch.name.clone(),
-                        alert_id: id.clone(),
-                        kind: k.to_string(),
-                        payload: serde_json::to_string(&n).unwrap_or_default(),
-                        attempts: 0,
-                        // Due at once, whatever clock the evaluation ran on.
-                        next_ms: 0,
-                    });
-                }
-                if !same_but_value(&next, &prev.inst) || !state.contains_key(&id) {
-                    writes.instances.push(StoredInstance {
-                        alert_id: id.clone(),
-                        rule: rule.name.clone(),
-                        labels: labels_json(&labels),
-                        severity: rule.severity.clone(),
-                        state: next.state.as_str().to_string(),
-                        active_since_ms: next.active_since_ms,
-                        fired_at_ms: next.fired_at_ms,
-                        notified_at_ms: next.notified_at_ms,
-                        last_true_ms: next.last_true_ms,
-                        resolved_at_ms: next.resolved_at_ms,
-                        value: next.value,
-                        updated_ms: now_ms,
-                    });
-                }
-                updated.push((id, t));
+                stepped.push(Stepped {
+                    rule,
+                    id,
+                    labels,
+                    prev,
+                    next,
+                    notice,
+                });
             }
+        }
+        let down: HashSet<String> = stepped
+            .iter()
+            .filter(|s| s.rule.metric == "component_unhealthy" && s.next.state == State::Firing)
+            .filter_map(|s| s.labels.iter().find(|(k, _)| k == "component"))
+            .map(|(_, v)| v.clone())
+            .collect();
+        let mut writes = AlertWrites::default();
+        let mut updated: Vec<(String, Tracked)> = Vec::with_capacity(stepped.len());
+        for s in stepped {
+            report.instances += 1;
+            let rule = s.rule;
+            let (mut next, mut notice) = (s.next, s.notice);
+            let reason = self.suppressed(rule, &s.labels, &silences, &windows, &down);
+            let mut word = notice_word(notice);
+            match notice {
+                // Begun under a silence, in a window or below a failed dependency: recorded.
+                Notice::Firing if reason.is_some() => {
+                    next.notified_at_ms = None;
+                    notice = Notice::FiringInCooldown;
+                    word = "suppressed";
+                }
+                // No reminders while suppressed.
+                Notice::Repeat if reason.is_some() => {
+                    next.notified_at_ms = s.prev.inst.notified_at_ms;
+                    notice = Notice::None;
+                    word = "none";
+                }
+                // The suppression ended and the alert still fires: tell people now.
+                Notice::None
+                    if next.state == State::Firing
+                        && next.notified_at_ms.is_none()
+                        && s.prev.suppressed_by.is_some()
+                        && reason.is_none() =>
+                {
+                    next.notified_at_ms = Some(now_ms);
+                    notice = Notice::Firing;
+                    word = "firing";
+                }
+                _ => {}
+            }
+            let suppressed_by = if next.state == State::Firing {
+                reason
+            } else {
+                None
+            };
+            let mut t = Tracked {
+                inst: next,
+                suppressed_by: suppressed_by.clone(),
+                ..s.prev.clone()
+            };
+            let id = s.id;
+            let labels = s.labels;
+            let prev = s.prev;
+            if next.state != prev.inst.state || word != "none" {
+                writes.transitions.push(Transition {
+                    id: 0,
+                    ts_ms: now_ms,
+                    alert_id: id.clone(),
+                    rule: rule.name.clone(),
+                    labels: labels_json(&labels),
+                    severity: rule.severity.clone(),
+                    from_state: prev.inst.state.as_str().to_string(),
+                    to_state: next.state.as_str().to_string(),
+                    value: next.value,
+                    threshold: rule.condition.threshold,
+                    notice: match &suppressed_by {
+                        Some(r) if word == "suppressed" => format!("suppressed: {r}"),
+                        _ => word.to_string(),
+                    },
+                });
+            }
+            let kind = match notice {
+                Notice::Firing => Some("firing"),
+                Notice::Repeat => Some("repeat"),
+                Notice::Resolved => Some("resolved"),
+                Notice::None | Notice::FiringInCooldown => None,
+            };
+            for ch in self.channels_of(rule) {
+                let k = match kind {
+                    Some(k) => k,
+                    // Alertmanager hears about a notified firing alert every minute, or it
+                    // would resolve it by itself.
+                    None if ch.kind == "alertmanager"
+                        && next.state == State::Firing
+                        && next.notified_at_ms.is_some()
+                        && now_ms - prev.am_sent_ms >= AM_REFRESH_MS =>
+                    {
+                        "refresh"
+                    }
+                    None => continue,
+                };
+                if ch.kind == "alertmanager" {
+                    t.am_sent_ms = now_ms;
+                }
+                let n = self.notification(rule, &id, &labels, &next, k, now_ms);
+                writes.outbox.push(OutboxItem {
+                    id: 0,
+                    created_ms: now_ms,
+                    channel: ch.name.clone(),
+                    alert_id: id.clone(),
+                    kind: k.to_string(),
+                    payload: serde_json::to_string(&n).unwrap_or_default(),
+                    attempts: 0,
+                    // Due at once, whatever clock the evaluation ran on.
+                    next_ms: 0,
+                });
+            }
+            let known = state.contains_key(&id);
+            if !known || !same_but_value(&next, &prev.inst) || suppressed_by != prev.suppressed_by {
+                writes.instances.push(StoredInstance {
+                    alert_id: id.clone(),
+                    rule: rule.name.clone(),
+                    labels: labels_json(&labels),
+                    severity: rule.severity.clone(),
+                    state: next.state.as_str().to_string(),
+                    active_since_ms: next.active_since_ms,
+                    fired_at_ms: next.fired_at_ms,
+                    notified_at_ms: next.notified_at_ms,
+                    last_true_ms: next.last_true_ms,
+                    resolved_at_ms: next.resolved_at_ms,
+                    value: next.value,
+                    updated_ms: now_ms,
+                    suppressed_by,
+                });
+            }
+            updated.push((id, t));
         }
         report.transitions = writes.transitions.len();
         report.notifications = writes.outbox.len();
@@ -411,6 +559,7 @@ impl Alerts {
                         _ => t.inst.active_since_ms,
                     },
                     notified: t.inst.notified_at_ms.is_some(),
+                    suppressed_by: t.suppressed_by.clone(),
                 })
             })
             .collect();
@@ -486,12 +635,101 @@ impl Alerts {
             .collect())
     }
 
+    /// Silences not yet ended, and those ended in the last day.
+    pub async fn silences(&self) -> Result<Vec<SilenceView>, StoreError> {
+        let now = crate::model::now_ms();
+        Ok(self
+            .inner
+            .store
+            .silences(now - 86_400_000)
+            .await?
+            .into_iter()
+            .map(|s| SilenceView {
+                active: s.active_at(now),
+                id: s.id,
+                matchers: s.matchers,
+                starts_ms: s.starts_ms,
+                ends_ms: s.ends_ms,
+                created_by: s.created_by,
+                comment: s.comment,
+            })
+            .collect())
+    }
+
+    /// Creates a silence (checked by the caller) and returns its id.
+    pub async fn create_silence(&self, s: &Silence) -> Result<i64, StoreError> {
+        self.inner.store.create_silence(s).await
+    }
+
+    pub async fn expire_silence(&self, id: i64) -> Result<bool, StoreError> {
+        self.inner
+            .store
+            .expire_silence(id, crate::model::now_ms())
+            .await
+    }
+
+    /// The config file's windows and those made through the API.
+    pub async fn windows(&self) -> Result<Vec<WindowView>, StoreError> {
+        let now = crate::model::now_ms();
+        let view = |id: Option<i64>, m: &Maintenance, by: &str| WindowView {
+            id,
+            name: m.name.clone(),
+            components: m.components.clone(),
+            schedule: m.schedule(),
+            open: m.open_at(now),
+            comment: m.comment.clone(),
+            created_by: by.to_string(),
+        };
+        let mut out: Vec<WindowView> = self
+            .inner
+            .settings
+            .maintenance
+            .iter()
+            .map(|m| view(None, m, "config"))
+            .collect();
+        let names: Vec<&str> = self.inner.depends_on.keys().map(String::as_str).collect();
+        for w in self.inner.store.windows().await? {
+            if let Some(m) = serde_json::from_str::<MaintenanceSpec>(&w.spec)
+                .ok()
+                .and_then(|spec| spec.validate(&names).ok())
+            {
+                out.push(view(Some(w.id), &m, &w.created_by));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Validates and stores a window; `Err(Ok(..))` names the field at fault.
+    pub async fn create_window(
+        &self,
+        spec: &MaintenanceSpec,
+        by: &str,
+    ) -> Result<i64, Result<crate::suppression::FieldError, StoreError>> {
+        let names: Vec<&str> = self.inner.depends_on.keys().map(String::as_str).collect();
+        spec.validate(&names).map_err(Ok)?;
+        let text = serde_json::to_string(spec).unwrap_or_default();
+        self.inner
+            .store
+            .create_window(&text, by, crate::model::now_ms())
+            .await
+            .map_err(Err)
+    }
+
+    pub async fn expire_window(&self, id: i64) -> Result<bool, StoreError> {
+        self.inner
+            .store
+            .expire_window(id, crate::model::now_ms())
+            .await
+    }
+
     /// What the Alerts page shows.
     pub async fn overview(&self) -> Result<AlertsOverview, StoreError> {
         Ok(AlertsOverview {
             active: self.active().await,
             history: self.history(None, None, None, 50).await?,
             channels: self.channels().await?,
+            silences: self.silences().await?,
+            windows: self.windows().await?,
             rules: self.inner.settings.rules.len(),
             evaluation_interval_secs: self.inner.settings.evaluation_interval.as_secs(),
             generated_at_ms: crate::model::now_ms(),

@@ -26,8 +26,10 @@ pub struct ActiveAlert {
     pub threshold: f64,
     /// When the condition began to hold (pending) or the alert fired (firing), ms.
     pub since_ms: Option<i64>,
-    /// False while a firing began inside the cooldown (recorded, not notified).
+    /// False while a firing began inside the cooldown or under a suppression.
     pub notified: bool,
+    /// Why it is not notified: `silence 3`, `maintenance <name>`, `dependency <component>`.
+    pub suppressed_by: Option<String>,
 }
 
 /// A state change, as the history lists it.
@@ -72,12 +74,42 @@ pub struct ChannelView {
     pub pending: i64,
 }
 
+/// A silence as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilenceView {
+    pub id: i64,
+    pub matchers: Vec<(String, String)>,
+    pub starts_ms: i64,
+    pub ends_ms: i64,
+    pub created_by: String,
+    pub comment: String,
+    /// Running now (not yet started, or ended, otherwise).
+    pub active: bool,
+}
+
+/// A maintenance window as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowView {
+    /// `None` for a window from the config file (it ends there, not here).
+    pub id: Option<i64>,
+    pub name: String,
+    /// Empty: every alert.
+    pub components: Vec<String>,
+    /// `2026-12-24 22:00 → 2026-12-25 02:00 UTC` or `sat, sun 02:00 for 1h (UTC+01:00)`.
+    pub schedule: String,
+    pub open: bool,
+    pub comment: String,
+    pub created_by: String,
+}
+
 /// Everything the Alerts page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertsOverview {
     pub active: Vec<ActiveAlert>,
     pub history: Vec<AlertTransition>,
     pub channels: Vec<ChannelView>,
+    pub silences: Vec<SilenceView>,
+    pub windows: Vec<WindowView>,
     pub rules: usize,
     pub evaluation_interval_secs: u64,
     pub generated_at_ms: i64,

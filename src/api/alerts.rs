@@ -13,11 +13,33 @@ use serde_json::json;
 
 pub fn routes() -> Vec<super::ApiRoute> {
     use super::ApiRoute as R;
-    use crate::permissions::Permission::{Analytics, Operate};
+    use crate::permissions::Permission::{Analytics, Manage, Operate};
     vec![
         R::new("/api/v1/alerts", Analytics, get(active)),
         R::new("/api/v1/alerts/history", Analytics, get(history)),
         R::new("/api/v1/alerts/test", Operate, post(test)),
+        R::new("/api/v1/alerts/silences", Analytics, get(silences)),
+        R::new(
+            "/api/v1/alerts/silences/create",
+            Manage,
+            post(create_silence),
+        ),
+        R::new(
+            "/api/v1/alerts/silences/{id}/expire",
+            Manage,
+            post(expire_silence),
+        ),
+        R::new("/api/v1/alerts/maintenance", Analytics, get(windows)),
+        R::new(
+            "/api/v1/alerts/maintenance/create",
+            Manage,
+            post(create_window),
+        ),
+        R::new(
+            "/api/v1/alerts/maintenance/{id}/expire",
+            Manage,
+            post(expire_window),
+        ),
     ]
 }
 
@@ -97,6 +119,179 @@ async fn history(
             .await
             .map(|h| json!({"transitions": h})),
     )
+}
+
+/// A small JSON body (at most 16 KiB), or a 400 saying what shape was expected.
+fn small_json<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, ApiError> {
+    if body.len() > 16 * 1024 {
+        return Err(ApiError::TooLarge("the body is larger than 16 KiB".into()));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body must be {shape}: {e}")))
+}
+
+fn store_failed(e: crate::store::StoreError) -> ApiError {
+    super::v1::store_error(e)
+}
+
+async fn silences(
+    State(state): State<AppState>,
+    axum::extract::Query(params): Params,
+) -> Result<Response, ApiError> {
+    only(&params, &[])?;
+    json(
+        state
+            .alerts
+            .silences()
+            .await
+            .map(|s| json!({"silences": s})),
+    )
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSilence {
+    /// Label name → value; `alertname` is the rule's name.
+    matchers: std::collections::BTreeMap<String, String>,
+    /// RFC 3339; default now.
+    starts_at: Option<String>,
+    /// RFC 3339, or `duration` from the start.
+    ends_at: Option<String>,
+    duration: Option<String>,
+    comment: String,
+}
+
+const SILENCE_SHAPE: &str = r#"{"matchers": {"alertname": "…", "component": "…"}, "duration": "2h" (or "ends_at"), "comment": "why"}"#;
+
+async fn create_silence(
+    State(state): State<AppState>,
+    ext: axum::http::Extensions,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let req: NewSilence = small_json(&body, SILENCE_SHAPE)?;
+    let matchers: Vec<(String, String)> = req.matchers.into_iter().collect();
+    crate::suppression::check_silence(&matchers, &req.comment)
+        .map_err(|(field, reason)| ApiError::BadRequest(format!("`{field}` {reason}")))?;
+    let now = crate::model::now_ms();
+    let time = |field: &str, v: &str| {
+        chrono::DateTime::parse_from_rfc3339(v)
+            .map(|t| t.timestamp_millis())
+            .map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "`{field}` must be an RFC 3339 time, not `{}`",
+                    shown(v)
+                ))
+            })
+    };
+    let starts_ms = match &req.starts_at {
+        Some(v) => time("starts_at", v)?,
+        None => now,
+    };
+    let ends_ms = match (&req.ends_at, &req.duration) {
+        (Some(v), None) => time("ends_at", v)?,
+        (None, Some(d)) => {
+            let d = humantime::parse_duration(d).map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "`duration` must be a duration such as \"2h\", not `{}`",
+                    shown(d)
+                ))
+            })?;
+            starts_ms.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "`ends_at` or `duration` (one of them) is required".into(),
+            ))
+        }
+    };
+    if ends_ms <= starts_ms.max(now) || ends_ms - starts_ms > 90 * 86_400_000 {
+        return Err(ApiError::BadRequest(
+            "`ends_at` must be in the future, after `starts_at`, and at most 90 days after it"
+                .into(),
+        ));
+    }
+    let s = crate::suppression::Silence {
+        id: 0,
+        matchers,
+        starts_ms,
+        ends_ms,
+        created_by: principal_of(Some(&ext), &state).actor(),
+        comment: req.comment.trim().to_string(),
+        created_ms: now,
+    };
+    let id = state
+        .alerts
+        .create_silence(&s)
+        .await
+        .map_err(store_failed)?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+fn parse_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "`id` must be a positive integer, not `{}`",
+            shown(text)
+        ))
+    })
+}
+
+async fn expire_silence(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    if state
+        .alerts
+        .expire_silence(id)
+        .await
+        .map_err(store_failed)?
+    {
+        Ok(Json(json!({"expired": id})).into_response())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "no running silence has id {id}"
+        )))
+    }
+}
+
+async fn windows(
+    State(state): State<AppState>,
+    axum::extract::Query(params): Params,
+) -> Result<Response, ApiError> {
+    only(&params, &[])?;
+    json(state.alerts.windows().await.map(|w| json!({"windows": w})))
+}
+
+async fn create_window(
+    State(state): State<AppState>,
+    ext: axum::http::Extensions,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let spec: crate::suppression::MaintenanceSpec = small_json(
+        &body,
+        r#"{"name": "…", "components": ["…"], "start": "…", "end": "…"} or {"name": "…", "weekdays": ["sat"], "at": "02:00", "duration": "1h", "timezone": "UTC"}"#,
+    )?;
+    let by = principal_of(Some(&ext), &state).actor();
+    match state.alerts.create_window(&spec, &by).await {
+        Ok(id) => Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id}))).into_response()),
+        Err(Ok((field, reason))) => Err(ApiError::BadRequest(format!("`{field}` {reason}"))),
+        Err(Err(e)) => Err(store_failed(e)),
+    }
+}
+
+async fn expire_window(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    if state.alerts.expire_window(id).await.map_err(store_failed)? {
+        Ok(Json(json!({"expired": id})).into_response())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "no open maintenance window has id {id}"
+        )))
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -35,6 +35,8 @@ pub struct AlertSettings {
     pub external_url: String,
     pub channels: Vec<Channel>,
     pub rules: Vec<AlertRule>,
+    /// Windows in which new alerts are recorded but not notified.
+    pub maintenance: Vec<crate::suppression::Maintenance>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -83,6 +85,8 @@ pub(super) struct RawAlerts {
     channels: Vec<RawChannel>,
     #[serde(default)]
     rules: Vec<RawRule>,
+    #[serde(default)]
+    maintenance: Vec<crate::suppression::MaintenanceSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,11 +241,20 @@ pub(super) fn settings(
         let default = DEFAULTS.iter().find(|d| d.0 == r.name);
         rules.push(rule(&k, &r, default, &channels, components)?);
     }
+    let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+    let mut maintenance = Vec::new();
+    for (i, spec) in raw.maintenance.iter().enumerate() {
+        let w = spec.validate(&names).map_err(|(key, reason)| {
+            Keys::new(source, format!("alerts.maintenance[{i}].")).invalid(key, reason)
+        })?;
+        maintenance.push(w);
+    }
     Ok(AlertSettings {
         evaluation_interval,
         external_url,
         channels,
         rules,
+        maintenance,
     })
 }
 

@@ -27,6 +27,9 @@ pub struct ComponentConfig {
     /// threshold decides, so an outage is declared in seconds.
     #[serde(serialize_with = "crate::config::view::duration")]
     pub confirm_interval: Duration,
+    /// Components this one needs: while one of them is down (its unhealthy alert firing),
+    /// this one's alerts are suppressed.
+    pub depends_on: Vec<String>,
     pub check: CheckSpec,
 }
 
@@ -73,6 +76,17 @@ pub(super) fn validate_all(
             });
         }
         out.push(c);
+    }
+    for (i, c) in out.iter().enumerate() {
+        for d in &c.depends_on {
+            if d == &c.name || !out.iter().any(|o| &o.name == d) {
+                return Err(ConfigError::Invalid {
+                    source_name: source.to_string(),
+                    key: format!("components[{i}].depends_on"),
+                    reason: format!("`{d}` is not another component's name"),
+                });
+            }
+        }
     }
     Ok(out)
 }
@@ -164,6 +178,7 @@ fn validate(
         failure_threshold,
         success_threshold,
         confirm_interval,
+        depends_on: rc.depends_on.clone().unwrap_or_default(),
         check,
     })
 }
@@ -240,6 +255,7 @@ pub(super) fn defaults(addr: SocketAddr, database_url: &str) -> Vec<ComponentCon
             failure_threshold: 3,
             success_threshold: 2,
             confirm_interval: DEFAULT_CONFIRM_INTERVAL,
+            depends_on: Vec::new(),
             check,
         };
     let mut liveness = base(

@@ -26,6 +26,7 @@ pub(super) struct RawComponent {
     pub(super) failure_threshold: Option<u32>,
     pub(super) success_threshold: Option<u32>,
     pub(super) confirm_interval: Option<String>,
+    pub(super) depends_on: Option<Vec<String>>,
     pub(super) url: Option<String>,
     pub(super) headers: Option<std::collections::BTreeMap<String, String>>,
     pub(super) protocol_version: Option<String>,

@@ -644,6 +644,7 @@ mod tests {
             failure_threshold: 3,
             success_threshold: 2,
             confirm_interval: Duration::from_millis(200),
+            depends_on: Vec::new(),
             check,
         }
     }

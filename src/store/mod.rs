@@ -462,6 +462,7 @@ mod tests {
                     resolved_at_ms: Some(ts),
                     value: Some(0.0),
                     updated_ms: ts,
+                    suppressed_by: None,
                 }],
                 transitions: vec![Transition {
                     id: 0,
@@ -502,6 +503,20 @@ mod tests {
             })
             .await
             .unwrap();
+        store
+            .create_silence(&crate::suppression::Silence {
+                id: 0,
+                matchers: vec![(text("alertname"), text("a rule"))],
+                starts_ms: ts,
+                ends_ms: ts + MINUTE_MS,
+                created_by: text("ann"),
+                comment: text("upgrade"),
+                created_ms: ts,
+            })
+            .await
+            .unwrap();
+        let w = store.create_window("{}", "ann", ts).await.unwrap();
+        store.expire_window(w, ts).await.unwrap();
         let user = format!("{tag}-user");
         store
             .create_user(&user, "hash", crate::permissions::Role::Viewer, ts)

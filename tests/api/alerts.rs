@@ -28,6 +28,7 @@ type Received = Vec<(HeaderMap, Vec<u8>)>;
 #[derive(Clone, Default)]
 struct Peer {
     health: Arc<AtomicU16>,
+    db: Arc<AtomicU16>,
     hook: Arc<AtomicU16>,
     got: Arc<Mutex<Received>>,
 }
@@ -36,12 +37,19 @@ impl Peer {
     async fn start() -> (Peer, u16) {
         let peer = Peer::default();
         peer.health.store(200, Ordering::SeqCst);
+        peer.db.store(200, Ordering::SeqCst);
         peer.hook.store(200, Ordering::SeqCst);
         let router = axum::Router::new()
             .route(
                 "/health",
                 get(|State(p): State<Peer>| async move {
                     StatusCode::from_u16(p.health.load(Ordering::SeqCst)).unwrap()
+                }),
+            )
+            .route(
+                "/db",
+                get(|State(p): State<Peer>| async move {
+                    StatusCode::from_u16(p.db.load(Ordering::SeqCst)).unwrap()
                 }),
             )
             .route(
@@ -562,4 +570,233 @@ async fn an_smtp_server_receives_the_alert_mail_and_the_resolve_mail() {
     }
     let d = last.expect("a delivery is recorded");
     assert_eq!((d.outcome.as_str(), d.status), ("delivered", Some(250)));
+}
+
+/// The hook's notifications as JSON, in arrival order.
+fn bodies(peer: &Peer) -> Vec<Value> {
+    peer.received()
+        .iter()
+        .map(|(_, b)| serde_json::from_slice(b).unwrap())
+        .collect()
+}
+
+async fn manager_post(h: &Harness, cookie: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+    let (code, text, _) = super::helpers::request(
+        h,
+        "POST",
+        uri,
+        &[("cookie", cookie), ("content-type", "application/json")],
+        axum::body::Body::from(body.to_string()),
+    )
+    .await;
+    (code, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn silences_windows_and_dependencies_hold_back_new_alerts_but_not_earlier_resolves() {
+    let (peer, port) = Peer::start().await;
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    // docs-api depends on gateway-db; one rule watches every component.
+    let text = config(port, "")
+        .replace(
+            "success_threshold = 1\n",
+            "success_threshold = 1\ndepends_on = [\"gateway-db\"]\n\n[[components]]\nname = \"gateway-db\"\nkind = \"http\"\nurl = \"http://127.0.0.1:PORT/db\"\nfailure_threshold = 1\nsuccess_threshold = 1\n",
+        )
+        .replace("PORT", &port.to_string())
+        .replace("name = \"docs-api down\"", "name = \"down\"")
+        .replace("component = \"docs-api\"\n", "");
+    let state = state_at(dir.path(), &text).await;
+    let h = Harness::from_state(state.clone(), turn);
+    let _workers = state.alerts.spawn_delivery();
+    let manager = h.session(mcp_pulse::permissions::Role::Manager).await;
+    let check = || async {
+        state.engine.check_now("docs-api").await.unwrap();
+        state.engine.check_now("gateway-db").await.unwrap();
+        state.alerts.tick(mcp_pulse::model::now_ms()).await.unwrap()
+    };
+    let firing_of = |component: &str| {
+        bodies(&peer)
+            .into_iter()
+            .filter(|n| n["labels"]["component"] == component && n["status"] == "firing")
+            .count()
+    };
+
+    // 1. A silence on docs-api: its outage is recorded, shown as suppressed, not sent.
+    let (code, body) = manager_post(
+        &h,
+        &manager,
+        "/api/v1/alerts/silences/create",
+        r#"{"matchers": {"alertname": "down", "component": "docs-api"}, "duration": "1h", "comment": "deploying docs"}"#,
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let silence = body["id"].as_i64().unwrap();
+    peer.health.store(503, Ordering::SeqCst);
+    let r = check().await;
+    assert_eq!(r.notifications, 0, "{r:?}");
+    let active = state.alerts.active().await;
+    let docs = active.iter().find(|a| a.labels[0].1 == "docs-api").unwrap();
+    assert_eq!(docs.state, "firing");
+    assert_eq!(
+        docs.suppressed_by.as_deref(),
+        Some(format!("silence {silence}").as_str())
+    );
+    let hist = state
+        .alerts
+        .history(None, Some("down"), Some("firing"), 5)
+        .await
+        .unwrap();
+    assert_eq!(hist[0].notice, format!("suppressed: silence {silence}"));
+    // Expired while the outage goes on: now it is sent.
+    let (code, _) = manager_post(
+        &h,
+        &manager,
+        &format!("/api/v1/alerts/silences/{silence}/expire"),
+        "",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let r = check().await;
+    assert_eq!(r.notifications, 1, "{r:?}");
+    peer.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(firing_of("docs-api"), 1);
+
+    // 2. A maintenance window opened after it fired: the resolve of that earlier alert still
+    //    goes out; a new outage of docs-api inside the window is held back.
+    let now = mcp_pulse::model::now_ms();
+    let window = format!(
+        r#"{{"name": "docs upgrade", "components": ["docs-api"], "start": "{}", "end": "{}"}}"#,
+        mcp_pulse::model::rfc3339_ms(now - 60_000),
+        mcp_pulse::model::rfc3339_ms(now + 3_600_000)
+    );
+    let (code, body) =
+        manager_post(&h, &manager, "/api/v1/alerts/maintenance/create", &window).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let window_id = body["id"].as_i64().unwrap();
+    peer.health.store(200, Ordering::SeqCst);
+    check().await;
+    let got = peer.wait_for(2, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        bodies(&peer)[1]["status"],
+        "resolved",
+        "the earlier alert's resolve"
+    );
+    peer.health.store(503, Ordering::SeqCst);
+    let r = check().await;
+    assert_eq!(r.notifications, 0, "{r:?}");
+    let docs = state.alerts.active().await;
+    assert_eq!(
+        docs.iter()
+            .find(|a| a.labels[0].1 == "docs-api")
+            .unwrap()
+            .suppressed_by
+            .as_deref(),
+        Some("maintenance docs upgrade")
+    );
+    let (code, _) = manager_post(
+        &h,
+        &manager,
+        &format!("/api/v1/alerts/maintenance/{window_id}/expire"),
+        "",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    peer.health.store(200, Ordering::SeqCst);
+    check().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        peer.received().len(),
+        2,
+        "an alert never announced has no resolve notice"
+    );
+
+    // 3. gateway-db down, docs-api down behind it: only the root is sent; when the root
+    //    recovers and docs-api still fails, docs-api is sent then.
+    peer.db.store(503, Ordering::SeqCst);
+    peer.health.store(503, Ordering::SeqCst);
+    let r = check().await;
+    assert_eq!(r.notifications, 1, "{r:?}");
+    peer.wait_for(3, Duration::from_secs(5)).await;
+    assert_eq!(firing_of("gateway-db"), 1);
+    let docs = state.alerts.active().await;
+    assert_eq!(
+        docs.iter()
+            .find(|a| a.labels[0].1 == "docs-api")
+            .unwrap()
+            .suppressed_by
+            .as_deref(),
+        Some("dependency gateway-db")
+    );
+    peer.db.store(200, Ordering::SeqCst);
+    let r = check().await;
+    assert_eq!(
+        r.notifications, 2,
+        "gateway-db resolved, docs-api released: {r:?}"
+    );
+    peer.wait_for(5, Duration::from_secs(5)).await;
+    assert_eq!(firing_of("docs-api"), 2);
+
+    // Bad input: named fields, nothing stored.
+    for (uri, body, field) in [
+        (
+            "/api/v1/alerts/silences/create",
+            r#"{"matchers": {}, "duration": "1h", "comment": "x"}"#,
+            "matchers",
+        ),
+        (
+            "/api/v1/alerts/silences/create",
+            r#"{"matchers": {"alertname": "down"}, "duration": "1h", "comment": ""}"#,
+            "comment",
+        ),
+        (
+            "/api/v1/alerts/silences/create",
+            r#"{"matchers": {"alertname": "down"}, "comment": "x"}"#,
+            "duration",
+        ),
+        (
+            "/api/v1/alerts/silences/create",
+            r#"{"matchers": {"alertname": "down"}, "ends_at": "2020-01-01T00:00:00Z", "comment": "x"}"#,
+            "ends_at",
+        ),
+        (
+            "/api/v1/alerts/maintenance/create",
+            r#"{"name": "x", "components": ["nope"], "start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"}"#,
+            "components",
+        ),
+        (
+            "/api/v1/alerts/maintenance/create",
+            r#"{"name": "x", "at": "02:00", "duration": "1h", "timezone": "Mars/Olympus"}"#,
+            "timezone",
+        ),
+        ("/api/v1/alerts/silences/abc/expire", "", "id"),
+    ] {
+        let (code, body) = manager_post(&h, &manager, uri, body).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(field),
+            "{uri}: {body}"
+        );
+    }
+    let (code, _) = manager_post(&h, &manager, "/api/v1/alerts/silences/999/expire", "").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let listed = api(&h, "/api/v1/alerts/silences").await;
+    assert_eq!(listed["silences"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["silences"][0]["created_by"], "manager-user");
+    let listed = api(&h, "/api/v1/alerts/maintenance").await;
+    assert!(
+        listed["windows"].as_array().unwrap().is_empty(),
+        "expired: {listed}"
+    );
+    // A developer may not silence.
+    let dev = h.session(mcp_pulse::permissions::Role::Developer).await;
+    let (code, _) = manager_post(
+        &h,
+        &dev,
+        "/api/v1/alerts/silences/create",
+        r#"{"matchers": {"alertname": "down"}, "duration": "1h", "comment": "x"}"#,
+    )
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
 }

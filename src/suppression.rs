@@ -1,0 +1,465 @@
+//! What keeps an alert from being notified though it fires: maintenance windows (one-off or
+//! weekly, for some components or all) and silences (Alertmanager's model: matchers on the
+//! rule name, severity and labels, a start, an end, an author, a comment). Pure and a leaf:
+//! config validates windows with it, the API validates silences, the evaluator asks it.
+
+use serde::{Deserialize, Serialize};
+
+const MINUTE_MS: i64 = 60_000;
+const DAY_MS: i64 = 86_400_000;
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// A maintenance window as written in config or posted to the API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceSpec {
+    pub name: String,
+    /// Components it covers; empty: every alert.
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// One-off: RFC 3339 start and end.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// Weekly: the days (`mon`…`sun`; absent: every day), the local start time `HH:MM`, how
+    /// long, and the UTC offset (`UTC` or `+01:00`; fixed, no daylight-saving rules).
+    pub weekdays: Option<Vec<String>>,
+    pub at: Option<String>,
+    pub duration: Option<String>,
+    pub timezone: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum When {
+    Once {
+        start_ms: i64,
+        end_ms: i64,
+    },
+    Weekly {
+        /// Monday first.
+        days: [bool; 7],
+        at_minute: i64,
+        duration_ms: i64,
+        offset_minutes: i64,
+    },
+}
+
+/// A validated window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Maintenance {
+    pub name: String,
+    pub components: Vec<String>,
+    pub when: When,
+    pub comment: String,
+}
+
+/// A validation failure: the field and what is wrong.
+pub type FieldError = (&'static str, String);
+
+fn rfc3339(key: &'static str, v: &str) -> Result<i64, FieldError> {
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            (
+                key,
+                format!(
+                    "`{}` is not an RFC 3339 time such as 2026-12-24T22:00:00Z",
+                    short(v)
+                ),
+            )
+        })
+}
+
+fn short(v: &str) -> String {
+    v.chars().take(40).filter(|c| !c.is_control()).collect()
+}
+
+/// `UTC`, `Z` or `±HH:MM` → minutes east of UTC.
+fn offset(v: &str) -> Option<i64> {
+    if v == "UTC" || v == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match v.as_bytes().first()? {
+        b'+' => (1, &v[1..]),
+        b'-' => (-1, &v[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60 && rest.len() == 5).then_some(sign * (h * 60 + m))
+}
+
+/// `HH:MM` → minutes after midnight.
+fn clock(v: &str) -> Option<i64> {
+    let (h, m) = v.split_once(':')?;
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (v.len() == 5 && h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+impl MaintenanceSpec {
+    /// Checks the spec; `components` are the names that exist.
+    pub fn validate(&self, components: &[&str]) -> Result<Maintenance, FieldError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(("name", "must be 1 to 100 characters".to_string()));
+        }
+        for c in &self.components {
+            if !components.contains(&c.as_str()) {
+                return Err((
+                    "components",
+                    format!("no component is named `{}`", short(c)),
+                ));
+            }
+        }
+        let comment = self.comment.clone().unwrap_or_default();
+        if comment.chars().count() > 500 {
+            return Err(("comment", "must be at most 500 characters".to_string()));
+        }
+        let once = self.start.is_some() || self.end.is_some();
+        let weekly = self.at.is_some() || self.duration.is_some() || self.weekdays.is_some();
+        let when = match (once, weekly) {
+            (true, true) => {
+                return Err((
+                    "start",
+                    "a window is either one-off (start, end) or weekly (weekdays, at, duration)"
+                        .to_string(),
+                ))
+            }
+            (false, false) => {
+                return Err((
+                    "start",
+                    "is required (or weekdays, at and duration for a weekly window)".to_string(),
+                ))
+            }
+            (true, false) => {
+                let start_ms = rfc3339("start", self.start.as_deref().unwrap_or(""))?;
+                let end_ms = rfc3339("end", self.end.as_deref().unwrap_or(""))?;
+                if end_ms <= start_ms {
+                    return Err(("end", "must be after start".to_string()));
+                }
+                When::Once { start_ms, end_ms }
+            }
+            (false, true) => {
+                let at = self
+                    .at
+                    .as_deref()
+                    .ok_or(("at", "is required (HH:MM)".to_string()))?;
+                let at_minute =
+                    clock(at).ok_or(("at", format!("`{}` is not a time HH:MM", short(at))))?;
+                let d = self
+                    .duration
+                    .as_deref()
+                    .ok_or(("duration", "is required (e.g. \"1h\")".to_string()))?;
+                let duration = humantime::parse_duration(d)
+                    .map_err(|_| ("duration", format!("`{}` is not a duration", short(d))))?;
+                let duration_ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+                if !(MINUTE_MS..=7 * DAY_MS).contains(&duration_ms) {
+                    return Err(("duration", "must be from 1m to 7d".to_string()));
+                }
+                let mut days = [self.weekdays.is_none(); 7];
+                for d in self.weekdays.iter().flatten() {
+                    let i = WEEKDAYS
+                        .iter()
+                        .position(|w| w.eq_ignore_ascii_case(d))
+                        .ok_or((
+                            "weekdays",
+                            format!("`{}` is not one of {}", short(d), WEEKDAYS.join(", ")),
+                        ))?;
+                    days[i] = true;
+                }
+                if !days.contains(&true) {
+                    return Err(("weekdays", "names no day".to_string()));
+                }
+                let tz = self.timezone.as_deref().unwrap_or("UTC");
+                let offset_minutes = offset(tz).ok_or((
+                    "timezone",
+                    format!("`{}` is not UTC or an offset such as +01:00", short(tz)),
+                ))?;
+                When::Weekly {
+                    days,
+                    at_minute,
+                    duration_ms,
+                    offset_minutes,
+                }
+            }
+        };
+        Ok(Maintenance {
+            name: name.to_string(),
+            components: self.components.clone(),
+            when,
+            comment,
+        })
+    }
+}
+
+impl Maintenance {
+    /// When the window opens, for people: one-off start → end, or weekly days, time, length.
+    pub fn schedule(&self) -> String {
+        let fmt = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default()
+        };
+        match &self.when {
+            When::Once { start_ms, end_ms } => format!("{} → {} UTC", fmt(*start_ms), fmt(*end_ms)),
+            When::Weekly {
+                days,
+                at_minute,
+                duration_ms,
+                offset_minutes,
+            } => {
+                let on: Vec<&str> = WEEKDAYS
+                    .iter()
+                    .zip(days)
+                    .filter(|(_, d)| **d)
+                    .map(|(w, _)| *w)
+                    .collect();
+                let days = if on.len() == 7 {
+                    "daily".to_string()
+                } else {
+                    on.join(", ")
+                };
+                let tz = match offset_minutes {
+                    0 => "UTC".to_string(),
+                    o => format!(
+                        "UTC{}{:02}:{:02}",
+                        if *o < 0 { '-' } else { '+' },
+                        o.abs() / 60,
+                        o.abs() % 60
+                    ),
+                };
+                let d = std::time::Duration::from_millis(u64::try_from(*duration_ms).unwrap_or(0));
+                format!(
+                    "{days} {:02}:{:02} for {} ({tz})",
+                    at_minute / 60,
+                    at_minute % 60,
+                    humantime::format_duration(d)
+                )
+            }
+        }
+    }
+
+    /// Whether the window is open at `now_ms`.
+    pub fn open_at(&self, now_ms: i64) -> bool {
+        match self.when {
+            When::Once { start_ms, end_ms } => (start_ms..end_ms).contains(&now_ms),
+            When::Weekly {
+                days,
+                at_minute,
+                duration_ms,
+                offset_minutes,
+            } => {
+                let local = now_ms + offset_minutes * MINUTE_MS;
+                let today = local.div_euclid(DAY_MS);
+                // A window may have started up to seven days ago (its longest duration).
+                (0..=7).any(|back| {
+                    let day = today - back;
+                    // 1970-01-01 was a Thursday (index 3, Monday first).
+                    let weekday = (day + 3).rem_euclid(7) as usize;
+                    let start = day * DAY_MS + at_minute * MINUTE_MS;
+                    days[weekday] && (start..start + duration_ms).contains(&local)
+                })
+            }
+        }
+    }
+
+    /// Whether the window covers an alert with these labels (a window naming components
+    /// covers only alerts labelled with one of them).
+    pub fn covers(&self, labels: &[(String, String)]) -> bool {
+        self.components.is_empty()
+            || labels
+                .iter()
+                .any(|(k, v)| k == "component" && self.components.contains(v))
+    }
+}
+
+/// A silence: alerts whose rule, severity and labels all match are not notified between
+/// start and end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Silence {
+    pub id: i64,
+    /// `alertname` matches the rule's name, `severity` its severity, anything else a label.
+    pub matchers: Vec<(String, String)>,
+    pub starts_ms: i64,
+    pub ends_ms: i64,
+    pub created_by: String,
+    pub comment: String,
+    pub created_ms: i64,
+}
+
+impl Silence {
+    pub fn active_at(&self, now_ms: i64) -> bool {
+        (self.starts_ms..self.ends_ms).contains(&now_ms)
+    }
+
+    pub fn matches(&self, rule: &str, severity: &str, labels: &[(String, String)]) -> bool {
+        self.matchers.iter().all(|(k, v)| match k.as_str() {
+            "alertname" => v == rule,
+            "severity" => v == severity,
+            _ => labels.iter().any(|(lk, lv)| lk == k && lv == v),
+        })
+    }
+}
+
+/// Checks a silence's matchers and comment as posted (1 to 10 matchers; names are
+/// `alertname`, `severity` or label names of 1-64 word characters; values 1-256 characters).
+pub fn check_silence(matchers: &[(String, String)], comment: &str) -> Result<(), FieldError> {
+    if matchers.is_empty() || matchers.len() > 10 {
+        return Err((
+            "matchers",
+            "needs 1 to 10 matchers (alertname, severity or a label)".to_string(),
+        ));
+    }
+    for (k, v) in matchers {
+        let name_ok = !k.is_empty()
+            && k.len() <= 64
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return Err(("matchers", format!("`{}` is not a label name", short(k))));
+        }
+        if v.is_empty() || v.chars().count() > 256 || v.chars().any(char::is_control) {
+            return Err((
+                "matchers",
+                format!("the value for `{k}` must be 1 to 256 printable characters"),
+            ));
+        }
+    }
+    if comment.trim().is_empty() || comment.chars().count() > 500 {
+        return Err((
+            "comment",
+            "must be 1 to 500 characters (say why)".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(t: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    fn weekly(days: Option<&[&str]>, at: &str, duration: &str, tz: &str) -> Maintenance {
+        MaintenanceSpec {
+            name: "w".into(),
+            weekdays: days.map(|d| d.iter().map(|s| s.to_string()).collect()),
+            at: Some(at.into()),
+            duration: Some(duration.into()),
+            timezone: Some(tz.into()),
+            ..Default::default()
+        }
+        .validate(&[])
+        .unwrap()
+    }
+
+    #[test]
+    fn weekly_windows_open_on_their_days_in_their_offset_and_across_midnight() {
+        // Saturdays 23:00 for 2 h at +01:00: Sat 22:00Z to Sun 00:00Z.
+        let w = weekly(Some(&["sat"]), "23:00", "2h", "+01:00");
+        assert!(!w.open_at(ms("2026-12-05T21:59:00Z")), "Sat 22:59 local");
+        assert!(w.open_at(ms("2026-12-05T22:00:00Z")));
+        assert!(w.open_at(ms("2026-12-05T23:59:00Z")), "past midnight UTC");
+        assert!(!w.open_at(ms("2026-12-06T00:00:00Z")));
+        assert!(
+            !w.open_at(ms("2026-12-12T21:00:00Z")),
+            "next Saturday, too early"
+        );
+        assert!(w.open_at(ms("2026-12-12T22:30:00Z")));
+        let daily = weekly(None, "02:00", "30m", "UTC");
+        for day in ["2026-12-01", "2026-12-03", "2026-12-06"] {
+            assert!(daily.open_at(ms(&format!("{day}T02:10:00Z"))), "{day}");
+            assert!(!daily.open_at(ms(&format!("{day}T02:31:00Z"))), "{day}");
+        }
+    }
+
+    #[test]
+    fn one_off_windows_cover_their_components_only() {
+        let w = MaintenanceSpec {
+            name: "db upgrade".into(),
+            components: vec!["gateway-db".into()],
+            start: Some("2026-12-24T22:00:00Z".into()),
+            end: Some("2026-12-25T02:00:00+01:00".into()),
+            ..Default::default()
+        }
+        .validate(&["gateway-db", "docs-api"])
+        .unwrap();
+        assert!(w.open_at(ms("2026-12-24T23:00:00Z")));
+        assert!(!w.open_at(ms("2026-12-25T01:00:00Z")), "the end is 01:00Z");
+        let db = [("component".to_string(), "gateway-db".to_string())];
+        let api = [("component".to_string(), "docs-api".to_string())];
+        assert!(w.covers(&db) && !w.covers(&api) && !w.covers(&[]));
+    }
+
+    #[test]
+    fn bad_windows_and_silences_name_the_field() {
+        let bad = |s: MaintenanceSpec| s.validate(&["db"]).unwrap_err().0;
+        let base = MaintenanceSpec {
+            name: "x".into(),
+            ..Default::default()
+        };
+        assert_eq!(bad(base.clone()), "start");
+        assert_eq!(
+            bad(MaintenanceSpec {
+                components: vec!["nope".into()],
+                start: Some("2026-12-24T22:00:00Z".into()),
+                end: Some("2026-12-24T23:00:00Z".into()),
+                ..base.clone()
+            }),
+            "components"
+        );
+        assert_eq!(
+            bad(MaintenanceSpec {
+                start: Some("2026-12-24T22:00:00Z".into()),
+                end: Some("2026-12-24T21:00:00Z".into()),
+                ..base.clone()
+            }),
+            "end"
+        );
+        let weekly = |at: &str, d: &str, days: &[&str], tz: &str| MaintenanceSpec {
+            at: Some(at.into()),
+            duration: Some(d.into()),
+            weekdays: Some(days.iter().map(|s| s.to_string()).collect()),
+            timezone: Some(tz.into()),
+            ..base.clone()
+        };
+        assert_eq!(bad(weekly("25:00", "1h", &["mon"], "UTC")), "at");
+        assert_eq!(bad(weekly("02:00", "8d", &["mon"], "UTC")), "duration");
+        assert_eq!(bad(weekly("02:00", "1h", &["someday"], "UTC")), "weekdays");
+        assert_eq!(
+            bad(weekly("02:00", "1h", &["mon"], "Europe/Paris")),
+            "timezone"
+        );
+        assert_eq!(check_silence(&[], "why").unwrap_err().0, "matchers");
+        let m = vec![("alertname".to_string(), "docs-api down".to_string())];
+        assert_eq!(check_silence(&m, " ").unwrap_err().0, "comment");
+        let evil = vec![("a b".to_string(), "x".to_string())];
+        assert_eq!(check_silence(&evil, "why").unwrap_err().0, "matchers");
+        assert!(check_silence(&m, "deploying").is_ok());
+    }
+
+    #[test]
+    fn silences_match_rule_severity_and_labels_all_together() {
+        let s = Silence {
+            id: 1,
+            matchers: vec![
+                ("alertname".into(), "down".into()),
+                ("component".into(), "db".into()),
+            ],
+            starts_ms: 10,
+            ends_ms: 20,
+            created_by: "ann".into(),
+            comment: "upgrade".into(),
+            created_ms: 5,
+        };
+        let db = [("component".to_string(), "db".to_string())];
+        let api = [("component".to_string(), "api".to_string())];
+        assert!(s.matches("down", "high", &db));
+        assert!(!s.matches("down", "high", &api));
+        assert!(!s.matches("slow", "high", &db));
+        assert!(s.active_at(10) && s.active_at(19) && !s.active_at(20) && !s.active_at(9));
+    }
+}

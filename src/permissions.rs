@@ -152,8 +152,12 @@ pub const SERVER_FNS: &[(&str, Permission)] = &[
     ("get_own_audit", Permission::Admin),
     ("get_config_view", Permission::Admin),
     ("get_alerts", Permission::Details),
+    ("get_component_alerts", Permission::Details),
     ("get_alert_banner", Permission::Status),
     ("send_test_notification", Permission::Operate),
+    ("create_silence", Permission::Manage),
+    ("expire_silence", Permission::Manage),
+    ("expire_window", Permission::Manage),
 ];
 
 /// The permission a page path needs (`None`: not a page).

@@ -150,7 +150,31 @@ test('a firing alert shows on the Overview and the Alerts page, and a test notif
   await expect(page.getByTestId('test-result')).toContainText('Test notification delivered to ops-webhook');
   await expect.poll(() => received.filter((r) => r.test === true).length).toBe(1);
   await expect(channel).toContainText('test');
+
+  // A silence: made with the form, shown on the firing alert, then expired.
+  const form = page.getByTestId('silence-form');
+  await form.getByLabel(/Matchers/).fill('alertname=docs-api down');
+  await form.getByLabel('Hours').fill('1');
+  await form.getByLabel('Why').fill('deploying docs');
+  await form.getByRole('button', { name: 'Silence' }).click();
+  const silence = page.getByTestId('silence').filter({ hasText: 'alertname=docs-api down' });
+  await expect(silence).toContainText('active');
+  await expect(silence).toContainText('deploying docs');
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('active-alert').filter({ hasText: 'docs-api down' })).toContainText(
+      'suppressed by silence',
+      { timeout: 1_000 },
+    );
+  }).toPass({ timeout: 15_000 });
+  await hydrated(page);
   await page.screenshot({ path: 'test-results/alerts.png', fullPage: true });
+  await page
+    .getByTestId('silence')
+    .filter({ hasText: 'alertname=docs-api down' })
+    .getByRole('button', { name: /Expire the silence/ })
+    .click();
+  await expect(page.getByTestId('silence').filter({ hasText: 'alertname=docs-api down' })).toContainText('ended');
   expect(errors).toEqual([]);
   await context.close();
 });

@@ -179,7 +179,7 @@ async fn through_http(
     Ok(took)
 }
 
-fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
+pub(super) fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
     v.sort();
     let at = |q: f64| {
         let i = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
@@ -289,6 +289,7 @@ pub async fn run(
         println!("endpoints 7d (rollups):           p50 {e50:>8.2} ms  p99 {e99:>8.2} ms");
         let (n50, n99) = time_query(5, || s.naive_endpoint_counts(now - 7 * DAY_MS)).await?;
         println!("endpoints 7d (naive GROUP BY raw): p50 {n50:>8.2} ms  p99 {n99:>8.2} ms  ({:.0}x slower at p50)", n50 / e50);
+        super::alert_bench::alert_tick(dir, &format!("q{n}.db"), 30).await?;
         store.close().await;
         remove_db(&dir.join(format!("q{n}.db")));
     }

@@ -439,3 +439,90 @@ pub async fn send_test_notification(
             )
         })
 }
+
+/// Silences an alert for a while (managers and up): `matchers` as `name=value` lines,
+/// `hours` 1 to 2160.
+#[server(endpoint = "create_silence")]
+pub async fn create_silence(
+    matchers: String,
+    hours: String,
+    comment: String,
+) -> Result<i64, ServerFnError> {
+    let (state, caller) = crate::state::authorized("create_silence")?;
+    let mut pairs = Vec::new();
+    for line in matchers.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (k, v) = line.split_once('=').ok_or_else(|| {
+            ssr::bad(format!(
+                "matchers: `{}` is not name=value",
+                ssr::shown(line)
+            ))
+        })?;
+        pairs.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    crate::suppression::check_silence(&pairs, &comment)
+        .map_err(|(field, reason)| ssr::bad(format!("{field}: {reason}")))?;
+    let hours: i64 = hours
+        .trim()
+        .parse()
+        .ok()
+        .filter(|h| (1..=2160).contains(h))
+        .ok_or_else(|| ssr::bad("hours: a whole number from 1 to 2160".to_string()))?;
+    let now = crate::model::now_ms();
+    let s = crate::suppression::Silence {
+        id: 0,
+        matchers: pairs,
+        starts_ms: now,
+        ends_ms: now + hours * 3_600_000,
+        created_by: caller.actor(),
+        comment: comment.trim().to_string(),
+        created_ms: now,
+    };
+    state
+        .alerts
+        .create_silence(&s)
+        .await
+        .map_err(ssr::failed("the silence"))
+}
+
+/// Ends a silence now (managers and up).
+#[server(endpoint = "expire_silence")]
+pub async fn expire_silence(id: i64) -> Result<(), ServerFnError> {
+    let (state, _) = crate::state::authorized("expire_silence")?;
+    match state.alerts.expire_silence(id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ssr::refuse(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("no running silence has id {id}"),
+        )),
+        Err(e) => Err(ssr::failed("the silence")(e)),
+    }
+}
+
+/// Ends a maintenance window made through the API or this page (managers and up).
+#[server(endpoint = "expire_window")]
+pub async fn expire_window(id: i64) -> Result<(), ServerFnError> {
+    let (state, _) = crate::state::authorized("expire_window")?;
+    match state.alerts.expire_window(id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ssr::refuse(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("no open maintenance window has id {id}"),
+        )),
+        Err(e) => Err(ssr::failed("the window")(e)),
+    }
+}
+
+/// The alerts of one component (those labelled with it): pending, firing or without data.
+#[server(endpoint = "get_component_alerts")]
+pub async fn get_component_alerts(
+    name: String,
+) -> Result<Vec<crate::alerts::view::ActiveAlert>, ServerFnError> {
+    let (state, _) = crate::state::authorized("get_component_alerts")?;
+    Ok(state
+        .alerts
+        .active()
+        .await
+        .into_iter()
+        .filter(|a| a.labels.iter().any(|(k, v)| k == "component" && v == &name))
+        .collect())
+}

@@ -178,3 +178,45 @@ pub fn AdminTabs(current: &'static str) -> impl IntoView {
         </nav>
     }
 }
+
+fn severity_icon(s: &str) -> &'static str {
+    match s {
+        "critical" => "‼",
+        "high" => "▲",
+        "medium" => "●",
+        _ => "○",
+    }
+}
+
+fn state_icon(s: &str) -> &'static str {
+    match s {
+        "firing" => "✖",
+        "pending" => "…",
+        "resolved" => "✓",
+        "no_data" => "?",
+        _ => "·",
+    }
+}
+
+/// An alert's severity: icon and word (colour only repeats them).
+#[component]
+pub fn Severity(s: String) -> impl IntoView {
+    view! {
+        <span class=format!("badge sev sev-{s}")>
+            <span aria-hidden="true">{severity_icon(&s)} " "</span>
+            {s.clone()}
+        </span>
+    }
+}
+
+/// An alert's state: icon and word.
+#[component]
+pub fn StateWord(s: String) -> impl IntoView {
+    let word = s.replace('_', " ");
+    view! {
+        <span class=format!("alert-state state-{s}")>
+            <span aria-hidden="true">{state_icon(&s)} " "</span>
+            {word}
+        </span>
+    }
+}

@@ -800,3 +800,41 @@ async fn silences_windows_and_dependencies_hold_back_new_alerts_but_not_earlier_
     .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_real_outage_reaches_the_webhook_through_the_scheduler_and_the_evaluator() {
+    let (peer, port) = Peer::start().await;
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = config(port, "")
+        .replace(
+            "evaluation_interval = \"15s\"",
+            "evaluation_interval = \"1s\"",
+        )
+        .replace(
+            "failure_threshold = 1\n",
+            "failure_threshold = 1\ninterval = \"1s\"\ntimeout = \"500ms\"\n",
+        );
+    let state = state_at(dir.path(), &text).await;
+    let _h = Harness::from_state(state.clone(), turn);
+    // The real loops: scheduled checks, evaluation every second, delivery.
+    let _checks = state.engine.spawn(Duration::from_secs(3600));
+    let _alerting = state.alerts.spawn();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(peer.received().is_empty(), "healthy: nothing sent");
+    let stopped = tokio::time::Instant::now();
+    peer.health.store(503, Ordering::SeqCst);
+    // `for` is 0s and evaluation runs every second: the alert is due within two intervals of
+    // the check that sees the failure. The bound here is generous; the figure is printed.
+    let got = peer.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1, "the outage reached the webhook");
+    println!(
+        "outage → webhook: {:.1} s (check interval 1 s, evaluation interval 1 s)",
+        stopped.elapsed().as_secs_f64()
+    );
+    let n: Value = serde_json::from_slice(&got[0].1).unwrap();
+    assert_eq!(
+        (n["name"].as_str(), n["status"].as_str()),
+        (Some("docs-api down"), Some("firing"))
+    );
+}

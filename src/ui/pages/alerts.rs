@@ -1,16 +1,20 @@
 //! `/alerts`: what fires now (severity, since, value against threshold, labels), the channels
-//! with their last delivery and a test button, and the recent history. Follows auto-refresh;
-//! states and severities are words with icons, never colour alone.
+//! with their last delivery and a test button, silences and maintenance windows, and the recent
+//! history. Follows auto-refresh; states and severities are words with icons, never colour
+//! alone.
 
 use crate::alerts::view::{
     number as num, ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView,
+    SilenceView, WindowView,
 };
 use crate::model::{clock_utc, human_duration};
 use crate::permissions::Permission;
-use crate::ui::data::{get_alerts, SendTestNotification};
+use crate::ui::data::{
+    get_alerts, CreateSilence, ExpireSilence, ExpireWindow, SendTestNotification,
+};
 use crate::ui::me::MeCtx;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
-use crate::ui::widgets::ErrorBox;
+use crate::ui::widgets::{ErrorBox, Severity, StateWord};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -19,10 +23,34 @@ pub fn AlertsPage() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let me = MeCtx::use_ctx();
     let test = ServerAction::<SendTestNotification>::new();
+    let acts = Acts {
+        silence: ServerAction::<CreateSilence>::new(),
+        expire: ServerAction::<ExpireSilence>::new(),
+        close: ServerAction::<ExpireWindow>::new(),
+    };
     let data = Resource::new(
-        move || (ctl.tick.get(), test.version().get()),
+        move || {
+            (
+                ctl.tick.get(),
+                test.version().get(),
+                acts.silence.version().get(),
+                acts.expire.version().get(),
+                acts.close.version().get(),
+            )
+        },
         |_| get_alerts(),
     );
+    let failed = move || {
+        [
+            acts.silence.value().get().and_then(|r| r.err()),
+            acts.expire.value().get().and_then(|r| r.err()),
+            acts.close.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| e.to_string())
+    };
     let (busy, set_busy) = signal(false);
     let updated_at =
         Signal::derive(move || data.get().and_then(|r| r.ok()).map(|o| o.generated_at_ms));
@@ -34,6 +62,7 @@ pub fn AlertsPage() -> impl IntoView {
                 <RefreshControls updated_at busy />
             </Transition>
         </div>
+        {move || failed().map(|e| view! { <p class="error" role="alert" data-testid="alerts-error">{e}</p> })}
         {move || test.value().get().map(|r| match r {
             Ok(d) => view! { <TestResult d /> }.into_any(),
             Err(e) => view! { <p class="error" role="alert" data-testid="test-result">{e.to_string()}</p> }.into_any(),
@@ -44,8 +73,9 @@ pub fn AlertsPage() -> impl IntoView {
         >
             {move || Suspend::new(async move {
                 let can_test = me.can(Permission::Operate).await;
+                let can_manage = me.can(Permission::Manage).await;
                 match data.await {
-                    Ok(o) => view! { <Overview o can_test test /> }.into_any(),
+                    Ok(o) => view! { <Overview o can_test test can_manage acts /> }.into_any(),
                     Err(e) => view! { <ErrorBox title="Cannot load the alerts" message=e.to_string() /> }.into_any(),
                 }
             })}
@@ -53,11 +83,21 @@ pub fn AlertsPage() -> impl IntoView {
     }
 }
 
+/// The page's write actions, shared by its sections.
+#[derive(Clone, Copy)]
+struct Acts {
+    silence: ServerAction<CreateSilence>,
+    expire: ServerAction<ExpireSilence>,
+    close: ServerAction<ExpireWindow>,
+}
+
 #[component]
 fn Overview(
     o: AlertsOverview,
     can_test: bool,
     test: ServerAction<SendTestNotification>,
+    can_manage: bool,
+    acts: Acts,
 ) -> impl IntoView {
     let firing = o.active.iter().filter(|a| a.state == "firing").count();
     let now = o.generated_at_ms;
@@ -80,7 +120,7 @@ fn Overview(
                         <thead><tr>
                             <th scope="col">"Severity"</th><th scope="col">"Alert"</th>
                             <th scope="col">"State"</th><th scope="col">"Value"</th>
-                            <th scope="col">"Since"</th><th scope="col">"Labels"</th>
+                            <th scope="col">"Since"</th><th scope="col">"Labels"</th><th scope="col">"Notified"</th>
                         </tr></thead>
                         <tbody>{o.active.into_iter().map(|a| view! { <Active a now /> }).collect_view()}</tbody>
                     </table>
@@ -109,6 +149,8 @@ fn Overview(
                 }.into_any()
             }}
         </section>
+        <Silences list=o.silences can_manage acts />
+        <Windows list=o.windows can_manage acts />
         <section class="panel">
             <h2>"History"</h2>
             {if o.history.is_empty() {
@@ -125,46 +167,6 @@ fn Overview(
                 }.into_any()
             }}
         </section>
-    }
-}
-
-fn severity_icon(s: &str) -> &'static str {
-    match s {
-        "critical" => "‼",
-        "high" => "▲",
-        "medium" => "●",
-        _ => "○",
-    }
-}
-
-fn state_icon(s: &str) -> &'static str {
-    match s {
-        "firing" => "✖",
-        "pending" => "…",
-        "resolved" => "✓",
-        "no_data" => "?",
-        _ => "·",
-    }
-}
-
-#[component]
-fn Severity(s: String) -> impl IntoView {
-    view! {
-        <span class=format!("badge sev sev-{s}")>
-            <span aria-hidden="true">{severity_icon(&s)} " "</span>
-            {s.clone()}
-        </span>
-    }
-}
-
-#[component]
-fn StateWord(s: String) -> impl IntoView {
-    let word = s.replace('_', " ");
-    view! {
-        <span class=format!("alert-state state-{s}")>
-            <span aria-hidden="true">{state_icon(&s)} " "</span>
-            {word}
-        </span>
     }
 }
 
@@ -207,7 +209,120 @@ fn Active(a: ActiveAlert, now: i64) -> impl IntoView {
             <td class="num">{value}</td>
             <td>{since}</td>
             <td><code>{labels_text(&a.labels)}</code></td>
+            <td>{match (a.notified, a.suppressed_by) {
+                (_, Some(by)) => format!("suppressed by {by}"),
+                (true, None) => "yes".to_string(),
+                (false, None) if a.state == "firing" => "no (cooldown)".to_string(),
+                _ => "—".to_string(),
+            }}</td>
         </tr>
+    }
+}
+
+fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+#[component]
+fn Silences(list: Vec<SilenceView>, can_manage: bool, acts: Acts) -> impl IntoView {
+    view! {
+        <section class="panel" data-testid="silences">
+            <h2>"Silences"</h2>
+            {if list.is_empty() {
+                view! { <p class="empty-line">"No silences."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <thead><tr>
+                            <th scope="col">"Matches"</th><th scope="col">"From"</th><th scope="col">"Until"</th>
+                            <th scope="col">"By"</th><th scope="col">"Why"</th><th scope="col">"State"</th>
+                            {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Expire"</span></th> })}
+                        </tr></thead>
+                        <tbody>{list.into_iter().map(|s| {
+                            let id = s.id;
+                            let label = format!("Expire the silence on {}", labels_text(&s.matchers));
+                            view! {
+                                <tr data-testid="silence">
+                                    <td><code>{labels_text(&s.matchers)}</code></td>
+                                    <td>{when(s.starts_ms)}</td>
+                                    <td>{when(s.ends_ms)}</td>
+                                    <td>{s.created_by.clone()}</td>
+                                    <td>{s.comment.clone()}</td>
+                                    <td>{if s.active { "active" } else { "ended" }}</td>
+                                    {can_manage.then(|| view! {
+                                        <td>{s.active.then(|| view! {
+                                            <button class="btn btn-small" aria-label=label.clone()
+                                                on:click=move |_| { acts.expire.dispatch(ExpireSilence { id }); }>
+                                                "Expire"
+                                            </button>
+                                        })}</td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+            {can_manage.then(|| view! {
+                <ActionForm action=acts.silence attr:class="stack-form" attr:data-testid="silence-form">
+                    <label>"Matchers (one name=value a line; alertname is the rule)"
+                        <textarea name="matchers" rows="2" required placeholder="alertname=docs-api down\ncomponent=docs-api"></textarea>
+                    </label>
+                    <label>"Hours" <input name="hours" type="number" min="1" max="2160" value="2" required /></label>
+                    <label>"Why" <input name="comment" required maxlength="500" /></label>
+                    <button class="btn" type="submit">"Silence"</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Windows(list: Vec<WindowView>, can_manage: bool, acts: Acts) -> impl IntoView {
+    view! {
+        <section class="panel" data-testid="windows">
+            <h2>"Maintenance windows"</h2>
+            {if list.is_empty() {
+                view! {
+                    <p class="empty-line">
+                        "None. Add " <code>"[[alerts.maintenance]]"</code> " to pulse.toml or post to "
+                        <code>"/api/v1/alerts/maintenance/create"</code> "."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <thead><tr>
+                            <th scope="col">"Name"</th><th scope="col">"Covers"</th><th scope="col">"When"</th>
+                            <th scope="col">"Now"</th><th scope="col">"By"</th>
+                            {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"End"</span></th> })}
+                        </tr></thead>
+                        <tbody>{list.into_iter().map(|w| {
+                            let label = format!("End the maintenance window {}", w.name);
+                            view! {
+                                <tr data-testid="window">
+                                    <td>{w.name.clone()}</td>
+                                    <td>{if w.components.is_empty() { "every alert".to_string() } else { w.components.join(", ") }}</td>
+                                    <td>{w.schedule.clone()}</td>
+                                    <td>{if w.open { "open" } else { "closed" }}</td>
+                                    <td>{w.created_by.clone()}</td>
+                                    {can_manage.then(|| view! {
+                                        <td>{w.id.map(|id| view! {
+                                            <button class="btn btn-small" aria-label=label.clone()
+                                                on:click=move |_| { acts.close.dispatch(ExpireWindow { id }); }>
+                                                "End"
+                                            </button>
+                                        })}</td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

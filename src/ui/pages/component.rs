@@ -3,11 +3,13 @@
 use crate::model::{clock_utc, ComponentDetail};
 use crate::permissions::Permission;
 use crate::ui::chart::ResponseTimeChart;
-use crate::ui::data::{get_component, RunCheck};
+use crate::ui::data::{get_component, get_component_alerts, RunCheck};
 use crate::ui::me::MeCtx;
 use crate::ui::pages::not_found::{set_not_found_status, NotFoundBody};
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
-use crate::ui::widgets::{fmt_interval, fmt_ms, fmt_rfc3339, CardTop, ErrorBox, StatusPill};
+use crate::ui::widgets::{
+    fmt_interval, fmt_ms, fmt_rfc3339, CardTop, ErrorBox, Severity, StateWord, StatusPill,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -28,9 +30,14 @@ pub fn ComponentPage() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let check = ServerAction::<RunCheck>::new();
     let me = MeCtx::use_ctx();
+    let alerts_of = name.clone();
     let detail = Resource::new(
         move || (name(), ctl.tick.get(), check.version().get()),
         |(name, _, _)| get_component(name),
+    );
+    let alerts = Resource::new(
+        move || (alerts_of(), ctl.tick.get()),
+        |(name, _)| get_component_alerts(name),
     );
     let (busy, set_busy) = signal(false);
     // try_get: see RefreshControls; these closures can be re-walked after the render ends.
@@ -77,6 +84,14 @@ pub fn ComponentPage() -> impl IntoView {
                     <ResponseTimeChart id="response-chart" history degraded_after_ms=degraded_after />
                 </section>
             </Show>
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match alerts.await {
+                    Ok(list) if !list.is_empty() => view! { <ComponentAlerts list /> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
         </Transition>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -191,6 +206,33 @@ fn HistoryTable(d: ComponentDetail) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+        </section>
+    }
+}
+
+/// This component's alerts that are pending, firing or without data, linking to each on the
+/// Alerts page.
+#[component]
+fn ComponentAlerts(list: Vec<crate::alerts::view::ActiveAlert>) -> impl IntoView {
+    view! {
+        <section class="panel" data-testid="component-alerts">
+            <h2 class="section-title">"Alerts"</h2>
+            <ul class="plain-list">
+                {list.into_iter().map(|a| {
+                    let since = a.since_ms.map(|s| format!(" since {}", clock_utc(s))).unwrap_or_default();
+                    let held = a.suppressed_by.map(|b| format!(" (suppressed by {b})")).unwrap_or_default();
+                    view! {
+                        <li>
+                            <Severity s=a.severity.clone() />
+                            " "
+                            <a href=format!("/alerts#alert-{}", a.alert_id)>{a.rule.clone()}</a>
+                            " — "
+                            <StateWord s=a.state.clone() />
+                            {format!("{since}{held}")}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
         </section>
     }
 }

@@ -175,6 +175,14 @@ test('a firing alert shows on the Overview and the Alerts page, and a test notif
     .getByRole('button', { name: /Expire the silence/ })
     .click();
   await expect(page.getByTestId('silence').filter({ hasText: 'alertname=docs-api down' })).toContainText('ended');
+
+  // The component's own page lists its alert, linking back.
+  await page.goto(`${BASE}/components/docs-api`);
+  await hydrated(page);
+  const own = page.getByTestId('component-alerts');
+  await expect(own).toContainText('docs-api down');
+  await expect(own).toContainText('firing');
+  await expect(own.getByRole('link', { name: 'docs-api down' })).toHaveAttribute('href', /\/alerts#alert-/);
   expect(errors).toEqual([]);
   await context.close();
 });

@@ -384,7 +384,11 @@ impl Alerts {
             let id = s.id;
             let labels = s.labels;
             let prev = s.prev;
-            if next.state != prev.inst.state || word != "none" {
+            // Moves between inactive and no data (a quiet metric, a start) are not history.
+            let quiet = |st: State| matches!(st, State::Inactive | State::NoData);
+            let moved =
+                next.state != prev.inst.state && !(quiet(next.state) && quiet(prev.inst.state));
+            if moved || word != "none" {
                 writes.transitions.push(Transition {
                     id: 0,
                     ts_ms: now_ms,

@@ -266,13 +266,15 @@ fn Silences(list: Vec<SilenceView>, can_manage: bool, acts: Acts) -> impl IntoVi
                 }.into_any()
             }}
             {can_manage.then(|| view! {
-                <ActionForm action=acts.silence attr:class="stack-form" attr:data-testid="silence-form">
-                    <label>"Matchers (one name=value a line; alertname is the rule)"
-                        <textarea name="matchers" rows="2" required placeholder="alertname=docs-api down\ncomponent=docs-api"></textarea>
-                    </label>
-                    <label>"Hours" <input name="hours" type="number" min="1" max="2160" value="2" required /></label>
-                    <label>"Why" <input name="comment" required maxlength="500" /></label>
-                    <button class="btn" type="submit">"Silence"</button>
+                <ActionForm action=acts.silence attr:class="stack-form silence-form" attr:data-testid="silence-form">
+                    <h3>"New silence"</h3>
+                    <label for="silence-matchers">"Matchers (one name=value a line; alertname is the rule)"</label>
+                    <textarea id="silence-matchers" name="matchers" rows="2" required=true placeholder="alertname=docs-api down\ncomponent=docs-api"></textarea>
+                    <label for="silence-hours">"Hours"</label>
+                    <input id="silence-hours" name="hours" type="number" min="1" max="2160" value="2" required=true />
+                    <label for="silence-comment">"Why"</label>
+                    <input id="silence-comment" name="comment" required=true maxlength="500" />
+                    <button class="btn btn-primary" type="submit">"Silence"</button>
                 </ActionForm>
             })}
         </section>

@@ -40,7 +40,7 @@ test('a viewer sees details and traffic but not roles, and no Check now', async 
   await expect(p).toHaveURL(/\/requests$/);
   await expect(p.getByTestId('user-role')).toHaveText('viewer');
   const nav = p.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Overview', 'Requests', 'Performance']);
+  await expect(nav.getByRole('link')).toHaveText(['Overview', 'Requests', 'Performance', 'Alerts']);
   await p.goto('/components/unreachable-api');
   await hydrated(p);
   await expect(p.getByTestId('detail-summary')).toBeVisible();
@@ -57,14 +57,14 @@ test('an analyst sees Roles; only an admin sees Admin', async ({ browser, page }
   const anon = await anonymous(browser);
   await logIn(anon.page, 'anna', PASSWORD);
   const nav = anon.page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Overview', 'Requests', 'Performance', 'Roles']);
+  await expect(nav.getByRole('link')).toHaveText(['Overview', 'Requests', 'Performance', 'Roles', 'Alerts']);
   expect((await anon.page.goto('/admin'))?.status()).toBe(403);
   await anon.context.close();
 
   // The admin (this test's own session) has every link.
   await page.goto('/');
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText([
-    'Overview', 'Requests', 'Performance', 'Roles', 'Admin',
+    'Overview', 'Requests', 'Performance', 'Roles', 'Alerts', 'Admin',
   ]);
 });
 

@@ -11,6 +11,7 @@ pub mod audit;
 mod audit_write;
 mod dialect;
 mod rollup;
+pub mod silences;
 pub(crate) use dialect::{batch_query, insert_rows, query_with, values, AnyQuery, MAX_PARAMS};
 pub mod traffic;
 pub use crate::events::{AuditEvent, EventSource, RequestEvent};

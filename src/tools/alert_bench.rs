@@ -1,7 +1,7 @@
 //! `mcp-pulse bench`: one alert evaluation tick of 1,000 rules over a filled store, timed.
 //! Figures only; nothing here asserts a speed.
 
-use super::harness::{bench_router, BenchResult};
+use super::harness::{bench_router, percentiles, BenchResult};
 use std::path::Path;
 use std::time::Instant;
 
@@ -72,7 +72,7 @@ pub(super) async fn alert_tick(dir: &Path, name: &str, runs: usize) -> BenchResu
         std::hint::black_box(alerts.tick(now + (i as i64 + 1) * 15_000).await?);
         times.push(started.elapsed());
     }
-    let (p50, p99) = super::bench::percentiles(times);
+    let (p50, p99) = percentiles(times);
     println!(
         "alert tick, {} rules ({} instances): first {first:.1} ms (stores every instance), \
          then p50 {p50:>8.2} ms  p99 {p99:>8.2} ms",

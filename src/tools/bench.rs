@@ -2,7 +2,7 @@
 //! query latency (rollups vs a naive GROUP BY over raw rows) at the given sizes. Figures only;
 //! nothing here asserts a speed.
 
-use super::harness::{bench_router, remove_db, BenchResult, TOKEN};
+use super::harness::{bench_router, percentiles, remove_db, BenchResult, TOKEN};
 use super::simulate::Generator;
 use crate::analytics::{service, SortBy};
 use crate::config::{Config, TrafficSettings};
@@ -177,15 +177,6 @@ async fn through_http(
     server.abort();
     state.writer.shutdown().await;
     Ok(took)
-}
-
-pub(super) fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
-    v.sort();
-    let at = |q: f64| {
-        let i = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
-        v[i].as_secs_f64() * 1000.0
-    };
-    (at(0.5), at(0.99))
 }
 
 async fn time_query<F, Fut, T>(runs: usize, mut f: F) -> BenchResult<(f64, f64)>

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use std::path::Path;
+use std::time::Duration;
 
 pub(super) type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -36,4 +37,14 @@ pub(super) async fn bench_router(
     let state = crate::server::build_state(config, options).await?;
     let router = crate::server::app(state.clone());
     Ok((state, router))
+}
+
+/// The median and 99th percentile of some timings, in ms.
+pub(super) fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
+    v.sort();
+    let at = |q: f64| {
+        let i = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+        v[i].as_secs_f64() * 1000.0
+    };
+    (at(0.5), at(0.99))
 }

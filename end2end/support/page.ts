@@ -21,3 +21,16 @@ export async function refreshOnce(page: Page) {
   await page.getByTestId('refresh').click();
   await expect(updated).not.toHaveText(stamp ?? '');
 }
+
+/** Waits until a Pulse started by a test answers its liveness probe. */
+export async function live(base: string) {
+  await expect
+    .poll(async () => {
+      try {
+        return (await fetch(`${base}/health/live`)).status;
+      } catch {
+        return 0;
+      }
+    }, { timeout: 30_000 })
+    .toBe(200);
+}

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { hydrated } from '../support/page';
+import { hydrated, live } from '../support/page';
 
 // A Pulse of its own whose one component is down from the start, a rule that fires on it at
 // the first evaluation, and a webhook receiver in this process.
@@ -85,15 +85,7 @@ test.beforeAll(async () => {
     env: { ...process.env, PULSE_LOG: 'warn', PULSE_ADMIN_PASSWORD: PASSWORD },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  await expect
-    .poll(async () => {
-      try {
-        return (await fetch(`${BASE}/health/live`)).status;
-      } catch {
-        return 0;
-      }
-    }, { timeout: 30_000 })
-    .toBe(200);
+  await live(BASE);
 });
 
 test.afterAll(async () => {

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hydrated } from '../support/page';
+import { hydrated, live } from '../support/page';
 
 // A second Pulse of its own (own port, own database, Pulse's own audit on), so the suite's
 // server is never restarted under the other tests.
@@ -37,15 +37,7 @@ function start(): ChildProcess {
 }
 
 async function up() {
-  await expect
-    .poll(async () => {
-      try {
-        return (await fetch(`${BASE}/health/live`)).status;
-      } catch {
-        return 0;
-      }
-    }, { timeout: 30_000 })
-    .toBe(200);
+  await live(BASE);
 }
 
 async function stop(p: ChildProcess) {

@@ -107,7 +107,8 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
-        .timeout(ATTEMPT_TIMEOUT)
+        // The attempt's own timeout (every kind, email too) is the one that ends it.
+        .timeout(ATTEMPT_TIMEOUT + Duration::from_secs(5))
         .user_agent(concat!("mcp-pulse/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()

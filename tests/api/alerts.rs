@@ -838,3 +838,56 @@ async fn a_real_outage_reaches_the_webhook_through_the_scheduler_and_the_evaluat
         (Some("docs-api down"), Some("firing"))
     );
 }
+
+#[tokio::test]
+async fn a_stalled_receiver_holds_up_only_its_own_channel() {
+    let (peer, port) = Peer::start().await;
+    // Accepts connections and never answers.
+    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stall_port = stall.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = stall.accept().await {
+            held.push(sock);
+        }
+    });
+    let turn = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = config(port, "").replace(
+        "channels = [\"ops-webhook\"]",
+        &format!(
+            "channels = [\"stalled\", \"ops-webhook\"]\n\n[[alerts.channels]]\nname = \"stalled\"\n\
+             kind = \"webhook\"\nurl = \"http://127.0.0.1:{stall_port}/hook\""
+        ),
+    );
+    let state = state_at(dir.path(), &text).await;
+    let _h = Harness::from_state(state.clone(), turn);
+    let _workers = state.alerts.spawn_delivery();
+    peer.health.store(503, Ordering::SeqCst);
+    state.engine.check_now("docs-api").await.unwrap();
+    let started = tokio::time::Instant::now();
+    let r = state.alerts.tick(mcp_pulse::model::now_ms()).await.unwrap();
+    assert_eq!(r.notifications, 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "evaluation does not wait for delivery"
+    );
+    let got = peer.wait_for(1, Duration::from_secs(3)).await;
+    assert_eq!(got.len(), 1, "the other channel was not held up");
+    // The stalled attempt ends at the per-attempt timeout and is scheduled again.
+    let mut failed = None;
+    for _ in 0..150 {
+        let d = state.store.deliveries(None, 10).await.unwrap();
+        failed = d.into_iter().find(|d| d.channel == "stalled");
+        if failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failed = failed.expect("the stalled attempt is recorded");
+    assert_eq!(failed.outcome, "failed");
+    assert_eq!(failed.detail, "no answer within 10 s");
+    let ch = state.alerts.channels().await.unwrap();
+    let stalled = ch.iter().find(|c| c.name == "stalled").unwrap();
+    assert_eq!(stalled.pending, 1, "still waiting for a retry");
+}

@@ -8,6 +8,7 @@ use crate::config::{AlertRule, AuditSettings};
 use crate::health::HealthEngine;
 use crate::latency::Agg;
 use crate::model::{mcp_group_status, HealthSummary, Status, ROLES};
+use crate::store::alerts::WindowRow;
 use crate::store::{Resolution, Store, StoreError, SystemSample, MINUTE_MS};
 use std::collections::HashMap;
 
@@ -26,7 +27,7 @@ pub struct Reader<'a> {
     now: i64,
     summary: Option<HealthSummary>,
     system: Option<Option<SystemSample>>,
-    traffic: HashMap<(i64, i64, Labels), Agg>,
+    traffic: HashMap<(i64, i64), Vec<WindowRow>>,
     roles: HashMap<i64, HashMap<String, Agg>>,
     denied: HashMap<i64, Vec<(String, i64)>>,
     rates: Option<Vec<(String, f64)>>,
@@ -194,13 +195,20 @@ impl<'a> Reader<'a> {
         Ok(self.system.clone().flatten())
     }
 
+    /// The window's traffic under the selectors: the window is read once per tick, then
+    /// each selector's rows are merged here.
     async fn traffic(&mut self, from: i64, to: i64, sel: &Labels) -> Result<Agg, StoreError> {
-        let key = (from, to, sel.clone());
-        if let Some(a) = self.traffic.get(&key) {
-            return Ok(a.clone());
+        if !self.traffic.contains_key(&(from, to)) {
+            let rows = self.store.traffic_window_rows(from, to).await?;
+            self.traffic.insert((from, to), rows);
         }
-        let a = self.store.traffic_window(from, to, sel).await?;
-        self.traffic.insert(key, a.clone());
+        let mut a = Agg::default();
+        for r in self.traffic[&(from, to)]
+            .iter()
+            .filter(|r| r.selected_by(sel))
+        {
+            a.merge(&r.agg);
+        }
         Ok(a)
     }
 

@@ -96,42 +96,61 @@ const TRANSITION_COLS: &str =
 const OUTBOX_COLS: &str = "created_ms, channel, alert_id, kind, payload, attempts, next_ms, done";
 const DELIVERY_COLS: &str = "ts_ms, channel, alert_id, kind, attempt, outcome, status, detail";
 
-/// The columns an alert rule may select traffic by (fixed names; values are bound).
-pub const TRAFFIC_SELECTORS: [&str; 4] = ["server", "tool", "route", "role"];
+/// A window's traffic for one (server, tool, route, role); absent values are empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowRow {
+    pub server: String,
+    pub tool: String,
+    pub route: String,
+    pub role: String,
+    pub agg: Agg,
+}
+
+impl WindowRow {
+    /// Whether every selector (`server`, `tool`, `route`, `role` = value) picks this row; any
+    /// other selector name picks nothing.
+    pub fn selected_by(&self, selectors: &[(String, String)]) -> bool {
+        selectors.iter().all(|(k, v)| match k.as_str() {
+            "server" => &self.server == v,
+            "tool" => &self.tool == v,
+            "route" => &self.route == v,
+            "role" => &self.role == v,
+            _ => false,
+        })
+    }
+}
 
 impl Store {
-    /// Requests in `[from, to)` of the minute rollup, optionally only those whose `server`,
-    /// `tool`, `route` or `role` equals the given value.
-    pub async fn traffic_window(
+    /// Requests in `[from, to)` of the minute rollup, summed per (server, tool, route, role):
+    /// one read per window serves every rule's selectors (the evaluator merges the rows a
+    /// selector picks). Rows are bounded by the endpoint cap times the roles.
+    pub async fn traffic_window_rows(
         &self,
         from_ms: i64,
         to_ms: i64,
-        selectors: &[(String, String)],
-    ) -> Result<Agg, StoreError> {
-        let mut filter = String::new();
-        let mut values = Vec::new();
-        for (col, v) in selectors {
-            // Only known column names reach the SQL text; anything else is not a traffic selector.
-            if let Some(c) = TRAFFIC_SELECTORS.iter().find(|c| **c == col.as_str()) {
-                filter.push_str(&format!(" AND {c} = ?"));
-                values.push(v.clone());
-            }
-        }
-        let table = if values.is_empty() {
-            super::Resolution::Minute.totals_table()
-        } else {
-            super::Resolution::Minute.table()
-        };
+    ) -> Result<Vec<WindowRow>, StoreError> {
         let sql = self.sql(&format!(
-            "SELECT {} FROM {table} WHERE bucket_ms >= ? AND bucket_ms < ?{filter}",
-            super::traffic::agg_select()
+            "SELECT server, tool, route, role, {} FROM {} WHERE bucket_ms >= ? AND bucket_ms < ? \
+             GROUP BY server, tool, route, role",
+            super::traffic::agg_select(),
+            super::Resolution::Minute.table()
         ));
-        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
-        for v in values {
-            q = q.bind(v);
-        }
-        let row = q.fetch_one(&self.pool).await?;
-        super::traffic::agg_from_row(&row, 0)
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WindowRow {
+                    server: r.try_get(0)?,
+                    tool: r.try_get(1)?,
+                    route: r.try_get(2)?,
+                    role: r.try_get(3)?,
+                    agg: super::traffic::agg_from_row(r, 4)?,
+                })
+            })
+            .collect()
     }
 
     /// Denied audit events per role in `[from, to)` of the minute rollup.
@@ -650,7 +669,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_traffic_window_selects_by_fixed_columns_only() {
+    async fn a_windows_traffic_is_read_once_and_picked_by_selectors() {
         use crate::events::RequestEvent;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
@@ -679,20 +698,28 @@ mod tests {
             )
             .await
             .unwrap();
-        let all = store.traffic_window(0, 180_000, &[]).await.unwrap();
-        assert_eq!((all.count, all.errors), (3, 1));
-        let a = store
-            .traffic_window(0, 180_000, &[("server".into(), "a".into())])
+        let rows = store.traffic_window_rows(0, 180_000).await.unwrap();
+        let pick = |sel: &[(&str, &str)]| {
+            let sel: Vec<(String, String)> = sel
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let mut a = Agg::default();
+            for r in rows.iter().filter(|r| r.selected_by(&sel)) {
+                a.merge(&r.agg);
+            }
+            (a.count, a.errors)
+        };
+        assert_eq!(pick(&[]), (3, 1));
+        assert_eq!(pick(&[("server", "a")]), (2, 1));
+        assert_eq!(pick(&[("server", "a"), ("tool", "search")]), (2, 1));
+        assert_eq!(pick(&[("tool", "fetch")]), (0, 0));
+        // A name that is not a selector picks nothing.
+        assert_eq!(pick(&[("1=1; --", "a")]), (0, 0));
+        assert!(store
+            .traffic_window_rows(180_000, 240_000)
             .await
-            .unwrap();
-        assert_eq!((a.count, a.errors), (2, 1));
-        // A key that is not a selector column never reaches the SQL text.
-        let odd = store
-            .traffic_window(0, 180_000, &[("1=1; DROP TABLE x; --".into(), "a".into())])
-            .await
-            .unwrap();
-        assert_eq!(odd.count, 3);
-        let none = store.traffic_window(180_000, 240_000, &[]).await.unwrap();
-        assert_eq!(none.count, 0);
+            .unwrap()
+            .is_empty());
     }
 }

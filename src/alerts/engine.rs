@@ -283,6 +283,10 @@ impl Alerts {
             inner.sample_interval,
             now_ms,
         );
+        if let Err(e) = reader.prefetch(&inner.settings.rules).await {
+            // Each rule reads its own window below instead.
+            tracing::warn!(error = %e, "reading alert windows ahead failed");
+        }
         let mut state = inner.state.lock().await;
         let mut report = TickReport::default();
         // First every instance steps; then suppression, which needs to know which

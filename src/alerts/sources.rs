@@ -56,12 +56,45 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The rule's window `[from, to)`: it ends with the current (partial) minute.
+    fn span(&self, rule: &AlertRule) -> (i64, i64) {
+        let to = self.now - self.now.rem_euclid(MINUTE_MS) + MINUTE_MS;
+        (to - rule.window.as_millis() as i64, to)
+    }
+
+    /// Reads every traffic window the rules need at once (side by side on the reader pool),
+    /// so a tick costs about its slowest window rather than the sum of them.
+    pub async fn prefetch(&mut self, rules: &[AlertRule]) -> Result<(), StoreError> {
+        let mut wanted: Vec<(i64, i64)> = Vec::new();
+        for r in rules {
+            let (from, to) = self.span(r);
+            match r.metric.as_str() {
+                "error_rate_percent" | "p95_ms" | "requests_per_minute" => wanted.push((from, to)),
+                "regression" => {
+                    let base = r.baseline.as_millis() as i64;
+                    wanted.extend([(from, to), (from - base, to - base)]);
+                }
+                _ => {}
+            }
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted.retain(|w| !self.traffic.contains_key(w));
+        let store = self.store;
+        let read = wanted.into_iter().map(|(from, to)| async move {
+            store
+                .traffic_window_rows(from, to)
+                .await
+                .map(|rows| ((from, to), rows))
+        });
+        self.traffic
+            .extend(futures::future::try_join_all(read).await?);
+        Ok(())
+    }
+
     /// The rule's instances and their values now.
     pub async fn read(&mut self, rule: &AlertRule) -> Result<Vec<Sample>, StoreError> {
-        let window = rule.window.as_millis() as i64;
-        // The window ends with the current (partial) minute.
-        let to = self.now - self.now.rem_euclid(MINUTE_MS) + MINUTE_MS;
-        let from = to - window;
+        let (from, to) = self.span(rule);
         let elapsed_min = ((self.now - from) as f64 / MINUTE_MS as f64).max(1.0 / 60.0);
         let selector = |key: &str| {
             rule.selectors

@@ -99,9 +99,13 @@ fn clock(v: &str) -> Option<i64> {
 impl MaintenanceSpec {
     /// Checks the spec; `components` are the names that exist.
     pub fn validate(&self, components: &[&str]) -> Result<Maintenance, FieldError> {
+        let hidden = |t: &str| {
+            t.chars()
+                .any(|c| c.is_control() || crate::model::is_format_char(c))
+        };
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(("name", "must be 1 to 100 characters".to_string()));
+        if name.is_empty() || name.chars().count() > 100 || hidden(name) {
+            return Err(("name", "must be 1 to 100 printable characters".to_string()));
         }
         for c in &self.components {
             if !components.contains(&c.as_str()) {
@@ -112,8 +116,11 @@ impl MaintenanceSpec {
             }
         }
         let comment = self.comment.clone().unwrap_or_default();
-        if comment.chars().count() > 500 {
-            return Err(("comment", "must be at most 500 characters".to_string()));
+        if comment.chars().count() > 500 || comment.chars().any(crate::model::is_format_char) {
+            return Err((
+                "comment",
+                "must be at most 500 characters, none that reorder or hide text".to_string(),
+            ));
         }
         let once = self.start.is_some() || self.end.is_some();
         let weekly = self.at.is_some() || self.duration.is_some() || self.weekdays.is_some();
@@ -317,7 +324,8 @@ pub fn check_silence(matchers: &[(String, String)], comment: &str) -> Result<(),
         if !name_ok {
             return Err(("matchers", format!("`{}` is not a label name", short(k))));
         }
-        if v.is_empty() || v.chars().count() > 256 || v.chars().any(char::is_control) {
+        let hidden = |c: char| c.is_control() || crate::model::is_format_char(c);
+        if v.is_empty() || v.chars().count() > 256 || v.chars().any(hidden) {
             return Err((
                 "matchers",
                 format!("the value for `{k}` must be 1 to 256 printable characters"),
@@ -328,6 +336,12 @@ pub fn check_silence(matchers: &[(String, String)], comment: &str) -> Result<(),
         return Err((
             "comment",
             "must be 1 to 500 characters (say why)".to_string(),
+        ));
+    }
+    if comment.chars().any(crate::model::is_format_char) {
+        return Err((
+            "comment",
+            "must not hold characters that reorder or hide text".to_string(),
         ));
     }
     Ok(())
@@ -438,6 +452,9 @@ mod tests {
         assert_eq!(check_silence(&m, " ").unwrap_err().0, "comment");
         let evil = vec![("a b".to_string(), "x".to_string())];
         assert_eq!(check_silence(&evil, "why").unwrap_err().0, "matchers");
+        let bidi = vec![("alertname".to_string(), "down\u{202E}".to_string())];
+        assert_eq!(check_silence(&bidi, "why").unwrap_err().0, "matchers");
+        assert_eq!(check_silence(&m, "why\u{202E}").unwrap_err().0, "comment");
         assert!(check_silence(&m, "deploying").is_ok());
     }
 

@@ -285,6 +285,19 @@ pub fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Formats epoch milliseconds as `YYYY-MM-DD HH:MM:SS UTC` (same on server and browser).
+pub fn datetime_utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// A paging cursor `ts.id` (the last row a page showed), as the history and audit pages give it.
+pub fn parse_cursor(text: &str) -> Option<(i64, i64)> {
+    let (ts, id) = text.split_once('.')?;
+    Some((ts.parse().ok()?, id.parse().ok()?))
+}
+
 /// Formats epoch milliseconds as `HH:MM:SS UTC`; the same on server and browser, so hydration
 /// never sees a different string.
 pub fn clock_utc(ms: i64) -> String {

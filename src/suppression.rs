@@ -56,7 +56,8 @@ pub struct Maintenance {
 /// A validation failure: the field and what is wrong.
 pub type FieldError = (&'static str, String);
 
-fn rfc3339(key: &'static str, v: &str) -> Result<i64, FieldError> {
+/// An RFC 3339 time as epoch ms, or the field's error.
+pub fn rfc3339(key: &'static str, v: &str) -> Result<i64, FieldError> {
     chrono::DateTime::parse_from_rfc3339(v)
         .map(|t| t.timestamp_millis())
         .map_err(|_| {
@@ -304,6 +305,39 @@ impl Silence {
             "alertname" => v == rule,
             "severity" => v == severity,
             _ => labels.iter().any(|(lk, lv)| lk == k && lv == v),
+        })
+    }
+}
+
+/// The longest a silence may run.
+const MAX_SILENCE_MS: i64 = 90 * DAY_MS;
+
+impl Silence {
+    /// A new silence from what a person asked for, checked: the matchers and comment (see
+    /// [`check_silence`]), and an end in the future, after the start, at most 90 days later.
+    pub fn new(
+        matchers: Vec<(String, String)>,
+        (starts_ms, ends_ms): (i64, i64),
+        now_ms: i64,
+        created_by: String,
+        comment: &str,
+    ) -> Result<Silence, FieldError> {
+        check_silence(&matchers, comment)?;
+        if ends_ms <= starts_ms.max(now_ms) || ends_ms - starts_ms > MAX_SILENCE_MS {
+            return Err((
+                "ends_at",
+                "must be in the future, after `starts_at`, and at most 90 days after it"
+                    .to_string(),
+            ));
+        }
+        Ok(Silence {
+            id: 0,
+            matchers,
+            starts_ms,
+            ends_ms,
+            created_by,
+            comment: comment.trim().to_string(),
+            created_ms: now_ms,
         })
     }
 }

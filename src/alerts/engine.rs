@@ -12,6 +12,7 @@ use crate::health::HealthEngine;
 use crate::metrics::Metrics;
 use crate::model::rfc3339_ms;
 use crate::store::alerts::{AlertWrites, OutboxItem, StoredInstance, Transition};
+use crate::store::silences::StoredWindow;
 use crate::store::{Store, StoreError};
 use crate::suppression::{Maintenance, MaintenanceSpec, Silence};
 use sha2::{Digest, Sha256};
@@ -44,6 +45,8 @@ pub(super) struct Inner {
     pub(super) state: Mutex<HashMap<String, Tracked>>,
     pub(super) wake: Arc<Notify>,
     pub(super) client: reqwest::Client,
+    /// Each rule's position in `settings.rules`, by name (built once; names are unique).
+    pub(super) rule_index: HashMap<String, usize>,
     /// Every component's name and the components it depends on.
     pub(super) depends_on: HashMap<String, Vec<String>>,
 }
@@ -161,8 +164,15 @@ impl Alerts {
             .iter()
             .map(|c| (c.name.clone(), c.depends_on.clone()))
             .collect();
+        let rule_index = settings
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i))
+            .collect();
         Alerts {
             inner: Arc::new(Inner {
+                rule_index,
                 depends_on,
                 settings,
                 store,
@@ -186,7 +196,7 @@ impl Alerts {
         let stored = self.inner.store.alert_instances().await?;
         let mut state = self.inner.state.lock().await;
         for s in stored {
-            if !self.inner.settings.rules.iter().any(|r| r.name == s.rule) {
+            if self.rule(&s.rule).is_none() {
                 continue;
             }
             state.insert(
@@ -226,19 +236,30 @@ impl Alerts {
             .into_iter()
             .filter(|s| s.active_at(now_ms))
             .collect();
-        let names: Vec<&str> = self.inner.depends_on.keys().map(String::as_str).collect();
         let mut windows: Vec<Maintenance> = self.inner.settings.maintenance.clone();
-        for w in self.inner.store.windows().await? {
-            // Validated when posted; a window naming a component since removed is skipped.
-            if let Ok(m) = serde_json::from_str::<MaintenanceSpec>(&w.spec)
-                .map_err(|_| ())
-                .and_then(|spec| spec.validate(&names).map_err(|_| ()))
-            {
-                windows.push(m);
-            }
-        }
+        windows.extend(self.stored_windows().await?.into_iter().map(|(_, m)| m));
         windows.retain(|w| w.open_at(now_ms));
         Ok((silences, windows))
+    }
+
+    /// The windows made through the API, each with its validated form. Validated when
+    /// posted; a window naming a component since removed from config is skipped.
+    pub(super) async fn stored_windows(
+        &self,
+    ) -> Result<Vec<(StoredWindow, Maintenance)>, StoreError> {
+        let names: Vec<&str> = self.inner.depends_on.keys().map(String::as_str).collect();
+        Ok(self
+            .inner
+            .store
+            .windows()
+            .await?
+            .into_iter()
+            .filter_map(|w| {
+                let spec = serde_json::from_str::<MaintenanceSpec>(&w.spec).ok()?;
+                let m = spec.validate(&names).ok()?;
+                Some((w, m))
+            })
+            .collect())
     }
 
     /// Why an alert with these labels is not to be notified now, if it is not.
@@ -292,8 +313,17 @@ impl Alerts {
         // First every instance steps; then suppression, which needs to know which
         // components' own unhealthy alerts fire after this tick (dependencies).
         let mut stepped: Vec<Stepped> = Vec::new();
+        // Known instances grouped by rule once, so each rule finds its own without a scan of
+        // every instance.
+        let mut known: HashMap<String, Vec<(String, Labels)>> = HashMap::new();
+        for (id, t) in state.iter() {
+            known
+                .entry(t.rule.clone())
+                .or_default()
+                .push((id.clone(), t.labels.clone()));
+        }
         for rule in &inner.settings.rules {
-            let mut samples = match reader.read(rule).await {
+            let samples = match reader.read(rule).await {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::warn!(rule = %rule.name, error = %e, "reading an alert rule's data failed");
@@ -301,18 +331,18 @@ impl Alerts {
                     continue;
                 }
             };
-            // Instances seen before but not sampled now (a label set that vanished) get no data.
-            let sampled: HashSet<String> = samples
-                .iter()
-                .map(|(l, _)| alert_id(&rule.name, l))
+            let mut samples: Vec<(String, Labels, Option<f64>)> = samples
+                .into_iter()
+                .map(|(l, v)| (alert_id(&rule.name, &l), l, v))
                 .collect();
-            for (id, t) in state.iter() {
-                if t.rule == rule.name && !sampled.contains(id) {
-                    samples.push((t.labels.clone(), None));
+            // Instances seen before but not sampled now (a label set that vanished) get no data.
+            let sampled: HashSet<String> = samples.iter().map(|s| s.0.clone()).collect();
+            for (id, labels) in known.remove(&rule.name).unwrap_or_default() {
+                if !sampled.contains(&id) {
+                    samples.push((id, labels, None));
                 }
             }
-            for (labels, value) in samples {
-                let id = alert_id(&rule.name, &labels);
+            for (id, labels, value) in samples {
                 let prev = state.get(&id).cloned().unwrap_or_else(|| Tracked {
                     rule: rule.name.clone(),
                     labels: labels.clone(),
@@ -517,18 +547,19 @@ impl Alerts {
         }
     }
 
+    /// The configured rule of this name.
+    pub fn rule(&self, name: &str) -> Option<&AlertRule> {
+        let i = *self.inner.rule_index.get(name)?;
+        self.inner.settings.rules.get(i)
+    }
+
     fn publish_counts(&self, state: &HashMap<String, Tracked>) {
-        let sev: HashMap<&str, &str> = self
-            .inner
-            .settings
-            .rules
-            .iter()
-            .map(|r| (r.name.as_str(), r.severity.as_str()))
-            .collect();
         let mut counts: HashMap<(&str, &str), i64> = HashMap::new();
         for t in state.values() {
-            if let Some(s) = sev.get(t.rule.as_str()) {
-                *counts.entry((t.inst.state.as_str(), s)).or_default() += 1;
+            if let Some(r) = self.rule(&t.rule) {
+                *counts
+                    .entry((t.inst.state.as_str(), r.severity.as_str()))
+                    .or_default() += 1;
             }
         }
         self.inner.metrics.set_alerts(&counts);

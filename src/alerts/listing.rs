@@ -22,12 +22,7 @@ impl Alerts {
             .iter()
             .filter(|(_, t)| matches!(t.inst.state, State::Pending | State::Firing | State::NoData))
             .filter_map(|(id, t)| {
-                let rule = self
-                    .inner
-                    .settings
-                    .rules
-                    .iter()
-                    .find(|r| r.name == t.rule)?;
+                let rule = self.rule(&t.rule)?;
                 Some(ActiveAlert {
                     alert_id: id.clone(),
                     rule: rule.name.clone(),
@@ -141,7 +136,7 @@ impl Alerts {
             .collect())
     }
 
-    /// Creates a silence (checked by the caller) and returns its id.
+    /// Stores a silence (made with `Silence::new`, which checks it) and returns its id.
     pub async fn create_silence(&self, s: &Silence) -> Result<i64, StoreError> {
         self.inner.store.create_silence(s).await
     }
@@ -172,14 +167,8 @@ impl Alerts {
             .iter()
             .map(|m| view(None, m, "config"))
             .collect();
-        let names: Vec<&str> = self.inner.depends_on.keys().map(String::as_str).collect();
-        for w in self.inner.store.windows().await? {
-            if let Some(m) = serde_json::from_str::<MaintenanceSpec>(&w.spec)
-                .ok()
-                .and_then(|spec| spec.validate(&names).ok())
-            {
-                out.push(view(Some(w.id), &m, &w.created_by));
-            }
+        for (w, m) in self.stored_windows().await? {
+            out.push(view(Some(w.id), &m, &w.created_by));
         }
         Ok(out)
     }

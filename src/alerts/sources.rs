@@ -180,10 +180,11 @@ impl<'a> Reader<'a> {
                 vec![(Vec::new(), v)]
             }
             "role_p95_over_target" => {
+                let targets = self.audit.targets_ms;
                 let by_role = self.roles(from, to).await?;
                 per_role(selector("role"), |i, role| {
                     let p95 = by_role.get(role).and_then(|a| a.quantile(0.95))?;
-                    Some(p95 / self.audit.targets_ms[i])
+                    Some(p95 / targets[i])
                 })
             }
             "role_rate_limit_percent" => {
@@ -245,42 +246,41 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
-    async fn roles(&mut self, from: i64, to: i64) -> Result<HashMap<String, Agg>, StoreError> {
-        if let Some(r) = self.roles.get(&from) {
-            return Ok(r.clone());
+    // The role reads below are each made once per tick and lent to every rule that asks.
+
+    async fn roles(&mut self, from: i64, to: i64) -> Result<&HashMap<String, Agg>, StoreError> {
+        if !self.roles.contains_key(&from) {
+            let r = self
+                .store
+                .traffic_roles(&[(Resolution::Minute, from, to)])
+                .await?;
+            self.roles.insert(from, r);
         }
-        let r = self
-            .store
-            .traffic_roles(&[(Resolution::Minute, from, to)])
-            .await?;
-        self.roles.insert(from, r.clone());
-        Ok(r)
+        Ok(&self.roles[&from])
     }
 
-    async fn denied(&mut self, from: i64, to: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        if let Some(d) = self.denied.get(&from) {
-            return Ok(d.clone());
+    async fn denied(&mut self, from: i64, to: i64) -> Result<&[(String, i64)], StoreError> {
+        if !self.denied.contains_key(&from) {
+            let d = self.store.denied_by_role(from, to).await?;
+            self.denied.insert(from, d);
         }
-        let d = self.store.denied_by_role(from, to).await?;
-        self.denied.insert(from, d.clone());
-        Ok(d)
+        Ok(&self.denied[&from])
     }
 
     /// The busiest user's share of each role's rate limit over the last 60 s.
-    async fn rates(&mut self) -> Result<Vec<(String, f64)>, StoreError> {
-        if let Some(r) = &self.rates {
-            return Ok(r.clone());
+    async fn rates(&mut self) -> Result<&[(String, f64)], StoreError> {
+        if self.rates.is_none() {
+            let view =
+                roles_service::rate_limits(self.store, self.audit, self.now, crate::span::Span::H1)
+                    .await?;
+            self.rates = Some(
+                view.roles
+                    .into_iter()
+                    .map(|r| (r.role, r.busiest_pct))
+                    .collect(),
+            );
         }
-        let view =
-            roles_service::rate_limits(self.store, self.audit, self.now, crate::span::Span::H1)
-                .await?;
-        let r: Vec<(String, f64)> = view
-            .roles
-            .into_iter()
-            .map(|r| (r.role, r.busiest_pct))
-            .collect();
-        self.rates = Some(r.clone());
-        Ok(r)
+        Ok(self.rates.as_deref().unwrap_or_default())
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/alerts`: the active alerts, their history and test notifications. Inputs are
 //! checked here and refused with a 400 naming the field.
 
-use super::v1::{json, only, Params};
+use super::v1::{json, only, store_error, Params};
 use super::ApiError;
 use crate::model::shown;
 use crate::state::{principal_of, AppState};
@@ -61,12 +61,6 @@ async fn active(
 /// States a transition can lead to (the `state` filter).
 const STATES: [&str; 5] = ["inactive", "pending", "firing", "resolved", "no_data"];
 
-/// A history cursor `ts.id`, as the previous page's last row gives it.
-pub fn parse_cursor(text: &str) -> Option<(i64, i64)> {
-    let (ts, id) = text.split_once('.')?;
-    Some((ts.parse().ok()?, id.parse().ok()?))
-}
-
 async fn history(
     State(state): State<AppState>,
     axum::extract::Query(params): Params,
@@ -74,7 +68,7 @@ async fn history(
     only(&params, &["rule", "state", "before", "limit"])?;
     let rule = params.get("rule").map(String::as_str);
     if let Some(r) = rule {
-        if !state.alerts.settings().rules.iter().any(|x| x.name == r) {
+        if state.alerts.rule(r).is_none() {
             return Err(ApiError::BadRequest(format!(
                 "`rule`: no rule is named `{}`",
                 shown(r)
@@ -93,7 +87,7 @@ async fn history(
     }
     let before = match params.get("before") {
         None => None,
-        Some(c) => Some(parse_cursor(c).ok_or_else(|| {
+        Some(c) => Some(crate::model::parse_cursor(c).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "`before` must be a cursor `ts.id` from a previous page, not `{}`",
                 shown(c)
@@ -128,10 +122,6 @@ fn small_json<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Resul
     }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("the body must be {shape}: {e}")))
-}
-
-fn store_failed(e: crate::store::StoreError) -> ApiError {
-    super::v1::store_error(e)
 }
 
 async fn silences(
@@ -170,25 +160,13 @@ async fn create_silence(
 ) -> Result<Response, ApiError> {
     let req: NewSilence = small_json(&body, SILENCE_SHAPE)?;
     let matchers: Vec<(String, String)> = req.matchers.into_iter().collect();
-    crate::suppression::check_silence(&matchers, &req.comment)
-        .map_err(|(field, reason)| ApiError::BadRequest(format!("`{field}` {reason}")))?;
     let now = crate::model::now_ms();
-    let time = |field: &str, v: &str| {
-        chrono::DateTime::parse_from_rfc3339(v)
-            .map(|t| t.timestamp_millis())
-            .map_err(|_| {
-                ApiError::BadRequest(format!(
-                    "`{field}` must be an RFC 3339 time, not `{}`",
-                    shown(v)
-                ))
-            })
-    };
     let starts_ms = match &req.starts_at {
-        Some(v) => time("starts_at", v)?,
+        Some(v) => crate::suppression::rfc3339("starts_at", v).map_err(field_error)?,
         None => now,
     };
     let ends_ms = match (&req.ends_at, &req.duration) {
-        (Some(v), None) => time("ends_at", v)?,
+        (Some(v), None) => crate::suppression::rfc3339("ends_at", v).map_err(field_error)?,
         (None, Some(d)) => {
             let d = humantime::parse_duration(d).map_err(|_| {
                 ApiError::BadRequest(format!(
@@ -204,27 +182,21 @@ async fn create_silence(
             ))
         }
     };
-    if ends_ms <= starts_ms.max(now) || ends_ms - starts_ms > 90 * 86_400_000 {
-        return Err(ApiError::BadRequest(
-            "`ends_at` must be in the future, after `starts_at`, and at most 90 days after it"
-                .into(),
-        ));
-    }
-    let s = crate::suppression::Silence {
-        id: 0,
+    let s = crate::suppression::Silence::new(
         matchers,
-        starts_ms,
-        ends_ms,
-        created_by: principal_of(Some(&ext), &state).actor(),
-        comment: req.comment.trim().to_string(),
-        created_ms: now,
-    };
-    let id = state
-        .alerts
-        .create_silence(&s)
-        .await
-        .map_err(store_failed)?;
+        (starts_ms, ends_ms),
+        now,
+        principal_of(Some(&ext), &state).actor(),
+        &req.comment,
+    )
+    .map_err(field_error)?;
+    let id = state.alerts.create_silence(&s).await.map_err(store_error)?;
     Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+/// A field's validation error as the 400 naming it.
+fn field_error((field, reason): crate::suppression::FieldError) -> ApiError {
+    ApiError::BadRequest(format!("`{field}` {reason}"))
 }
 
 fn parse_id(text: &str) -> Result<i64, ApiError> {
@@ -241,12 +213,7 @@ async fn expire_silence(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    if state
-        .alerts
-        .expire_silence(id)
-        .await
-        .map_err(store_failed)?
-    {
+    if state.alerts.expire_silence(id).await.map_err(store_error)? {
         Ok(Json(json!({"expired": id})).into_response())
     } else {
         Err(ApiError::NotFound(format!(
@@ -275,8 +242,8 @@ async fn create_window(
     let by = principal_of(Some(&ext), &state).actor();
     match state.alerts.create_window(&spec, &by).await {
         Ok(id) => Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id}))).into_response()),
-        Err(Ok((field, reason))) => Err(ApiError::BadRequest(format!("`{field}` {reason}"))),
-        Err(Err(e)) => Err(store_failed(e)),
+        Err(Ok(e)) => Err(field_error(e)),
+        Err(Err(e)) => Err(store_error(e)),
     }
 }
 
@@ -285,7 +252,7 @@ async fn expire_window(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    if state.alerts.expire_window(id).await.map_err(store_failed)? {
+    if state.alerts.expire_window(id).await.map_err(store_error)? {
         Ok(Json(json!({"expired": id})).into_response())
     } else {
         Err(ApiError::NotFound(format!(

@@ -363,8 +363,7 @@ pub async fn get_own_audit(
     let cursor = match before.as_str() {
         "" => None,
         c => Some(
-            c.split_once('.')
-                .and_then(|(ts, id)| Some((ts.parse().ok()?, id.parse().ok()?)))
+            crate::model::parse_cursor(c)
                 .ok_or_else(|| ssr::bad(format!("bad cursor `{}`", ssr::shown(c))))?,
         ),
     };
@@ -459,8 +458,6 @@ pub async fn create_silence(
         })?;
         pairs.push((k.trim().to_string(), v.trim().to_string()));
     }
-    crate::suppression::check_silence(&pairs, &comment)
-        .map_err(|(field, reason)| ssr::bad(format!("{field}: {reason}")))?;
     let hours: i64 = hours
         .trim()
         .parse()
@@ -468,15 +465,14 @@ pub async fn create_silence(
         .filter(|h| (1..=2160).contains(h))
         .ok_or_else(|| ssr::bad("hours: a whole number from 1 to 2160".to_string()))?;
     let now = crate::model::now_ms();
-    let s = crate::suppression::Silence {
-        id: 0,
-        matchers: pairs,
-        starts_ms: now,
-        ends_ms: now + hours * 3_600_000,
-        created_by: caller.actor(),
-        comment: comment.trim().to_string(),
-        created_ms: now,
-    };
+    let s = crate::suppression::Silence::new(
+        pairs,
+        (now, now + hours * 3_600_000),
+        now,
+        caller.actor(),
+        &comment,
+    )
+    .map_err(|(field, reason)| ssr::bad(format!("{field}: {reason}")))?;
     state
         .alerts
         .create_silence(&s)

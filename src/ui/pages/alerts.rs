@@ -7,7 +7,7 @@ use crate::alerts::view::{
     number as num, ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView,
     SilenceView, WindowView,
 };
-use crate::model::{clock_utc, human_duration};
+use crate::model::{clock_utc, datetime_utc, human_duration};
 use crate::permissions::Permission;
 use crate::ui::data::{
     get_alerts, CreateSilence, ExpireSilence, ExpireWindow, SendTestNotification,
@@ -390,7 +390,7 @@ fn Change(t: AlertTransition) -> impl IntoView {
     let labels = labels_text(&t.labels);
     view! {
         <tr>
-            <td>{chrono::DateTime::from_timestamp_millis(t.ts_ms).map(|x| x.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()}</td>
+            <td>{datetime_utc(t.ts_ms)}</td>
             <td>
                 <Severity s=t.severity.clone() />
                 " " <strong>{t.rule.clone()}</strong>

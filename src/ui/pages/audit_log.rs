@@ -87,9 +87,7 @@ fn Events(page: OwnAuditPage, only: &'static str, first: bool) -> impl IntoView 
 
 #[component]
 fn Event(e: OwnAuditRow) -> impl IntoView {
-    let time = chrono::DateTime::from_timestamp_millis(e.ts_ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_default();
+    let time = crate::model::datetime_utc(e.ts_ms);
     let ok = e.outcome == "success";
     view! {
         <tr>

@@ -11,9 +11,11 @@ export LEPTOS_OUTPUT_NAME := mcp-pulse
 bootstrap:
 	@scripts/bootstrap.sh
 
-## Deployable release: target/release/mcp-pulse + target/site
+## Deployable release: target/release/mcp-pulse (+ hash.txt beside it) and target/site, its
+## files also written brotli- and gzip-compressed. The debug site (make test) goes to
+## target/site-debug, so neither build can serve the other's files.
 build: bootstrap
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 ## Build the release and serve on http://127.0.0.1:3000 (SQLite at ./data/pulse.db)
 run: build
@@ -48,7 +50,7 @@ test-rust:
 	@$(WITH_SERVICES) cargo test --features ssr
 
 build-debug:
-	cargo leptos build
+	LEPTOS_SITE_ROOT=target/site-debug cargo leptos build
 
 e2e:
 	@$(WITH_SERVICES) cd end2end && npx playwright test

@@ -56,6 +56,8 @@ export default defineConfig({
       env: {
         PULSE_DATABASE_URL: 'sqlite://end2end/.data/e2e.db',
         PULSE_LOG: 'warn',
+        // The debug site (make build-debug), never the release one in target/site.
+        LEPTOS_SITE_ROOT: 'target/site-debug',
         // The first run creates `admin` with this password (support/users.ts).
         PULSE_ADMIN_PASSWORD: 'e2e-admin-password',
       },

@@ -107,8 +107,10 @@ test('logout ends the session; five wrong passwords bring a backoff', async ({ b
   await context.close();
 });
 
-test('pages, APIs and static files carry the security headers; a cross-site post is refused', async ({ request }) => {
-  for (const path of ['/', '/health', '/favicon.svg', '/pkg/mcp-pulse.css']) {
+test('pages, APIs and static files carry the security headers; a cross-site post is refused', async ({ request, page }) => {
+  await page.goto('/');
+  const css = await page.locator('link[rel=stylesheet]').first().getAttribute('href');
+  for (const path of ['/', '/health', '/favicon.svg', css ?? '/missing.css']) {
     const res = await request.get(path);
     const h = res.headers();
     expect(h['content-security-policy'], path).toContain("frame-ancestors 'none'");

@@ -24,6 +24,8 @@ pub struct Access {
     pub limits: Arc<Limits>,
     /// Refused ingest is counted (`pulse_ingest_rejected_total`).
     pub metrics: Metrics,
+    /// The stylesheet's URL (hashed by the build) for the page that refuses a role.
+    pub stylesheet: Arc<str>,
 }
 
 /// Probes answer whatever the `Host`: orchestrators call them by pod address or service name,
@@ -95,7 +97,8 @@ fn json_error(code: StatusCode, message: String) -> Response {
 
 /// The answer to a caller the path is not for: anonymous visitors of a page go to the login
 /// page (and come back after it), other anonymous callers get 401, known callers 403.
-fn refuse(req: &Request, rules: &Rules, principal: &Principal, perm: Permission) -> Response {
+fn refuse(req: &Request, access: &Access, principal: &Principal, perm: Permission) -> Response {
+    let rules = &access.rules;
     let path = req.uri().path();
     let page = req.method() == Method::GET && rules.is_page(path);
     let needs = perm
@@ -130,7 +133,11 @@ fn refuse(req: &Request, rules: &Rules, principal: &Principal, perm: Permission)
         .map(|r| r.as_str())
         .unwrap_or("an ingest token");
     if page {
-        return (StatusCode::FORBIDDEN, Html(forbidden_page(role, &needs))).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            Html(forbidden_page(role, &needs, &access.stylesheet)),
+        )
+            .into_response();
     }
     json_error(
         StatusCode::FORBIDDEN,
@@ -143,12 +150,12 @@ fn urlencode(text: &str) -> String {
 }
 
 /// A page of its own (not a blank one) for a logged-in user whose role may not see a page.
-fn forbidden_page(role: &str, needs: &str) -> String {
+fn forbidden_page(role: &str, needs: &str, stylesheet: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Not allowed · Pulse</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/mcp-pulse.css\"></head><body>\
+         <link rel=\"stylesheet\" href=\"{stylesheet}\"></head><body>\
          <header class=\"topbar\"><a class=\"brand\" href=\"/\">◉ Pulse</a></header>\
          <main class=\"page\"><section class=\"empty not-found\" data-testid=\"forbidden\">\
          <p class=\"big\" aria-hidden=\"true\">403</p><h1>Not allowed</h1>\
@@ -228,7 +235,7 @@ pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -
         if perm == Permission::Ingest {
             access.metrics.ingest_rejected("unauthorized");
         }
-        refuse(&req, &access.rules, &principal, perm)
+        refuse(&req, &access, &principal, perm)
     } else if perm == Permission::Ingest {
         match access.limits.ingest(&principal) {
             Ok(()) => {

@@ -4,6 +4,7 @@
 //! Instances are remembered in the store, so a restart resumes firing alerts without telling
 //! anyone twice.
 
+use super::minutes::MinuteCache;
 use super::notify::{self, Metadata, Notification};
 use super::rules::{step, Instance, Notice, State};
 use super::sources::{Labels, Reader};
@@ -43,6 +44,8 @@ pub(super) struct Inner {
     pub(super) sample_interval: Duration,
     pub(super) metrics: Metrics,
     pub(super) state: Mutex<HashMap<String, Tracked>>,
+    /// Recent minutes of traffic kept between ticks (only ticks take it).
+    pub(super) minutes: Mutex<MinuteCache>,
     pub(super) wake: Arc<Notify>,
     pub(super) client: reqwest::Client,
     /// Each rule's position in `settings.rules`, by name (built once; names are unique).
@@ -181,6 +184,7 @@ impl Alerts {
                 sample_interval,
                 metrics,
                 state: Mutex::new(HashMap::new()),
+                minutes: Mutex::new(MinuteCache::default()),
                 wake: Arc::new(Notify::new()),
                 client: notify::client(),
             }),
@@ -304,10 +308,12 @@ impl Alerts {
             inner.sample_interval,
             now_ms,
         );
-        if let Err(e) = reader.prefetch(&inner.settings.rules).await {
+        let mut minutes = inner.minutes.lock().await;
+        if let Err(e) = reader.prefetch(&inner.settings.rules, &mut minutes).await {
             // Each rule reads its own window below instead.
             tracing::warn!(error = %e, "reading alert windows ahead failed");
         }
+        drop(minutes);
         let mut state = inner.state.lock().await;
         let mut report = TickReport::default();
         // First every instance steps; then suppression, which needs to know which

@@ -3,6 +3,7 @@
 //! monitor fed constants). One `Reader` serves one tick and reads each source at most once
 //! per distinct question, so a thousand rules over the same metric cost one query.
 
+use super::minutes::MinuteCache;
 use crate::analytics::roles_service;
 use crate::config::{AlertRule, AuditSettings};
 use crate::health::HealthEngine;
@@ -62,9 +63,13 @@ impl<'a> Reader<'a> {
         (to - rule.window.as_millis() as i64, to)
     }
 
-    /// Reads every traffic window the rules need at once (side by side on the reader pool),
-    /// so a tick costs about its slowest window rather than the sum of them.
-    pub async fn prefetch(&mut self, rules: &[AlertRule]) -> Result<(), StoreError> {
+    /// Reads every traffic window the rules need at once: short ones built from `minutes`
+    /// (which reads only what changed), long ones side by side on the reader pool.
+    pub async fn prefetch(
+        &mut self,
+        rules: &[AlertRule],
+        minutes: &mut MinuteCache,
+    ) -> Result<(), StoreError> {
         let mut wanted: Vec<(i64, i64)> = Vec::new();
         for r in rules {
             let (from, to) = self.span(r);
@@ -80,8 +85,10 @@ impl<'a> Reader<'a> {
         wanted.sort_unstable();
         wanted.dedup();
         wanted.retain(|w| !self.traffic.contains_key(w));
+        let windows = minutes.windows(self.store, &wanted, self.now).await?;
+        self.traffic.extend(windows.built);
         let store = self.store;
-        let read = wanted.into_iter().map(|(from, to)| async move {
+        let read = windows.left.into_iter().map(|(from, to)| async move {
             store
                 .traffic_window_rows(from, to)
                 .await

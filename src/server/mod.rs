@@ -1,5 +1,6 @@
 //! Wiring: builds the router (`app`) from the state, and runs Pulse (`serve`).
 
+pub mod assets;
 pub mod listener;
 
 use crate::config::{Config, LogFormat};
@@ -17,6 +18,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
@@ -59,7 +61,7 @@ pub fn app(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(assets::files_or_not_found)
         // The one permission check, inside the self-audit so it sees who was let in or not.
         .layer(axum::middleware::from_fn_with_state(
             state.access.clone(),
@@ -93,6 +95,9 @@ pub fn app(state: AppState) -> Router {
             metrics::track,
         ));
     crate::access::headers::apply(router, &auth)
+        // Pages, JSON and text; files the build compressed are sent as they are (brotli 11),
+        // event streams never (the default predicate leaves them alone).
+        .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -171,6 +176,7 @@ pub async fn build_state(
         rules: Arc::new(crate::access::rules::Rules::build(&crate::api::rules())?),
         limits: Arc::new(crate::access::limits::Limits::new(&config.auth)),
         metrics: metrics.clone(),
+        stylesheet: crate::site::stylesheet_href(&leptos_options).into(),
     };
     let alerts = crate::alerts::engine::Alerts::new(
         config.alerts.clone(),

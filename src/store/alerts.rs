@@ -153,6 +153,65 @@ impl Store {
             .collect()
     }
 
+    /// Each minute's request count in `[from, to)`. Rollups and these totals are written in one
+    /// transaction and counts only grow, so an unchanged count means an unchanged minute: the
+    /// evaluator re-reads only the minutes whose count moved.
+    pub async fn minute_counts(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let sql = self.sql(
+            "SELECT bucket_ms, CAST(count AS BIGINT) FROM request_minute_total \
+             WHERE bucket_ms >= ? AND bucket_ms < ?",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Requests in `[from, to)` per minute and (server, tool, route, role), at most `limit`
+    /// rows (the caller learns it hit the limit from the length).
+    pub async fn traffic_minute_rows(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, WindowRow)>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT bucket_ms, server, tool, route, role, {} FROM {} \
+             WHERE bucket_ms >= ? AND bucket_ms < ? \
+             GROUP BY bucket_ms, server, tool, route, role LIMIT ?",
+            super::traffic::agg_select(),
+            super::Resolution::Minute.table()
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    WindowRow {
+                        server: r.try_get(1)?,
+                        tool: r.try_get(2)?,
+                        route: r.try_get(3)?,
+                        role: r.try_get(4)?,
+                        agg: super::traffic::agg_from_row(r, 5)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Denied audit events per role in `[from, to)` of the minute rollup.
     pub async fn denied_by_role(
         &self,

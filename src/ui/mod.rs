@@ -8,7 +8,7 @@ pub mod refresh;
 pub mod widgets;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     path, SsrMode,
@@ -27,6 +27,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
         }
     }
+    // Its URL carries its hash, so browsers keep it until a build changes it.
+    #[cfg(feature = "ssr")]
+    let echarts = crate::site::versioned(&options.site_root, "echarts.min.js");
+    #[cfg(not(feature = "ssr"))]
+    let echarts = "/echarts.min.js".to_string();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,9 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" id="leptos" href="/pkg/mcp-pulse.css" />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 // ECharts is served by Pulse itself (no CDN) and must exist before hydration runs.
-                <script src="/echarts.min.js"></script>
+                <script src=echarts></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

@@ -1,0 +1,70 @@
+import { test, expect, Page } from '@playwright/test';
+import { hydrated } from '../support/page';
+
+type Fetched = { name: string; transfer: number; encoded: number; decoded: number };
+
+/** What the browser fetched for the page so far, by Chromium's resource timing. */
+async function fetched(page: Page): Promise<Fetched[]> {
+  return page.evaluate(() =>
+    [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => {
+      const r = e as PerformanceResourceTiming;
+      return { name: new URL(r.name).pathname, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize };
+    }),
+  );
+}
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+
+test('a first visit gets every file compressed; a repeat visit takes them from the cache', async ({ browser }) => {
+  // A fresh browser cache, logged in as the suite's admin.
+  const context = await browser.newContext({ storageState: '.auth/admin.json' });
+  const page = await context.newPage();
+  await page.goto('/');
+  await hydrated(page);
+  const first = await fetched(page);
+  const statics = first.filter((f) => /\.(wasm|js|css)$/.test(f.name));
+  // The wasm, its JS, the stylesheet and ECharts, each sent compressed.
+  expect(statics.map((f) => f.name.replace(/\.[\w-]+\.(wasm|js|css)$/, '.$1')).sort()).toEqual(
+    expect.arrayContaining(['/echarts.min.js', '/pkg/mcp-pulse.css', '/pkg/mcp-pulse.js', '/pkg/mcp-pulse.wasm']),
+  );
+  for (const f of statics) expect(f.encoded, f.name).toBeLessThan(f.decoded * 0.6);
+  const page1 = first.find((f) => f.name === '/');
+  expect(page1 && page1.encoded < page1.decoded, 'the page itself is compressed').toBe(true);
+  const firstTotal = first.reduce((s, f) => s + f.transfer, 0);
+
+  // A repeat visit (a new navigation, as a person clicking the logo or reopening the tab).
+  await page.goto('about:blank');
+  await page.goto('/');
+  await hydrated(page);
+  const again = await fetched(page);
+  for (const f of again.filter((f) => /\.(wasm|js|css)$/.test(f.name))) {
+    // transferSize 0: served from the cache without asking the server.
+    expect(f.transfer, `${f.name} comes from the cache`).toBe(0);
+  }
+  const againTotal = again.reduce((s, f) => s + f.transfer, 0);
+  console.log(`transfer of /: first visit ${kb(firstTotal)}, repeat visit ${kb(againTotal)} (${statics.map((f) => `${f.name} ${kb(f.encoded)} of ${kb(f.decoded)}`).join(', ')})`);
+  await context.close();
+});
+
+test('files answer with long caching only under hashed names, and a reload of the others is a 304', async ({ request, page }) => {
+  await page.goto('/');
+  const css = await page.locator('link[rel=stylesheet]').first().getAttribute('href');
+  const echarts = await page.locator('script[src*="echarts"]').getAttribute('src');
+  expect(css).toMatch(/^\/pkg\/mcp-pulse\.[\w-]+\.css$/);
+  expect(echarts).toMatch(/^\/echarts\.min\.js\?v=[0-9a-f]{16}$/);
+  for (const path of [css!, echarts!]) {
+    const res = await request.get(path, { headers: { 'Accept-Encoding': 'br' } });
+    expect(res.headers()['cache-control'], path).toBe('public, max-age=31536000, immutable');
+    expect(res.headers()['vary'], path).toContain('accept-encoding');
+  }
+  const icon = await request.get('/favicon.svg');
+  expect(icon.headers()['cache-control']).toBe('no-cache');
+  const since = icon.headers()['last-modified'];
+  expect(since).toBeTruthy();
+  const reload = await request.get('/favicon.svg', { headers: { 'If-Modified-Since': since } });
+  expect(reload.status()).toBe(304);
+  // Something that is neither a file nor a page is the app's 404, not a file error.
+  const missing = await request.get('/pkg/../../Cargo.toml');
+  expect(missing.status()).toBe(404);
+  expect(await missing.text()).not.toContain('[package]');
+});

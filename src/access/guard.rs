@@ -235,7 +235,7 @@ pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -
         if perm == Permission::Ingest {
             access.metrics.ingest_rejected("unauthorized");
         }
-        refuse(&req, &access, &principal, perm)
+        refuse(&req, access, &principal, perm)
     } else if perm == Permission::Ingest {
         match access.limits.ingest(&principal) {
             Ok(()) => {

@@ -18,6 +18,9 @@ const REST_MS: i64 = 10 * MINUTE_MS;
 /// query instead of several.
 const JOIN_GAP_MS: i64 = 5 * MINUTE_MS;
 
+/// A window `[from, to)` in ms.
+type Span = (i64, i64);
+
 struct Minute {
     count: i64,
     rows: Vec<WindowRow>,
@@ -44,7 +47,7 @@ impl MinuteCache {
         wanted: &[(i64, i64)],
         now_ms: i64,
     ) -> Result<Windows, StoreError> {
-        let (short, mut left): (Vec<(i64, i64)>, Vec<(i64, i64)>) = wanted
+        let (short, mut left): (Vec<Span>, Vec<Span>) = wanted
             .iter()
             .partition(|(from, to)| to - from <= MAX_SPAN_MS && now_ms >= self.rest_until_ms);
         let ranges = disjoint(&short);

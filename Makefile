@@ -16,6 +16,10 @@ bootstrap:
 ## target/site-debug, so neither build can serve the other's files.
 build: bootstrap
 	cargo leptos build --release --precompress
+	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css target/site/echarts.min.js; do \
+	  printf 'site: %-40s %9s bytes, brotli %9s, gzip %9s\n' "$${f#target/site/}" \
+	    "$$(stat -c%s "$$f")" "$$(stat -c%s "$$f.br")" "$$(stat -c%s "$$f.gz")"; \
+	done
 
 ## Build the release and serve on http://127.0.0.1:3000 (SQLite at ./data/pulse.db)
 run: build

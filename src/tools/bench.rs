@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 const DAY_MS: i64 = 86_400_000;
 
 /// `n` valid events spread over the `span_ms` before `now`, as ingest would store them.
-fn events(g: &mut Generator, n: usize, now: i64, span_ms: i64) -> Vec<RequestEvent> {
+pub(super) fn events(g: &mut Generator, n: usize, now: i64, span_ms: i64) -> Vec<RequestEvent> {
     let json: Vec<serde_json::Value> = (0..n)
         .map(|i| g.event(now - span_ms + (i as i64 * span_ms / n.max(1) as i64)))
         .collect();
@@ -280,7 +280,7 @@ pub async fn run(
         println!("endpoints 7d (rollups):           p50 {e50:>8.2} ms  p99 {e99:>8.2} ms");
         let (n50, n99) = time_query(5, || s.naive_endpoint_counts(now - 7 * DAY_MS)).await?;
         println!("endpoints 7d (naive GROUP BY raw): p50 {n50:>8.2} ms  p99 {n99:>8.2} ms  ({:.0}x slower at p50)", n50 / e50);
-        super::alert_bench::alert_tick(dir, &format!("q{n}.db"), 30).await?;
+        super::alert_bench::alert_tick(dir, &format!("q{n}.db"), 30, n / (7 * 24 * 60)).await?;
         store.close().await;
         remove_db(&dir.join(format!("q{n}.db")));
     }

@@ -34,3 +34,8 @@ export async function live(base: string) {
     }, { timeout: 30_000 })
     .toBe(200);
 }
+
+/** The environment for a Pulse a test starts itself: the debug site, never the release one. */
+export function pulseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, LEPTOS_SITE_ROOT: 'target/site-debug', ...extra };
+}

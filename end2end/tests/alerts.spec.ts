@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { hydrated, live } from '../support/page';
+import { hydrated, live, pulseEnv } from '../support/page';
 
 // A Pulse of its own whose one component is down from the start, a rule that fires on it at
 // the first evaluation, and a webhook receiver in this process.
@@ -82,7 +82,7 @@ test.beforeAll(async () => {
   );
   server = spawn('./target/debug/mcp-pulse', ['serve', '--config', config], {
     cwd: ROOT,
-    env: { ...process.env, PULSE_LOG: 'warn', PULSE_ADMIN_PASSWORD: PASSWORD },
+    env: pulseEnv({ PULSE_LOG: 'warn', PULSE_ADMIN_PASSWORD: PASSWORD }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await live(BASE);

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hydrated, live } from '../support/page';
+import { hydrated, live, pulseEnv } from '../support/page';
 
 // A second Pulse of its own (own port, own database, Pulse's own audit on), so the suite's
 // server is never restarted under the other tests.
@@ -31,7 +31,7 @@ function start(): ChildProcess {
   );
   return spawn('./target/debug/mcp-pulse', ['serve', '--config', config], {
     cwd: ROOT,
-    env: { ...process.env, PULSE_LOG: 'warn', PULSE_ADMIN_PASSWORD: PASSWORD },
+    env: pulseEnv({ PULSE_LOG: 'warn', PULSE_ADMIN_PASSWORD: PASSWORD }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod latency;
 pub mod model;
+pub mod overview;
 pub mod permissions;
 pub mod span;
 pub mod ui;

@@ -137,6 +137,7 @@ pub const PAGES: &[(&str, Permission)] = &[
 pub const SERVER_FNS: &[(&str, Permission)] = &[
     ("whoami", Permission::Public),
     ("get_health", Permission::Status),
+    ("get_overview", Permission::Status),
     ("get_component", Permission::Details),
     ("run_check", Permission::Operate),
     ("get_realtime", Permission::Details),

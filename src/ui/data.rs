@@ -133,6 +133,22 @@ pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
     })
 }
 
+/// The Overview under the visitor's filter: full cards for what needs attention, tiles for
+/// the healthy rest once there are many, the MCP table a page at a time.
+#[server(endpoint = "get_overview")]
+pub async fn get_overview(
+    filter: crate::overview::OverviewFilter,
+) -> Result<crate::overview::OverviewData, ServerFnError> {
+    let (state, caller) = crate::state::authorized("get_overview")?;
+    let summary = state.engine.summary();
+    let summary = if caller.allows(crate::permissions::Permission::Details) {
+        summary
+    } else {
+        summary.statuses_only()
+    };
+    Ok(crate::overview::shape(summary, &filter))
+}
+
 /// `None` when no component has that name.
 #[server(endpoint = "get_component")]
 pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, ServerFnError> {

@@ -1,9 +1,10 @@
 //! `/`: overall status and one card per component, refreshed in place; the Overview's own
 //! widgets (overall card, component card, traffic cards, MCP servers) live here.
 
-use crate::model::{human_duration, ComponentHealth, HealthSummary, Status};
+use crate::model::{human_duration, ComponentHealth, ComponentType, HealthSummary, Status};
+use crate::overview::{McpTable, OverviewData, OverviewFilter, Tile};
 use crate::permissions::Permission;
-use crate::ui::data::{get_alert_banner, get_health, get_realtime, get_role_summary};
+use crate::ui::data::{get_alert_banner, get_overview, get_realtime, get_role_summary};
 use crate::ui::me::MeCtx;
 use crate::ui::pages::roles::RoleSummary;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
@@ -12,12 +13,29 @@ use crate::ui::widgets::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn Overview() -> impl IntoView {
     let ctl = RefreshCtl::use_ctx();
     let me = MeCtx::use_ctx();
-    let health = Resource::new(move || ctl.tick.get(), |_| get_health());
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        OverviewFilter {
+            q: get("q"),
+            kind: get("kind"),
+            component_type: get("type"),
+            status: get("status"),
+            mcp_page: get("mcp_page").parse().unwrap_or(1),
+        }
+    });
+    let health = Resource::new(
+        move || (ctl.tick.get(), filter.get()),
+        |(_, f)| get_overview(f),
+    );
     // Traffic and roles only for visitors who may see them: a guest's Overview asks for
     // statuses alone.
     let traffic = Resource::new(
@@ -42,8 +60,12 @@ pub fn Overview() -> impl IntoView {
     );
     let banner = Resource::new(move || ctl.tick.get(), |_| get_alert_banner());
     let (busy, set_busy) = signal(false);
-    let updated_at =
-        Signal::derive(move || health.get().and_then(|r| r.ok()).map(|s| s.generated_at_ms));
+    let updated_at = Signal::derive(move || {
+        health
+            .get()
+            .and_then(|r| r.ok())
+            .map(|o| o.summary.generated_at_ms)
+    });
 
     view! {
         <Title text="Overview" />
@@ -63,24 +85,24 @@ pub fn Overview() -> impl IntoView {
                 let linked = me.can(Permission::Details).await;
                 let banner = banner.await.ok().filter(|b| b.firing > 0);
                 match health.await {
-                    Ok(summary) => {
-                        let cards = summary.components.clone();
-                        let summary_components = summary.components.clone();
-                        let empty = cards.is_empty();
+                    Ok(o) => {
+                        let empty = o.summary.total_components == 0;
+                        let summary = o.summary.clone();
                         view! {
                             {banner.map(|b| view! { <AlertBannerView b linked /> })}
                             <OverallCard summary />
                             {rt.map(|rt| view! { <TrafficCards rt /> })}
                             <h2 class="section-title">"Components"</h2>
-                            {empty.then(|| view! {
-                                <section class="empty">
-                                    <p>"No components are configured. Add [[components]] tables to pulse.toml (see pulse.example.toml)."</p>
-                                </section>
-                            })}
-                            <div class="grid" data-testid="component-grid">
-                                {cards.into_iter().map(|c| view! { <ComponentCard c linked /> }).collect_view()}
-                            </div>
-                            <McpServers components=summary_components linked />
+                            {if empty {
+                                view! {
+                                    <section class="empty">
+                                        <p>"No components are configured. Add [[components]] tables to pulse.toml (see pulse.example.toml)."</p>
+                                    </section>
+                                }.into_any()
+                            } else {
+                                view! { <Components o=o.clone() linked /> }.into_any()
+                            }}
+                            <McpServers table=o.mcp filter=o.filter linked />
                             {roles.map(|s| view! { <RoleSummary s /> })}
                         }
                         .into_any()
@@ -90,6 +112,115 @@ pub fn Overview() -> impl IntoView {
                 }
             })}
         </RefreshTransition>
+    }
+}
+
+/// The filter bar, the cards of what needs attention and the compact grid of the rest.
+#[component]
+fn Components(o: OverviewData, linked: bool) -> impl IntoView {
+    let f = o.filter.clone();
+    let filtered = !f.is_empty();
+    let shown = o.matched;
+    let total = o.summary.total_components;
+    let healthy_tiles = o.tiles.iter().filter(|t| t.status == Status::Healthy).count();
+    let other_tiles = o.tiles.len() - healthy_tiles;
+    let open_tiles = other_tiles > 0 || f.status == "healthy" || !f.q.is_empty();
+    let ignored = (!o.ignored.is_empty()).then(|| {
+        format!(
+            "Ignored what was not understood in the address: {}.",
+            o.ignored.join(", ")
+        )
+    });
+    let kinds = o.kinds.clone();
+    view! {
+        <Form method="GET" action="/" attr:class="filter-bar" attr:data-testid="component-filter" attr:role="search">
+            <label>
+                <span>"Name"</span>
+                <input type="search" name="q" value=f.q.clone() placeholder="Search by name" maxlength="64" />
+            </label>
+            <label>
+                <span>"Status"</span>
+                <select name="status">
+                    <option value="" selected=f.status.is_empty()>"Any"</option>
+                    {Status::ALL.into_iter().map(|s| view! {
+                        <option value=s.as_str() selected=f.status == s.as_str()>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                <span>"Kind"</span>
+                <select name="kind">
+                    <option value="" selected=f.kind.is_empty()>"Any"</option>
+                    {kinds.into_iter().map(|k| {
+                        let sel = f.kind == k;
+                        view! { <option value=k.clone() selected=sel>{k.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                <span>"Type"</span>
+                <select name="type">
+                    <option value="" selected=f.component_type.is_empty()>"Any"</option>
+                    {ComponentType::ALL.into_iter().map(|t| view! {
+                        <option value=t.as_str() selected=f.component_type == t.as_str()>{t.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="btn">"Filter"</button>
+            {filtered.then(|| view! { <a class="btn btn-quiet" href="/" data-testid="clear-filter">"Clear"</a> })}
+        </Form>
+        {ignored.map(|t| view! { <p class="note" data-testid="filter-ignored">{t}</p> })}
+        {filtered.then(|| view! {
+            <p class="muted" data-testid="filter-count">{format!("{shown} of {total} components match")}</p>
+        })}
+        {(shown == 0 && filtered).then(|| view! {
+            <section class="empty"><p>"No component matches this filter."</p></section>
+        })}
+        <div class="grid" data-testid="component-grid">
+            {o.cards.into_iter().map(|c| view! { <ComponentCard c linked /> }).collect_view()}
+        </div>
+        {(!o.tiles.is_empty()).then(|| {
+            let label = if other_tiles > 0 {
+                format!("{healthy_tiles} healthy · {other_tiles} more needing attention")
+            } else {
+                format!("{healthy_tiles} healthy")
+            };
+            view! {
+                <details class="tiles" open=open_tiles data-testid="component-tiles">
+                    <summary>{label}</summary>
+                    <ul class="tile-grid">
+                        {o.tiles.into_iter().map(|t| view! { <TileView t linked /> }).collect_view()}
+                    </ul>
+                </details>
+            }
+        })}
+    }
+}
+
+/// One component in the compact grid: status icon and name, its last response time on hover.
+#[component]
+fn TileView(t: Tile, linked: bool) -> impl IntoView {
+    let title = format!(
+        "{} · {} · {}{}",
+        t.name,
+        t.kind,
+        t.status.label(),
+        t.response_time_ms
+            .map(|ms| format!(" · {}", fmt_ms(ms)))
+            .unwrap_or_default()
+    );
+    let icon = t.status.icon();
+    let name = t.name.clone();
+    view! {
+        <li class=format!("tile tile-{}", t.status.as_str()) title=title data-component=t.name.clone() data-status=t.status.as_str()>
+            <span class="tile-icon" aria-hidden="true">{icon}</span>
+            <span class="sr-only">{t.status.label()} ": "</span>
+            {if linked {
+                view! { <a href=format!("/components/{name}")>{name.clone()}</a> }.into_any()
+            } else {
+                view! { <span>{name.clone()}</span> }.into_any()
+            }}
+        </li>
     }
 }
 
@@ -284,10 +415,14 @@ fn TrafficCards(rt: crate::analytics::RealTime) -> impl IntoView {
 
 /// The MCP servers among the components, with what their probes found.
 #[component]
-fn McpServers(components: Vec<ComponentHealth>, linked: bool) -> impl IntoView {
-    let group = crate::model::mcp_group_status(&components);
-    let servers: Vec<ComponentHealth> =
-        components.into_iter().filter(|c| c.kind == "mcp").collect();
+fn McpServers(table: McpTable, filter: OverviewFilter, linked: bool) -> impl IntoView {
+    let McpTable {
+        group,
+        rows: servers,
+        page,
+        pages,
+        total,
+    } = table;
     let text = |c: &ComponentHealth, key: &str| {
         c.details
             .get(key)
@@ -352,6 +487,13 @@ fn McpServers(components: Vec<ComponentHealth>, linked: bool) -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
+                {(pages > 1).then(|| view! {
+                    <nav class="pager" aria-label="MCP servers pages" data-testid="mcp-pager">
+                        {(page > 1).then(|| view! { <a href=filter.href(page - 1) rel="prev">"← Previous"</a> })}
+                        <span>{format!("Page {page} of {pages} · {total} servers")}</span>
+                        {(page < pages).then(|| view! { <a href=filter.href(page + 1) rel="next">"Next →"</a> })}
+                    </nav>
+                })}
             </section>
         }
     })

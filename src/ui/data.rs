@@ -137,7 +137,8 @@ pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
 /// the healthy rest once there are many, the MCP table a page at a time.
 #[server(endpoint = "get_overview")]
 pub async fn get_overview(
-    filter: crate::overview::OverviewFilter,
+    // An empty filter serialises to nothing (its fields are skipped when empty).
+    #[server(default)] filter: crate::overview::OverviewFilter,
 ) -> Result<crate::overview::OverviewData, ServerFnError> {
     let (state, caller) = crate::state::authorized("get_overview")?;
     let summary = state.engine.summary();

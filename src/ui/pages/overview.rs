@@ -122,7 +122,11 @@ fn Components(o: OverviewData, linked: bool) -> impl IntoView {
     let filtered = !f.is_empty();
     let shown = o.matched;
     let total = o.summary.total_components;
-    let healthy_tiles = o.tiles.iter().filter(|t| t.status == Status::Healthy).count();
+    let healthy_tiles = o
+        .tiles
+        .iter()
+        .filter(|t| t.status == Status::Healthy)
+        .count();
     let other_tiles = o.tiles.len() - healthy_tiles;
     let open_tiles = other_tiles > 0 || f.status == "healthy" || !f.q.is_empty();
     let ignored = (!o.ignored.is_empty()).then(|| {
@@ -185,42 +189,42 @@ fn Components(o: OverviewData, linked: bool) -> impl IntoView {
             } else {
                 format!("{healthy_tiles} healthy")
             };
+            // One list per status, worst first: the heading says the status once, so a
+            // tile is only its name (1,000 of them stay light).
+            let groups: Vec<(Status, Vec<Tile>)> = [Status::Unhealthy, Status::Degraded, Status::Unknown, Status::Healthy]
+                .into_iter()
+                .map(|st| (st, o.tiles.iter().filter(|t| t.status == st).cloned().collect::<Vec<_>>()))
+                .filter(|(_, ts)| !ts.is_empty())
+                .collect();
             view! {
                 <details class="tiles" open=open_tiles data-testid="component-tiles">
                     <summary>{label}</summary>
-                    <ul class="tile-grid">
-                        {o.tiles.into_iter().map(|t| view! { <TileView t linked /> }).collect_view()}
-                    </ul>
+                    {groups.into_iter().map(|(st, ts)| view! {
+                        <h3 class=format!("tile-head tile-{}", st.as_str())>
+                            <span aria-hidden="true">{st.icon()}</span>
+                            {format!(" {} ({})", st.label(), ts.len())}
+                        </h3>
+                        <ul class=format!("tile-grid tiles-{}", st.as_str()) data-status=st.as_str()>
+                            {ts.into_iter().map(|t| view! { <TileView t linked /> }).collect_view()}
+                        </ul>
+                    }).collect_view()}
                 </details>
             }
         })}
     }
 }
 
-/// One component in the compact grid: status icon and name, its last response time on hover.
+/// One component in the compact grid: its name, kind and last response time on hover.
 #[component]
 fn TileView(t: Tile, linked: bool) -> impl IntoView {
-    let title = format!(
-        "{} · {} · {}{}",
-        t.name,
-        t.kind,
-        t.status.label(),
-        t.response_time_ms
-            .map(|ms| format!(" · {}", fmt_ms(ms)))
-            .unwrap_or_default()
-    );
-    let icon = t.status.icon();
-    let name = t.name.clone();
-    view! {
-        <li class=format!("tile tile-{}", t.status.as_str()) title=title data-component=t.name.clone() data-status=t.status.as_str()>
-            <span class="tile-icon" aria-hidden="true">{icon}</span>
-            <span class="sr-only">{t.status.label()} ": "</span>
-            {if linked {
-                view! { <a href=format!("/components/{name}")>{name.clone()}</a> }.into_any()
-            } else {
-                view! { <span>{name.clone()}</span> }.into_any()
-            }}
-        </li>
+    let title = match t.response_time_ms {
+        Some(ms) => format!("{} · {}", t.kind, fmt_ms(ms)),
+        None => t.kind.clone(),
+    };
+    if linked {
+        view! { <li><a href=format!("/components/{}", t.name) title=title>{t.name.clone()}</a></li> }.into_any()
+    } else {
+        view! { <li title=title>{t.name.clone()}</li> }.into_any()
     }
 }
 

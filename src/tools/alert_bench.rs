@@ -78,7 +78,7 @@ pub(super) async fn alert_tick(
     let per_tick = (events_per_minute * 15 / 60).max(1);
     for i in 0..runs {
         let at = now + (i as i64 + 1) * 15_000;
-        let live = super::bench::events(&mut g, per_tick, at, 15_000);
+        let live = super::harness::events(&mut g, per_tick, at, 15_000);
         state.store.insert_batch(&live, &[]).await?;
         let started = Instant::now();
         std::hint::black_box(alerts.tick(at).await?);

@@ -2,11 +2,11 @@
 //! query latency (rollups vs a naive GROUP BY over raw rows) at the given sizes. Figures only;
 //! nothing here asserts a speed.
 
-use super::harness::{bench_router, percentiles, remove_db, BenchResult, TOKEN};
+use super::harness::{bench_router, events, percentiles, remove_db, BenchResult, TOKEN};
 use super::simulate::Generator;
 use crate::analytics::{service, SortBy};
 use crate::config::{Config, TrafficSettings};
-use crate::ingest::{validate_batch, Limits, Writer};
+use crate::ingest::{Limits, Writer};
 use crate::metrics::Metrics;
 use crate::span::Span;
 use crate::store::traffic::{bind_request, EVENT_COLS, EVENT_PARAMS};
@@ -15,19 +15,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const DAY_MS: i64 = 86_400_000;
-
-/// `n` valid events spread over the `span_ms` before `now`, as ingest would store them.
-pub(super) fn events(g: &mut Generator, n: usize, now: i64, span_ms: i64) -> Vec<RequestEvent> {
-    let json: Vec<serde_json::Value> = (0..n)
-        .map(|i| g.event(now - span_ms + (i as i64 * span_ms / n.max(1) as i64)))
-        .collect();
-    let limits = Limits {
-        now_ms: now + 1,
-        max_future_ms: 60_000,
-        oldest_ms: now - span_ms - 1,
-    };
-    validate_batch(&json, limits).unwrap_or_default()
-}
 
 async fn fresh(dir: &Path, name: &str) -> BenchResult<(Store, String)> {
     let path = dir.join(name);

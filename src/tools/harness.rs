@@ -48,3 +48,21 @@ pub(super) fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
     };
     (at(0.5), at(0.99))
 }
+
+/// `n` valid events spread over the `span_ms` before `now`, as ingest would store them.
+pub(super) fn events(
+    g: &mut super::simulate::Generator,
+    n: usize,
+    now: i64,
+    span_ms: i64,
+) -> Vec<crate::store::RequestEvent> {
+    let json: Vec<serde_json::Value> = (0..n)
+        .map(|i| g.event(now - span_ms + (i as i64 * span_ms / n.max(1) as i64)))
+        .collect();
+    let limits = crate::ingest::Limits {
+        now_ms: now + 1,
+        max_future_ms: 60_000,
+        oldest_ms: now - span_ms - 1,
+    };
+    crate::ingest::validate_batch(&json, limits).unwrap_or_default()
+}

@@ -1,5 +1,5 @@
 //! `[health]`: how many checks run at once, how long results are kept, how soon a "Check now"
-//! may run again.
+//! may run again, whether connections are watched between checks.
 
 use super::{ConfigError, Keys};
 use serde::Deserialize;
@@ -15,6 +15,9 @@ pub struct HealthSettings {
     /// A "Check now" this soon after a component's last check returns that result.
     #[serde(serialize_with = "crate::config::view::duration")]
     pub check_now_min_interval: Duration,
+    /// Hold an idle connection to each networked component between checks and check at once
+    /// when it drops and the server no longer answers.
+    pub watch_connections: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -23,6 +26,7 @@ pub(super) struct RawHealth {
     pub(super) max_concurrent_checks: Option<usize>,
     pub(super) history_retention: Option<String>,
     pub(super) check_now_min_interval: Option<String>,
+    pub(super) watch_connections: Option<bool>,
 }
 
 pub(super) fn settings(source: &str, raw: &RawHealth) -> Result<HealthSettings, ConfigError> {
@@ -52,5 +56,6 @@ pub(super) fn settings(source: &str, raw: &RawHealth) -> Result<HealthSettings, 
         max_concurrent_checks,
         history_retention,
         check_now_min_interval,
+        watch_connections: raw.watch_connections.unwrap_or(true),
     })
 }

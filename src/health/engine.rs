@@ -4,6 +4,7 @@
 
 use super::checks::{self, CheckContext, CheckOutcome};
 use super::rules::{self, Counts, Damper};
+use super::watch;
 use crate::config::ComponentConfig;
 use crate::metrics::Metrics;
 use crate::model::{
@@ -16,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
@@ -105,6 +106,8 @@ struct Inner {
     started: Instant,
     /// Whether any `mcp` component exists, and so the derived `mcp_servers` group.
     has_mcp_group: bool,
+    /// Whether networked components get a connection watch between checks (`watch.rs`).
+    watch: bool,
     /// One lock per component, held while its check runs, with when its last check ended:
     /// a "Check now" waits for a running check and reuses a fresh result (`COALESCE`).
     running: HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>,
@@ -192,6 +195,7 @@ impl HealthEngine {
                 permits: Semaphore::new(max_concurrent.max(1)),
                 started: Instant::now(),
                 has_mcp_group,
+                watch: false,
             }),
         }
     }
@@ -201,6 +205,15 @@ impl HealthEngine {
     pub fn with_check_now_interval(mut self, d: Duration) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.coalesce = d;
+        }
+        self
+    }
+
+    /// Turns the connection watch on (`health.watch_connections`); only before the engine is
+    /// shared.
+    pub fn with_watch(mut self, on: bool) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.watch = on;
         }
         self
     }
@@ -579,6 +592,16 @@ impl HealthEngine {
         let mut set = JoinSet::new();
         for cfg in self.inner.components.clone() {
             let engine = self.clone();
+            let alarm = Arc::new(Notify::new());
+            if let Some((host, port)) = self.inner.watch.then(|| watch::endpoint(&cfg)).flatten() {
+                set.spawn(watch::run(
+                    cfg.name.clone(),
+                    host,
+                    port,
+                    cfg.timeout,
+                    alarm.clone(),
+                ));
+            }
             set.spawn(async move {
                 // Spread first runs so components configured together do not fire together.
                 let first = fastrand::u64(0..=cfg.interval.as_millis().min(1000) as u64);
@@ -591,7 +614,11 @@ impl HealthEngine {
                     } else {
                         delay
                     };
-                    tokio::time::sleep(delay).await;
+                    // The watch cuts the wait short when the server goes away.
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = alarm.notified() => {}
+                    }
                 }
             });
         }

@@ -1,11 +1,13 @@
 //! Health: the check kinds, the status rules and the engine that schedules checks, damps
-//! flapping, keeps the in-memory snapshot and records history.
+//! flapping, keeps the in-memory snapshot and records history; `watch` notices a dead server
+//! between checks.
 
 pub mod checks;
 pub mod engine;
 pub mod mcp;
 pub mod outcome;
 pub mod rules;
+pub mod watch;
 
 pub use engine::{EngineError, HealthEngine};
 

@@ -163,7 +163,8 @@ pub async fn build_state(
         metrics.clone(),
         config.health.max_concurrent_checks,
     )
-    .with_check_now_interval(config.health.check_now_min_interval);
+    .with_check_now_interval(config.health.check_now_min_interval)
+    .with_watch(config.health.watch_connections);
     if let Err(e) = engine.restore().await {
         tracing::warn!(error = %e, "could not restore recent check history; starting fresh");
     }

@@ -202,6 +202,16 @@ pub async fn run(
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    println!(
+        "\n## Server-rendered pages, {} clients through the router",
+        10
+    );
+    for n in [50usize, 1000] {
+        let name = format!("ssr{n}.db");
+        remove_db(&dir.join(&name));
+        super::ssr_bench::pages(dir, &name, n, &format!("{n} components, empty store")).await?;
+        remove_db(&dir.join(&name));
+    }
     println!("\n## Ingest throughput, {throughput_events} events into SQLite, batches of 5000");
     let evs = events(&mut g, throughput_events, now, 3_600_000);
     let (_, url) = fresh(dir, "bare.db").await?;
@@ -268,6 +278,13 @@ pub async fn run(
         let (n50, n99) = time_query(5, || s.naive_endpoint_counts(now - 7 * DAY_MS)).await?;
         println!("endpoints 7d (naive GROUP BY raw): p50 {n50:>8.2} ms  p99 {n99:>8.2} ms  ({:.0}x slower at p50)", n50 / e50);
         super::alert_bench::alert_tick(dir, &format!("q{n}.db"), 30, n / (7 * 24 * 60)).await?;
+        super::ssr_bench::pages(
+            dir,
+            &format!("q{n}.db"),
+            50,
+            &format!("50 components, {n} events"),
+        )
+        .await?;
         store.close().await;
         remove_db(&dir.join(format!("q{n}.db")));
     }

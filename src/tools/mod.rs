@@ -6,3 +6,4 @@ pub mod bench;
 mod harness;
 mod memory;
 pub mod simulate;
+mod ssr_bench;

@@ -21,7 +21,8 @@ pub struct MaintenanceSpec {
     pub start: Option<String>,
     pub end: Option<String>,
     /// Weekly: the days (`mon`…`sun`; absent: every day), the local start time `HH:MM`, how
-    /// long, and the UTC offset (`UTC` or `+01:00`; fixed, no daylight-saving rules).
+    /// long, and the time zone: an IANA name (`Europe/Berlin`, daylight saving followed), `UTC`
+    /// or a fixed offset (`+01:00`).
     pub weekdays: Option<Vec<String>>,
     pub at: Option<String>,
     pub duration: Option<String>,
@@ -40,8 +41,82 @@ pub enum When {
         days: [bool; 7],
         at_minute: i64,
         duration_ms: i64,
-        offset_minutes: i64,
+        zone: Zone,
     },
+}
+
+/// Where a weekly window's clock is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    /// Minutes east of UTC, all year.
+    Fixed(i64),
+    /// An IANA zone, its daylight-saving rules included.
+    Named(chrono_tz::Tz),
+}
+
+impl Serialize for Zone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl std::fmt::Display for Zone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Zone::Fixed(0) => f.write_str("UTC"),
+            Zone::Fixed(o) => write!(
+                f,
+                "UTC{}{:02}:{:02}",
+                if *o < 0 { '-' } else { '+' },
+                o.abs() / 60,
+                o.abs() % 60
+            ),
+            Zone::Named(tz) => f.write_str(tz.name()),
+        }
+    }
+}
+
+impl Zone {
+    fn parse(v: &str) -> Option<Zone> {
+        offset(v)
+            .map(Zone::Fixed)
+            .or_else(|| v.parse::<chrono_tz::Tz>().ok().map(Zone::Named))
+    }
+
+    /// Epoch ms of `minute` after local midnight on local `day` (days since 1970-01-01). A
+    /// time that a clock change skips counts from the first minute after the gap; one it
+    /// repeats, from its first occurrence.
+    fn start_ms(&self, day: i64, minute: i64) -> Option<i64> {
+        match self {
+            Zone::Fixed(o) => Some(day * DAY_MS + (minute - o) * MINUTE_MS),
+            Zone::Named(tz) => {
+                use chrono::TimeZone;
+                let local =
+                    chrono::DateTime::from_timestamp_millis(day * DAY_MS + minute * MINUTE_MS)?
+                        .naive_utc();
+                (0..=120)
+                    .step_by(15)
+                    .find_map(|m| {
+                        tz.from_local_datetime(&(local + chrono::Duration::minutes(m)))
+                            .earliest()
+                    })
+                    .map(|t| t.timestamp_millis())
+            }
+        }
+    }
+
+    /// The local day (days since 1970-01-01) at `now_ms`.
+    fn local_day(&self, now_ms: i64) -> i64 {
+        match self {
+            Zone::Fixed(o) => (now_ms + o * MINUTE_MS).div_euclid(DAY_MS),
+            Zone::Named(tz) => chrono::DateTime::from_timestamp_millis(now_ms)
+                .map(|t| {
+                    let local = t.with_timezone(tz).naive_local();
+                    local.and_utc().timestamp_millis().div_euclid(DAY_MS)
+                })
+                .unwrap_or_else(|| now_ms.div_euclid(DAY_MS)),
+        }
+    }
 }
 
 /// A validated window.
@@ -179,15 +254,18 @@ impl MaintenanceSpec {
                     return Err(("weekdays", "names no day".to_string()));
                 }
                 let tz = self.timezone.as_deref().unwrap_or("UTC");
-                let offset_minutes = offset(tz).ok_or((
+                let zone = Zone::parse(tz).ok_or((
                     "timezone",
-                    format!("`{}` is not UTC or an offset such as +01:00", short(tz)),
+                    format!(
+                        "`{}` is not an IANA time zone such as Europe/Berlin, UTC or an offset such as +01:00",
+                        short(tz)
+                    ),
                 ))?;
                 When::Weekly {
                     days,
                     at_minute,
                     duration_ms,
-                    offset_minutes,
+                    zone,
                 }
             }
         };
@@ -214,7 +292,7 @@ impl Maintenance {
                 days,
                 at_minute,
                 duration_ms,
-                offset_minutes,
+                zone,
             } => {
                 let on: Vec<&str> = WEEKDAYS
                     .iter()
@@ -227,15 +305,7 @@ impl Maintenance {
                 } else {
                     on.join(", ")
                 };
-                let tz = match offset_minutes {
-                    0 => "UTC".to_string(),
-                    o => format!(
-                        "UTC{}{:02}:{:02}",
-                        if *o < 0 { '-' } else { '+' },
-                        o.abs() / 60,
-                        o.abs() % 60
-                    ),
-                };
+                let tz = zone.to_string();
                 let d = std::time::Duration::from_millis(u64::try_from(*duration_ms).unwrap_or(0));
                 format!(
                     "{days} {:02}:{:02} for {} ({tz})",
@@ -255,17 +325,18 @@ impl Maintenance {
                 days,
                 at_minute,
                 duration_ms,
-                offset_minutes,
+                zone,
             } => {
-                let local = now_ms + offset_minutes * MINUTE_MS;
-                let today = local.div_euclid(DAY_MS);
+                let today = zone.local_day(now_ms);
                 // A window may have started up to seven days ago (its longest duration).
                 (0..=7).any(|back| {
                     let day = today - back;
                     // 1970-01-01 was a Thursday (index 3, Monday first).
                     let weekday = (day + 3).rem_euclid(7) as usize;
-                    let start = day * DAY_MS + at_minute * MINUTE_MS;
-                    days[weekday] && (start..start + duration_ms).contains(&local)
+                    days[weekday]
+                        && zone
+                            .start_ms(day, at_minute)
+                            .is_some_and(|start| (start..start + duration_ms).contains(&now_ms))
                 })
             }
         }
@@ -425,6 +496,31 @@ mod tests {
     }
 
     #[test]
+    fn named_zones_follow_daylight_saving() {
+        // Mondays 22:00 Berlin time for 2 h: 20:00Z in summer (CEST), 21:00Z in winter (CET).
+        let w = weekly(Some(&["mon"]), "22:00", "2h", "Europe/Berlin");
+        assert!(!w.open_at(ms("2026-07-06T19:59:00Z")));
+        assert!(w.open_at(ms("2026-07-06T20:00:00Z")));
+        assert!(!w.open_at(ms("2026-07-06T22:00:00Z")));
+        assert!(
+            !w.open_at(ms("2026-01-05T20:30:00Z")),
+            "winter: an hour later"
+        );
+        assert!(w.open_at(ms("2026-01-05T21:30:00Z")));
+        assert_eq!(w.schedule(), "mon 22:00 for 2h (Europe/Berlin)");
+        // 02:30 does not exist on 2026-03-29 in Berlin (02:00 → 03:00): the window opens at
+        // 03:00 CEST, 01:00Z, and still lasts an hour.
+        let gap = weekly(Some(&["sun"]), "02:30", "1h", "Europe/Berlin");
+        assert!(!gap.open_at(ms("2026-03-29T00:59:00Z")));
+        assert!(gap.open_at(ms("2026-03-29T01:00:00Z")));
+        assert!(!gap.open_at(ms("2026-03-29T02:00:00Z")));
+        // New York, west of UTC, across its midnight: Fridays 23:30 for 1 h.
+        let ny = weekly(Some(&["fri"]), "23:30", "1h", "America/New_York");
+        assert!(ny.open_at(ms("2026-12-05T04:45:00Z")), "Fri 23:45 EST");
+        assert!(!ny.open_at(ms("2026-12-05T05:31:00Z")));
+    }
+
+    #[test]
     fn one_off_windows_cover_their_components_only() {
         let w = MaintenanceSpec {
             name: "db upgrade".into(),
@@ -478,9 +574,10 @@ mod tests {
         assert_eq!(bad(weekly("02:00", "8d", &["mon"], "UTC")), "duration");
         assert_eq!(bad(weekly("02:00", "1h", &["someday"], "UTC")), "weekdays");
         assert_eq!(
-            bad(weekly("02:00", "1h", &["mon"], "Europe/Paris")),
+            bad(weekly("02:00", "1h", &["mon"], "Mars/Olympus_Mons")),
             "timezone"
         );
+        assert_eq!(bad(weekly("02:00", "1h", &["mon"], "+25:00")), "timezone");
         assert_eq!(check_silence(&[], "why").unwrap_err().0, "matchers");
         let m = vec![("alertname".to_string(), "docs-api down".to_string())];
         assert_eq!(check_silence(&m, " ").unwrap_err().0, "comment");

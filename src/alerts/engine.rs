@@ -46,6 +46,8 @@ pub(super) struct Inner {
     pub(super) state: Mutex<HashMap<String, Tracked>>,
     /// Recent minutes of traffic kept between ticks (only ticks take it).
     pub(super) minutes: Mutex<MinuteCache>,
+    /// When each channel was last sent a test notification (one key per configured channel).
+    pub(super) last_test: Mutex<HashMap<String, i64>>,
     pub(super) wake: Arc<Notify>,
     pub(super) client: reqwest::Client,
     /// Each rule's position in `settings.rules`, by name (built once; names are unique).
@@ -185,6 +187,7 @@ impl Alerts {
                 metrics,
                 state: Mutex::new(HashMap::new()),
                 minutes: Mutex::new(MinuteCache::default()),
+                last_test: Mutex::new(HashMap::new()),
                 wake: Arc::new(Notify::new()),
                 client: notify::client(),
             }),

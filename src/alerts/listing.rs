@@ -212,14 +212,29 @@ impl Alerts {
 
     /// Sends a clearly marked test notification to one channel now (not through the queue)
     /// and records the attempt. `None` when no channel has that name.
-    pub async fn send_test(&self, channel: &str, by: &str) -> Option<DeliveryView> {
+    pub async fn send_test(&self, channel: &str, by: &str) -> Result<DeliveryView, TestRefused> {
         let ch = self
             .inner
             .settings
             .channels
             .iter()
-            .find(|c| c.name == channel)?;
+            .find(|c| c.name == channel)
+            .ok_or(TestRefused::UnknownChannel)?;
         let now = crate::model::now_ms();
+        {
+            // One test per channel per TEST_GAP_MS: a button held down or a script in a loop
+            // must not flood a receiver (or a pager) in Pulse's name.
+            let mut last = self.inner.last_test.lock().await;
+            if let Some(at) = last.get(&ch.name) {
+                let wait = at + TEST_GAP_MS - now;
+                if wait > 0 {
+                    return Err(TestRefused::TooSoon {
+                        retry_after_s: (wait as u64).div_ceil(1000),
+                    });
+                }
+            }
+            last.insert(ch.name.clone(), now);
+        }
         let n = Notification {
             alert_id: "test".to_string(),
             name: "Test notification".to_string(),
@@ -265,8 +280,18 @@ impl Alerts {
         if let Err(e) = self.inner.store.record_test_delivery(&d).await {
             tracing::warn!(error = %e, "recording a test delivery failed");
         }
-        Some(delivery_view(&d))
+        Ok(delivery_view(&d))
     }
+}
+
+/// Test notifications to one channel are at least this far apart.
+pub const TEST_GAP_MS: i64 = 10_000;
+
+/// Why a test notification was not sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestRefused {
+    UnknownChannel,
+    TooSoon { retry_after_s: u64 },
 }
 
 /// Scheme, host and port of a receiver URL (its path and credentials can be secrets).

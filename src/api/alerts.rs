@@ -3,6 +3,7 @@
 
 use super::v1::{json, only, store_error, Params};
 use super::ApiError;
+use crate::alerts::listing::TestRefused;
 use crate::model::shown;
 use crate::state::{principal_of, AppState};
 use axum::extract::State;
@@ -283,12 +284,16 @@ async fn test(
     })?;
     let by = principal_of(Some(&ext), &state).actor();
     match state.alerts.send_test(&req.channel, &by).await {
-        Some(d) => {
+        Ok(d) => {
             Ok(Json(json!({"delivered": d.outcome == "delivered", "attempt": d})).into_response())
         }
-        None => Err(ApiError::NotFound(format!(
+        Err(TestRefused::UnknownChannel) => Err(ApiError::NotFound(format!(
             "`channel`: no channel is named `{}`",
             shown(&req.channel)
         ))),
+        Err(TestRefused::TooSoon { retry_after_s }) => Err(ApiError::TooMany(
+            format!("a test went to this channel moments ago; try again in {retry_after_s} s"),
+            retry_after_s,
+        )),
     }
 }

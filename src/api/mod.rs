@@ -39,6 +39,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// Too soon after the same request; retry after this many seconds.
+    #[error("{0}")]
+    TooMany(String, u64),
 }
 
 impl From<EngineError> for ApiError {
@@ -71,6 +74,7 @@ impl IntoResponse for ApiError {
                 m.clone(),
                 Some((header::RETRY_AFTER, "1")),
             ),
+            ApiError::TooMany(m, _) => (StatusCode::TOO_MANY_REQUESTS, m.clone(), None),
             ApiError::Internal(detail) => {
                 // The detail goes to the log; the client gets a generic message.
                 tracing::error!(error = %detail, "request failed");
@@ -90,6 +94,10 @@ impl IntoResponse for ApiError {
         if let Some((name, value)) = extra {
             resp.headers_mut()
                 .insert(name, axum::http::HeaderValue::from_static(value));
+        }
+        if let ApiError::TooMany(_, after) = &self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(*after));
         }
         resp
     }

@@ -444,15 +444,20 @@ pub async fn send_test_notification(
     channel: String,
 ) -> Result<crate::alerts::view::DeliveryView, ServerFnError> {
     let (state, caller) = crate::state::authorized("send_test_notification")?;
+    use crate::alerts::listing::TestRefused;
     state
         .alerts
         .send_test(&channel, &caller.actor())
         .await
-        .ok_or_else(|| {
-            ssr::refuse(
+        .map_err(|e| match e {
+            TestRefused::UnknownChannel => ssr::refuse(
                 axum::http::StatusCode::NOT_FOUND,
                 format!("no channel is named `{}`", ssr::shown(&channel)),
-            )
+            ),
+            TestRefused::TooSoon { retry_after_s } => ssr::refuse(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                format!("a test went to this channel moments ago; try again in {retry_after_s} s"),
+            ),
         })
 }
 

@@ -297,7 +297,11 @@ async fn the_alerts_api_checks_its_input_and_the_test_notification_reports_its_r
     let (peer, port) = Peer::start().await;
     let turn = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let state = state_at(dir.path(), &config(port, "")).await;
+    let second = format!(
+        "[[alerts.channels]]\nname = \"second-webhook\"\nkind = \"webhook\"\n\
+         url = \"http://127.0.0.1:{port}/hook\"\n"
+    );
+    let state = state_at(dir.path(), &config(port, &second)).await;
     let h = Harness::from_state(state, turn);
     for (uri, field) in [
         ("/api/v1/alerts/history?state=burning", "state"),
@@ -344,8 +348,17 @@ async fn the_alerts_api_checks_its_input_and_the_test_notification_reports_its_r
     let n: Value = serde_json::from_slice(&got[0].1).unwrap();
     assert_eq!(n["test"], true, "clearly marked as a test");
     verify_standard_signature(&got[0].0, &got[0].1);
+    // A second test to the same channel at once is refused, not sent: nothing floods a receiver.
+    let (code, body) = send(r#"{"channel": "ops-webhook"}"#).await;
+    assert_eq!(code, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("try again in"),
+        "{body}"
+    );
+    assert_eq!(peer.received().len(), 1);
+    // A receiver that fails: the answer says so with its status.
     peer.hook.store(500, Ordering::SeqCst);
-    let (_, body) = send(r#"{"channel": "ops-webhook"}"#).await;
+    let (_, body) = send(r#"{"channel": "second-webhook"}"#).await;
     assert_eq!(body["delivered"], false);
     assert_eq!(body["attempt"]["status"], 500);
     let (code, body) = send(r#"{"channel": "pager"}"#).await;

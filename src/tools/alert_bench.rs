@@ -76,13 +76,17 @@ pub(super) async fn alert_tick(
     // each tick finds the current minute changed, as it would in service.
     let mut g = crate::tools::simulate::Generator::new(23);
     let per_tick = (events_per_minute * 15 / 60).max(1);
+    let mut phases: [Vec<std::time::Duration>; 4] = Default::default();
     for i in 0..runs {
         let at = now + (i as i64 + 1) * 15_000;
         let live = super::harness::events(&mut g, per_tick, at, 15_000);
         state.store.insert_batch(&live, &[]).await?;
         let started = Instant::now();
-        std::hint::black_box(alerts.tick(at).await?);
+        let r = std::hint::black_box(alerts.tick(at).await?);
         times.push(started.elapsed());
+        for (p, ms) in phases.iter_mut().zip(r.phases_ms) {
+            p.push(std::time::Duration::from_secs_f64(ms / 1000.0));
+        }
     }
     let (p50, p99) = percentiles(times);
     println!(
@@ -91,6 +95,16 @@ pub(super) async fn alert_tick(
         alerts.settings().rules.len(),
         r.instances
     );
+    let names = ["suppressions", "windows read ahead", "rule reads", "save"];
+    let line: Vec<String> = names
+        .iter()
+        .zip(phases)
+        .map(|(n, v)| {
+            let (p50, p99) = percentiles(v);
+            format!("{n} p50 {p50:.2} / p99 {p99:.2} ms")
+        })
+        .collect();
+    println!("  of which: {}", line.join("; "));
     state.store.close().await;
     Ok(())
 }

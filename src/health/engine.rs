@@ -590,17 +590,20 @@ impl HealthEngine {
     /// Starts one loop per component plus the retention job; the set aborts them when dropped.
     pub fn spawn(&self, retention: Duration) -> JoinSet<()> {
         let mut set = JoinSet::new();
+        // One watch per distinct server, however many components it serves: a thousand
+        // components on one host must not hold a thousand of its connections.
+        let mut watched: HashMap<(String, u16), (Vec<String>, Duration, Vec<Arc<Notify>>)> =
+            HashMap::new();
         for cfg in self.inner.components.clone() {
             let engine = self.clone();
             let alarm = Arc::new(Notify::new());
-            if let Some((host, port)) = self.inner.watch.then(|| watch::endpoint(&cfg)).flatten() {
-                set.spawn(watch::run(
-                    cfg.name.clone(),
-                    host,
-                    port,
-                    cfg.timeout,
-                    alarm.clone(),
-                ));
+            if let Some(key) = self.inner.watch.then(|| watch::endpoint(&cfg)).flatten() {
+                let w = watched
+                    .entry(key)
+                    .or_insert_with(|| (Vec::new(), cfg.timeout, Vec::new()));
+                w.0.push(cfg.name.clone());
+                w.1 = w.1.min(cfg.timeout);
+                w.2.push(alarm.clone());
             }
             set.spawn(async move {
                 // Spread first runs so components configured together do not fire together.
@@ -621,6 +624,15 @@ impl HealthEngine {
                     }
                 }
             });
+        }
+        for ((host, port), (names, connect_timeout, alarms)) in watched {
+            set.spawn(watch::run(
+                names.join(", "),
+                host,
+                port,
+                connect_timeout,
+                alarms,
+            ));
         }
         let store = self.store().clone();
         set.spawn(async move {

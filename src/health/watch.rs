@@ -1,5 +1,5 @@
-//! Between scheduled checks, one idle TCP connection per networked component (HTTP, MCP, TCP,
-//! PostgreSQL, Redis). A server that dies closes it; if a new connection is then refused or
+//! Between scheduled checks, one idle TCP connection per server that networked components
+//! (HTTP, MCP, TCP, PostgreSQL, Redis) point at. A server that dies closes it; if a new connection is then refused or
 //! times out, the component's check runs at once instead of at its next interval, so an
 //! outage shows in seconds. Nothing is sent on the connection; a host that vanishes without
 //! closing is still found by the next scheduled check.
@@ -37,14 +37,15 @@ pub fn endpoint(cfg: &ComponentConfig) -> Option<(String, u16)> {
     }
 }
 
-/// Watches `host:port` for as long as the task lives, waking `alarm` when a held connection
-/// closes and the server then cannot be reached.
+/// Watches `host:port` for as long as the task lives, waking every component's `alarms` when
+/// a held connection closes and the server then cannot be reached. `names` are the components
+/// it serves (for the log).
 pub async fn run(
-    name: String,
+    names: String,
     host: String,
     port: u16,
     connect_timeout: Duration,
-    alarm: Arc<Notify>,
+    alarms: Vec<Arc<Notify>>,
 ) {
     let connect = || timeout(connect_timeout, TcpStream::connect((host.as_str(), port)));
     let mut held: Option<TcpStream> = None;
@@ -68,8 +69,10 @@ pub async fn run(
             Ok(Ok(s)) if opened.elapsed() >= SHORT_LIVED => held = Some(s),
             Ok(Ok(_)) => sleep(REST).await,
             _ => {
-                tracing::info!(component = %name, "watched connection lost and the server does not answer; checking now");
-                alarm.notify_one();
+                tracing::info!(components = %names, "watched connection lost and the server does not answer; checking now");
+                for a in &alarms {
+                    a.notify_one();
+                }
                 // The scheduler confirms and keeps checking; look again a while later.
                 sleep(REST).await;
             }
@@ -186,8 +189,13 @@ mod tests {
                 port,
             })
         };
+        // A second component on the same server: one watch serves both.
+        let twin = ComponentConfig {
+            name: "api-twin".into(),
+            ..c.clone()
+        };
         let engine = crate::health::HealthEngine::new(
-            vec![c],
+            vec![c, twin],
             store,
             crate::metrics::Metrics::new().unwrap(),
             2,
@@ -225,7 +233,7 @@ mod tests {
         srv.abort();
         assert!(
             status_within(&engine, Status::Unhealthy, Duration::from_secs(20)).await,
-            "an hourly component turned unhealthy within seconds of its server dying"
+            "both hourly components on the server turned unhealthy within seconds of its death"
         );
         println!(
             "server died → unhealthy: {:.2} s",
@@ -241,8 +249,10 @@ mod tests {
         let set = engine.spawn(Duration::from_secs(3600));
         assert!(status_within(&engine, Status::Healthy, Duration::from_secs(10)).await);
         sleep(Duration::from_secs(6)).await;
-        let history = engine.store().history("api", 10).await.unwrap();
-        assert_eq!(history.len(), 1, "two idle closes, no extra check");
+        for name in ["api", "api-twin"] {
+            let history = engine.store().history(name, 10).await.unwrap();
+            assert_eq!(history.len(), 1, "{name}: idle closes, no extra check");
+        }
         drop(set);
     }
 }

@@ -592,18 +592,19 @@ impl HealthEngine {
         let mut set = JoinSet::new();
         // One watch per distinct server, however many components it serves: a thousand
         // components on one host must not hold a thousand of its connections.
-        let mut watched: HashMap<(String, u16), (Vec<String>, Duration, Vec<Arc<Notify>>)> =
-            HashMap::new();
+        let mut watched: HashMap<(String, u16), watch::Watched> = HashMap::new();
         for cfg in self.inner.components.clone() {
             let engine = self.clone();
             let alarm = Arc::new(Notify::new());
             if let Some(key) = self.inner.watch.then(|| watch::endpoint(&cfg)).flatten() {
-                let w = watched
-                    .entry(key)
-                    .or_insert_with(|| (Vec::new(), cfg.timeout, Vec::new()));
-                w.0.push(cfg.name.clone());
-                w.1 = w.1.min(cfg.timeout);
-                w.2.push(alarm.clone());
+                let w = watched.entry(key).or_insert_with(|| watch::Watched {
+                    names: Vec::new(),
+                    connect_timeout: cfg.timeout,
+                    alarms: Vec::new(),
+                });
+                w.names.push(cfg.name.clone());
+                w.connect_timeout = w.connect_timeout.min(cfg.timeout);
+                w.alarms.push(alarm.clone());
             }
             set.spawn(async move {
                 // Spread first runs so components configured together do not fire together.
@@ -625,14 +626,8 @@ impl HealthEngine {
                 }
             });
         }
-        for ((host, port), (names, connect_timeout, alarms)) in watched {
-            set.spawn(watch::run(
-                names.join(", "),
-                host,
-                port,
-                connect_timeout,
-                alarms,
-            ));
+        for ((host, port), w) in watched {
+            set.spawn(watch::run(host, port, w));
         }
         let store = self.store().clone();
         set.spawn(async move {

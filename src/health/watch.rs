@@ -37,16 +37,25 @@ pub fn endpoint(cfg: &ComponentConfig) -> Option<(String, u16)> {
     }
 }
 
-/// Watches `host:port` for as long as the task lives, waking every component's `alarms` when
-/// a held connection closes and the server then cannot be reached. `names` are the components
-/// it serves (for the log).
-pub async fn run(
-    names: String,
-    host: String,
-    port: u16,
-    connect_timeout: Duration,
-    alarms: Vec<Arc<Notify>>,
-) {
+/// The components one server's watch serves.
+pub struct Watched {
+    /// Their names (for the log).
+    pub names: Vec<String>,
+    /// The shortest of their timeouts.
+    pub connect_timeout: Duration,
+    /// Woken when the server goes away.
+    pub alarms: Vec<Arc<Notify>>,
+}
+
+/// Watches `host:port` for as long as the task lives, waking every component `w` serves when a
+/// held connection closes and the server then cannot be reached.
+pub async fn run(host: String, port: u16, w: Watched) {
+    let Watched {
+        names,
+        connect_timeout,
+        alarms,
+    } = w;
+    let names = names.join(", ");
     let connect = || timeout(connect_timeout, TcpStream::connect((host.as_str(), port)));
     let mut held: Option<TcpStream> = None;
     loop {

@@ -53,8 +53,11 @@ WITH_SERVICES = services="$$(scripts/services.sh start)"; eval "$$services"; \
 test-rust:
 	@$(WITH_SERVICES) cargo test --features ssr
 
+# The debug site's files are gzipped here (fast) so the debug server, whose compression is slow
+# unoptimised, never compresses its 12 MB wasm per page load.
 build-debug:
 	LEPTOS_SITE_ROOT=target/site-debug cargo leptos build
+	gzip -kf -6 target/site-debug/pkg/*.wasm target/site-debug/pkg/*.js target/site-debug/pkg/*.css target/site-debug/echarts.min.js
 
 e2e:
 	@$(WITH_SERVICES) cd end2end && npx playwright test

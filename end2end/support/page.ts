@@ -2,8 +2,7 @@ import { expect, Page } from '@playwright/test';
 
 /** Waits until the WASM bundle has hydrated the page. */
 export async function hydrated(page: Page) {
-  // The debug wasm (12 MB) compiles slowly in a loaded browser: allow it a minute.
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 60_000 });
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 }
 
 /** The id of the ECharts instance drawn in element `id`, or null when there is none. */

@@ -124,11 +124,12 @@ fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> axum::respons
     crate::api::ApiError::Internal("a request panicked".into()).into_response()
 }
 
-/// The Leptos site options: `Leptos.toml` when present (a release binary run outside
-/// cargo-leptos), else the environment cargo-leptos sets.
+/// The Leptos site options: `Leptos.toml` when present, with any `LEPTOS_*` variable (such as
+/// those cargo-leptos or `make` set) overriding its keys; else the environment alone. Reading
+/// the file whenever it exists keeps keys no variable names, such as `hash-files`.
 pub fn leptos_options() -> Result<LeptosOptions, ServeError> {
     let path = std::path::Path::new("Leptos.toml");
-    let conf = if std::env::var("LEPTOS_OUTPUT_NAME").is_err() && path.exists() {
+    let conf = if path.exists() {
         get_configuration(Some("Leptos.toml"))
     } else {
         get_configuration(None)

@@ -298,3 +298,17 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    /// Run from the crate root (as `cargo test` and `make test` do, the latter with
+    /// `LEPTOS_OUTPUT_NAME` set): the site options come from `Leptos.toml`, hashed names included,
+    /// or pages would link files the build never wrote.
+    #[test]
+    fn site_options_keep_leptos_toml_whatever_the_environment_sets() {
+        let o = super::leptos_options().unwrap();
+        assert!(o.hash_files, "hash-files from Leptos.toml");
+        assert_eq!(&*o.output_name, "mcp-pulse");
+        assert_eq!(&*o.site_pkg_dir, "pkg");
+    }
+}

@@ -306,16 +306,12 @@ impl Alerts {
     /// Evaluates every rule once at `now_ms`.
     pub async fn tick(&self, now_ms: i64) -> Result<TickReport, StoreError> {
         let inner = &self.inner;
+        let ms_since = |t: std::time::Instant| t.elapsed().as_secs_f64() * 1000.0;
         let clock = std::time::Instant::now();
-        let lap = |at: &mut std::time::Instant| {
-            let ms = at.elapsed().as_secs_f64() * 1000.0;
-            *at = std::time::Instant::now();
-            ms
-        };
-        let mut at = clock;
         let mut phases = [0.0f64; 4];
         let (silences, windows) = self.suppressions(now_ms).await?;
-        phases[0] = lap(&mut at);
+        phases[0] = ms_since(clock);
+        let at = std::time::Instant::now();
         let mut reader = Reader::new(
             &inner.store,
             &inner.engine,
@@ -329,7 +325,7 @@ impl Alerts {
             tracing::warn!(error = %e, "reading alert windows ahead failed");
         }
         drop(minutes);
-        phases[1] = lap(&mut at);
+        phases[1] = ms_since(at);
         let mut state = inner.state.lock().await;
         let mut report = TickReport::default();
         // First every instance steps; then suppression, which needs to know which
@@ -345,9 +341,9 @@ impl Alerts {
                 .push((id.clone(), t.labels.clone()));
         }
         for rule in &inner.settings.rules {
-            let read_at = std::time::Instant::now();
+            let at = std::time::Instant::now();
             let read = reader.read(rule).await;
-            phases[2] += read_at.elapsed().as_secs_f64() * 1000.0;
+            phases[2] += ms_since(at);
             let samples = match read {
                 Ok(s) => s,
                 Err(e) => {
@@ -521,12 +517,12 @@ impl Alerts {
         report.notifications = writes.outbox.len();
         // Memory follows the store: if the write fails, the next tick steps from the old state
         // and makes the same decisions again.
-        at = std::time::Instant::now();
+        let at = std::time::Instant::now();
         inner.store.save_alerts(&writes).await?;
-        phases[3] = lap(&mut at);
+        phases[3] = ms_since(at);
         report.phases_ms = phases;
         tracing::debug!(
-            total_ms = clock.elapsed().as_secs_f64() * 1000.0,
+            total_ms = ms_since(clock),
             suppressions_ms = phases[0],
             windows_ms = phases[1],
             reads_ms = phases[2],

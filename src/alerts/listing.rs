@@ -211,7 +211,7 @@ impl Alerts {
     }
 
     /// Sends a clearly marked test notification to one channel now (not through the queue)
-    /// and records the attempt. `None` when no channel has that name.
+    /// and records the attempt; refused for an unknown channel or one tested moments ago.
     pub async fn send_test(&self, channel: &str, by: &str) -> Result<DeliveryView, TestRefused> {
         let ch = self
             .inner

@@ -19,7 +19,7 @@ const REST_MS: i64 = 10 * MINUTE_MS;
 const JOIN_GAP_MS: i64 = 5 * MINUTE_MS;
 
 /// A window `[from, to)` in ms.
-type Span = (i64, i64);
+pub type Span = (i64, i64);
 
 struct Minute {
     count: i64,
@@ -35,8 +35,8 @@ pub struct MinuteCache {
 /// What a tick got for its windows: those it could build from minutes, and those left for the
 /// caller to read whole.
 pub struct Windows {
-    pub built: HashMap<(i64, i64), Vec<WindowRow>>,
-    pub left: Vec<(i64, i64)>,
+    pub built: HashMap<Span, Vec<WindowRow>>,
+    pub left: Vec<Span>,
 }
 
 impl MinuteCache {
@@ -44,7 +44,7 @@ impl MinuteCache {
     pub async fn windows(
         &mut self,
         store: &Store,
-        wanted: &[(i64, i64)],
+        wanted: &[Span],
         now_ms: i64,
     ) -> Result<Windows, StoreError> {
         let (short, mut left): (Vec<Span>, Vec<Span>) = wanted
@@ -135,10 +135,10 @@ impl MinuteCache {
 }
 
 /// Overlapping or touching windows joined, in order.
-fn disjoint(windows: &[(i64, i64)]) -> Vec<(i64, i64)> {
+fn disjoint(windows: &[Span]) -> Vec<Span> {
     let mut w = windows.to_vec();
     w.sort_unstable();
-    let mut out: Vec<(i64, i64)> = Vec::new();
+    let mut out: Vec<Span> = Vec::new();
     for (from, to) in w {
         match out.last_mut() {
             Some(last) if from <= last.1 => last.1 = last.1.max(to),
@@ -149,8 +149,8 @@ fn disjoint(windows: &[(i64, i64)]) -> Vec<(i64, i64)> {
 }
 
 /// Sorted minute buckets as ranges to read, small gaps read along.
-fn runs(buckets: &[i64]) -> Vec<(i64, i64)> {
-    let mut out: Vec<(i64, i64)> = Vec::new();
+fn runs(buckets: &[i64]) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
     for &b in buckets {
         match out.last_mut() {
             Some(last) if b - last.1 <= JOIN_GAP_MS => last.1 = b + MINUTE_MS,

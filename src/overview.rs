@@ -28,8 +28,24 @@ pub struct OverviewFilter {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub status: String,
     /// 1-based page of the MCP servers table.
-    #[serde(default, skip_serializing_if = "first_page")]
+    #[serde(
+        default,
+        skip_serializing_if = "first_page",
+        deserialize_with = "page_or_past_the_end"
+    )]
     pub mcp_page: usize,
+}
+
+/// A page number as sent; anything that is not one (negative, not a number, too large) reads
+/// as a page past the end, so `shape` names it as ignored instead of the call failing.
+fn page_or_past_the_end<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match &v {
+        serde_json::Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .unwrap_or(usize::MAX))
 }
 
 fn first_page(p: &usize) -> bool {
@@ -330,6 +346,24 @@ mod tests {
         assert_eq!(f.href(1), "/?q=a%26b+c&status=degraded");
         assert_eq!(f.href(3), "/?q=a%26b+c&status=degraded&mcp_page=3");
         assert_eq!(OverviewFilter::default().href(1), "/");
+    }
+
+    #[test]
+    fn a_page_that_is_not_a_number_is_named_not_an_error() {
+        for q in [
+            "mcp_page=-5",
+            "mcp_page=99999999999999999999999",
+            "mcp_page=two",
+            "mcp_page=2",
+        ] {
+            let f: OverviewFilter = serde_urlencoded::from_str(q).unwrap();
+            let o = shape(many(), &f);
+            assert_eq!(
+                o.ignored.contains(&"mcp_page".to_string()),
+                q != "mcp_page=2",
+                "{q}"
+            );
+        }
     }
 
     #[test]

@@ -44,11 +44,10 @@ pub async fn files_or_not_found(State(state): State<AppState>, req: Request<Body
                 .oneshot(fwd)
                 .await;
             if res.status() != StatusCode::NOT_FOUND {
-                let immutable = is_fingerprinted(
-                    req.uri(),
-                    state.leptos_options.hash_files,
-                    &state.leptos_options.site_pkg_dir,
-                );
+                let o = &state.leptos_options;
+                let immutable = is_fingerprinted(req.uri(), o.hash_files, &o.site_pkg_dir, |f| {
+                    crate::site::versioned(&o.site_root, f)
+                });
                 let mut res = res.into_response();
                 let h = res.headers_mut();
                 h.insert(
@@ -65,17 +64,37 @@ pub async fn files_or_not_found(State(state): State<AppState>, req: Request<Body
 }
 
 /// Whether the URL names one version of a file for good: cargo-leptos's hashed `pkg/` names, or
-/// a `?v=` carrying the content hash (`site::versioned`).
-fn is_fingerprinted(uri: &axum::http::Uri, hash_files: bool, pkg_dir: &str) -> bool {
-    let in_pkg = uri
-        .path()
+/// the `?v=` that `versioned` (`site::versioned`) gives the file now. Any other `v` is an old
+/// or made-up URL: it gets the current file, but revalidated, never kept for a year.
+fn is_fingerprinted(
+    uri: &axum::http::Uri,
+    hash_files: bool,
+    pkg_dir: &str,
+    versioned: impl FnOnce(&str) -> String,
+) -> bool {
+    let path = uri.path();
+    let in_pkg = path
         .strip_prefix('/')
         .and_then(|p| p.strip_prefix(pkg_dir))
         .is_some_and(|rest| rest.starts_with('/'));
-    (hash_files && in_pkg)
-        || uri
-            .query()
-            .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("v=")))
+    if hash_files && in_pkg {
+        return true;
+    }
+    let Some(v) = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("v=")))
+    else {
+        return false;
+    };
+    // Only plain file names are hashed (and remembered): a request cannot grow that memory
+    // with spellings of its own (percent-escapes, dot segments).
+    let file = &path[1..];
+    let plain = !file.is_empty()
+        && !file.contains("..")
+        && file
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b));
+    plain && versioned(file) == format!("{path}?v={v}")
 }
 
 #[cfg(test)]
@@ -83,13 +102,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_hashed_names_and_versioned_urls_are_kept_for_good() {
+    fn only_hashed_names_and_the_current_version_are_kept_for_good() {
         let u = |s: &str| s.parse::<axum::http::Uri>().unwrap();
-        assert!(is_fingerprinted(&u("/pkg/mcp-pulse.abc.wasm"), true, "pkg"));
-        assert!(!is_fingerprinted(&u("/pkg/mcp-pulse.wasm"), false, "pkg"));
-        assert!(!is_fingerprinted(&u("/pkgx/a.js"), true, "pkg"));
-        assert!(is_fingerprinted(&u("/echarts.min.js?v=0a1b"), false, "pkg"));
-        assert!(!is_fingerprinted(&u("/echarts.min.js?x=1"), true, "pkg"));
-        assert!(!is_fingerprinted(&u("/favicon.svg"), true, "pkg"));
+        let now = |f: &str| format!("/{f}?v=0a1b");
+        let never = |_: &str| -> String { panic!("only plain file names are hashed") };
+        assert!(is_fingerprinted(
+            &u("/pkg/mcp-pulse.abc.wasm"),
+            true,
+            "pkg",
+            now
+        ));
+        assert!(!is_fingerprinted(
+            &u("/pkg/mcp-pulse.wasm"),
+            false,
+            "pkg",
+            now
+        ));
+        assert!(!is_fingerprinted(&u("/pkgx/a.js"), true, "pkg", now));
+        assert!(is_fingerprinted(
+            &u("/echarts.min.js?v=0a1b"),
+            false,
+            "pkg",
+            now
+        ));
+        // An old or made-up version is served, but not kept for good.
+        assert!(!is_fingerprinted(
+            &u("/echarts.min.js?v=evil"),
+            false,
+            "pkg",
+            now
+        ));
+        assert!(!is_fingerprinted(
+            &u("/echarts.min.js?x=1"),
+            true,
+            "pkg",
+            now
+        ));
+        assert!(!is_fingerprinted(&u("/favicon.svg"), true, "pkg", now));
+        assert!(!is_fingerprinted(
+            &u("/echarts%2emin.js?v=0a1b"),
+            false,
+            "pkg",
+            never
+        ));
+        assert!(!is_fingerprinted(
+            &u("/a/../echarts.min.js?v=0a1b"),
+            false,
+            "pkg",
+            never
+        ));
     }
 }

@@ -55,7 +55,11 @@ pub async fn run(host: String, port: u16, w: Watched) {
         connect_timeout,
         alarms,
     } = w;
-    let names = names.join(", ");
+    // A thousand components on one host would make one log line of all their names.
+    let names = match names.len() {
+        0..=5 => names.join(", "),
+        n => format!("{} and {} more", names[..5].join(", "), n - 5),
+    };
     let connect = || timeout(connect_timeout, TcpStream::connect((host.as_str(), port)));
     let mut held: Option<TcpStream> = None;
     loop {

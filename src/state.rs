@@ -21,8 +21,9 @@ pub struct AppState {
     pub writer: Writer,
     /// Action → category, built once from the seed's table and config.
     pub categories: Arc<crate::audit::Categories>,
-    /// The real-time traffic figures, shared by every reader for a few seconds.
-    pub realtime: crate::analytics::service::RealTimeCache,
+    /// The dashboard's figures (real time, roles, requests), shared by every reader for a
+    /// few seconds.
+    pub pages: crate::analytics::recent::PageCache,
     /// Who callers are and what they may do (the guard, logins, rate limits).
     pub access: crate::access::guard::Access,
     /// Alert rules' instances and the channels that tell people.

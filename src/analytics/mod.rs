@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+pub mod recent;
 pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod roles_service;
@@ -12,7 +14,7 @@ pub mod service;
 pub use crate::latency::{bucket_of, estimate_quantile, round2, Agg, BUCKETS, BUCKET_BOUNDS_MS};
 
 /// How the endpoint table is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SortBy {
     #[default]

@@ -106,52 +106,6 @@ fn system_now(s: crate::store::SystemSample) -> SystemNow {
     }
 }
 
-/// The real-time figures, computed once per store generation (the writer's commit count) and at
-/// most `ttl` old, however many readers ask: every open Overview polls them, and a crowd of
-/// pollers must cost what one does. Readers that arrive while they are being computed wait for
-/// that answer instead of starting another; a reader after a commit sees the commit.
-#[derive(Clone)]
-pub struct RealTimeCache {
-    ttl: std::time::Duration,
-    slot: std::sync::Arc<tokio::sync::Mutex<Option<Cached>>>,
-}
-
-type Cached = (std::time::Instant, u64, std::sync::Arc<RealTime>);
-
-impl std::fmt::Debug for RealTimeCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RealTimeCache")
-            .field("ttl", &self.ttl)
-            .finish()
-    }
-}
-
-impl RealTimeCache {
-    pub fn new(ttl: std::time::Duration) -> Self {
-        RealTimeCache {
-            ttl,
-            slot: Default::default(),
-        }
-    }
-
-    pub async fn get(
-        &self,
-        store: &Store,
-        generation: u64,
-        now: i64,
-    ) -> Result<std::sync::Arc<RealTime>, StoreError> {
-        let mut slot = self.slot.lock().await;
-        if let Some((at, g, figures)) = slot.as_ref() {
-            if *g == generation && at.elapsed() < self.ttl {
-                return Ok(figures.clone());
-            }
-        }
-        let figures = std::sync::Arc::new(real_time(store, now).await?);
-        *slot = Some((std::time::Instant::now(), generation, figures.clone()));
-        Ok(figures)
-    }
-}
-
 pub async fn real_time(store: &Store, now: i64) -> Result<RealTime, StoreError> {
     let last_hour = Frame::last(now, Span::H1);
     let hour = store

@@ -189,8 +189,11 @@ async fn real_time(
     only(&params, &[])?;
     json(
         state
+            .pages
             .realtime
-            .get(&state.store, state.writer.generation(), now_ms())
+            .get((), state.writer.generation(), || {
+                crate::analytics::service::real_time(&state.store, now_ms())
+            })
             .await,
     )
 }

@@ -198,7 +198,7 @@ pub async fn build_state(
         engine,
         metrics,
         categories: Arc::new(crate::audit::Categories::new(&config.audit.categories)),
-        realtime: crate::analytics::service::RealTimeCache::new(std::time::Duration::from_secs(2)),
+        pages: crate::analytics::recent::PageCache::new(std::time::Duration::from_secs(2)),
         config: Arc::new(config),
         store,
         writer,

@@ -188,12 +188,11 @@ pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
 pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError> {
     let (state, _) = crate::state::authorized("get_realtime")?;
     state
+        .pages
         .realtime
-        .get(
-            &state.store,
-            state.writer.generation(),
-            crate::model::now_ms(),
-        )
+        .get((), state.writer.generation(), || {
+            crate::analytics::service::real_time(&state.store, crate::model::now_ms())
+        })
         .await
         .map(|r| (*r).clone())
         .map_err(ssr::failed("traffic figures"))
@@ -209,8 +208,19 @@ pub async fn get_endpoints(
     let (state, _) = crate::state::authorized("get_endpoints")?;
     let window = window.within(&crate::span::WINDOWS).map_err(ssr::bad)?;
     let sort = sort.sort().map_err(ssr::bad)?;
-    crate::analytics::service::requests_page(&state.store, crate::model::now_ms(), window, sort)
+    state
+        .pages
+        .requests
+        .get((window, sort), state.writer.generation(), || {
+            crate::analytics::service::requests_page(
+                &state.store,
+                crate::model::now_ms(),
+                window,
+                sort,
+            )
+        })
         .await
+        .map(|r| (*r).clone())
         .map_err(ssr::failed("endpoints"))
 }
 
@@ -232,28 +242,40 @@ pub async fn get_roles(
     let tf = timeframe
         .within(&crate::span::TIMEFRAMES)
         .map_err(ssr::bad)?;
-    crate::analytics::roles_service::page(
-        &state.store,
-        &state.config.audit,
-        &state.categories,
-        crate::model::now_ms(),
-        tf,
-    )
-    .await
-    .map_err(ssr::failed("role analytics"))
+    state
+        .pages
+        .roles
+        .get(tf, state.writer.generation(), || {
+            crate::analytics::roles_service::page(
+                &state.store,
+                &state.config.audit,
+                &state.categories,
+                crate::model::now_ms(),
+                tf,
+            )
+        })
+        .await
+        .map(|r| (*r).clone())
+        .map_err(ssr::failed("role analytics"))
 }
 
 /// The Overview's Roles table (last 24 h).
 #[server(endpoint = "get_role_summary")]
 pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, ServerFnError> {
     let (state, _) = crate::state::authorized("get_role_summary")?;
-    crate::analytics::roles_service::summary(
-        &state.store,
-        &state.config.audit,
-        crate::model::now_ms(),
-    )
-    .await
-    .map_err(ssr::failed("the role summary"))
+    state
+        .pages
+        .role_summary
+        .get((), state.writer.generation(), || {
+            crate::analytics::roles_service::summary(
+                &state.store,
+                &state.config.audit,
+                crate::model::now_ms(),
+            )
+        })
+        .await
+        .map(|r| (*r).clone())
+        .map_err(ssr::failed("the role summary"))
 }
 
 /// Who is looking: the dashboard links and shows only what this caller may see.

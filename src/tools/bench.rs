@@ -277,7 +277,8 @@ pub async fn run(
         println!("endpoints 7d (rollups):           p50 {e50:>8.2} ms  p99 {e99:>8.2} ms");
         let (n50, n99) = time_query(5, || s.naive_endpoint_counts(now - 7 * DAY_MS)).await?;
         println!("endpoints 7d (naive GROUP BY raw): p50 {n50:>8.2} ms  p99 {n99:>8.2} ms  ({:.0}x slower at p50)", n50 / e50);
-        super::alert_bench::alert_tick(dir, &format!("q{n}.db"), 30, n / (7 * 24 * 60)).await?;
+        // 200 ticks (50 minutes of service): with 30, p99 was simply the slowest one.
+        super::alert_bench::alert_tick(dir, &format!("q{n}.db"), 200, n / (7 * 24 * 60)).await?;
         super::ssr_bench::pages(
             dir,
             &format!("q{n}.db"),

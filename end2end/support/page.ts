@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { expect, Page, ConsoleMessage } from '@playwright/test';
 
 /** Waits until the WASM bundle has hydrated the page. */
 export async function hydrated(page: Page) {
@@ -38,4 +38,14 @@ export async function live(base: string) {
 /** The environment for a Pulse a test starts itself: the debug site, never the release one. */
 export function pulseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, LEPTOS_SITE_ROOT: 'target/site-debug', ...extra };
+}
+
+/** Collects console errors and uncaught exceptions for the life of a page. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return errors;
 }

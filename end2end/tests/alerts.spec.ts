@@ -1,10 +1,11 @@
-import { test, expect, ConsoleMessage } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { hydrated, live, pulseEnv } from '../support/page';
+import { hydrated, live, pulseEnv, watchErrors } from '../support/page';
+import { logIn } from '../support/users';
 
 // A Pulse of its own whose one component is down from the start, a rule that fires on it at
 // the first evaluation, and a webhook receiver in this process.
@@ -98,18 +99,10 @@ test.afterAll(async () => {
 });
 
 test('a firing alert shows on the Overview and the Alerts page, and a test notification is delivered', async ({ browser }) => {
-  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const context = await browser.newContext({ baseURL: BASE, storageState: { cookies: [], origins: [] } });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-
-  await page.goto(`${BASE}/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const errors = watchErrors(page);
+  await logIn(page, 'admin', PASSWORD);
   await expect(page.getByTestId('user-name')).toHaveText('admin');
 
   // The rule fires at the first evaluation after the first check; the webhook hears of it.

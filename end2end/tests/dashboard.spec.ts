@@ -1,15 +1,5 @@
-import { test, expect, Page, ConsoleMessage } from '@playwright/test';
-import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
-
-/** Collects console errors and uncaught exceptions for the life of a page. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return errors;
-}
+import { test, expect, Page } from '@playwright/test';
+import { chartId as chartOf, hydrated, refreshOnce, watchErrors } from '../support/page';
 
 
 /** Waits until every configured component has been checked at least once. */

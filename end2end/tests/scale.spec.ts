@@ -1,8 +1,9 @@
-import { test, expect, ConsoleMessage } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hydrated, live, pulseEnv } from '../support/page';
+import { hydrated, live, pulseEnv, watchErrors } from '../support/page';
+import { logIn } from '../support/users';
 
 // A Pulse of its own watching 1,000 components: 937 HTTP checks of its own liveness probe,
 // 60 MCP servers (the suite's reference server) and 3 that fail (a closed port).
@@ -58,17 +59,10 @@ test.afterAll(async () => {
 });
 
 test('1,000 components: the failing ones first above the fold, the rest compact, filters in the URL', async ({ browser }) => {
-  const context = await browser.newContext({ storageState: { cookies: [], origins: [] }, viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ baseURL: BASE, storageState: { cookies: [], origins: [] }, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${BASE}/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const errors = watchErrors(page);
+  await logIn(page, 'admin', PASSWORD);
   await expect(page.getByTestId('user-name')).toHaveText('admin');
 
   const res = await page.goto(`${BASE}/`);

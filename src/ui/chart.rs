@@ -5,7 +5,8 @@ use crate::model::CheckRecord;
 use leptos::prelude::*;
 
 /// Draws `make()` into the element `id` once hydrated, then updates the same ECharts instance
-/// whenever the signals `make` reads change (no re-creation, no flicker).
+/// whenever the signals `make` reads change (no re-creation, no flicker). The first chart on
+/// any page fetches ECharts; the effect runs again when it has arrived.
 #[cfg(feature = "hydrate")]
 fn draw(id: &'static str, make: impl Fn() -> charming::Chart + 'static) {
     use charming::WasmRenderer;
@@ -14,6 +15,9 @@ fn draw(id: &'static str, make: impl Fn() -> charming::Chart + 'static) {
     let instance: Rc<RefCell<Option<charming::Echarts>>> = Rc::new(RefCell::new(None));
     Effect::new(move |_| {
         let chart = make();
+        if !echarts::ready() {
+            return;
+        }
         let mut slot = instance.borrow_mut();
         match slot.as_ref() {
             Some(existing) => WasmRenderer::update(existing, &chart),
@@ -23,6 +27,67 @@ fn draw(id: &'static str, make: impl Fn() -> charming::Chart + 'static) {
             },
         }
     });
+}
+
+/// ECharts on demand: about 270 KB even compressed, and the Overview, the first page most
+/// people open, draws no chart.
+#[cfg(feature = "hydrate")]
+mod echarts {
+    use leptos::prelude::*;
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    thread_local! {
+        // Arc-backed, so no page's owner disposes it when that page goes away.
+        static LOADED: ArcRwSignal<bool> = ArcRwSignal::new(false);
+        static REQUESTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// True once ECharts is in the page; tracked, so an effect that asked runs again then.
+    pub fn ready() -> bool {
+        let loaded = LOADED.with(|l| l.clone());
+        if loaded.get() {
+            return true;
+        }
+        if has_echarts() {
+            loaded.set(true);
+            return true;
+        }
+        if !REQUESTED.with(|r| r.replace(true)) {
+            request(loaded);
+        }
+        false
+    }
+
+    fn has_echarts() -> bool {
+        web_sys::window().and_then(|w| w.get("echarts")).is_some()
+    }
+
+    fn request(loaded: ArcRwSignal<bool>) {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        // The server writes the hashed URL into the page head.
+        let src = document
+            .query_selector("meta[name=pulse-echarts]")
+            .ok()
+            .flatten()
+            .and_then(|m| m.get_attribute("content"))
+            .unwrap_or_else(|| "/echarts.min.js".to_string());
+        let Ok(script) = document.create_element("script") else {
+            return;
+        };
+        let on_load = Closure::once_into_js(move || loaded.set(true));
+        let on_error = Closure::once_into_js(move || {
+            REQUESTED.with(|r| r.set(false));
+            leptos::logging::warn!("charts: ECharts could not be loaded");
+        });
+        let _ = script.add_event_listener_with_callback("load", on_load.unchecked_ref());
+        let _ = script.add_event_listener_with_callback("error", on_error.unchecked_ref());
+        let _ = script.set_attribute("src", &src);
+        if let Some(body) = document.body() {
+            let _ = body.append_child(&script);
+        }
+    }
 }
 
 /// Response time over the given history (newest first, as stored).

@@ -2,6 +2,7 @@
 //! store for history), never run checks on a read.
 
 use crate::model::{ComponentDetail, ComponentHealth, HealthSummary};
+use crate::ui::codec::Json;
 use leptos::prelude::*;
 
 /// A choice a server function takes (a span, a sort order): the page passes the typed value;
@@ -122,7 +123,7 @@ mod ssr {
     }
 }
 
-#[server(endpoint = "get_health")]
+#[server(endpoint = "get_health", output = Json)]
 pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
     let (state, caller) = crate::state::authorized("get_health")?;
     let summary = state.engine.summary();
@@ -135,7 +136,7 @@ pub async fn get_health() -> Result<HealthSummary, ServerFnError> {
 
 /// The Overview under the visitor's filter: full cards for what needs attention, tiles for
 /// the healthy rest once there are many, the MCP table a page at a time.
-#[server(endpoint = "get_overview")]
+#[server(endpoint = "get_overview", output = Json)]
 pub async fn get_overview(
     // An empty filter serialises to nothing (its fields are skipped when empty).
     #[server(default)] filter: crate::overview::OverviewFilter,
@@ -151,7 +152,7 @@ pub async fn get_overview(
 }
 
 /// `None` when no component has that name.
-#[server(endpoint = "get_component")]
+#[server(endpoint = "get_component", output = Json)]
 pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, ServerFnError> {
     use crate::health::EngineError;
     let (state, _) = crate::state::authorized("get_component")?;
@@ -166,7 +167,7 @@ pub async fn get_component(name: String) -> Result<Option<ComponentDetail>, Serv
 }
 
 /// Runs (or, within a few seconds of the last, reuses) a component's check.
-#[server(endpoint = "run_check")]
+#[server(endpoint = "run_check", output = Json)]
 pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
     use crate::health::EngineError;
     let (state, _) = crate::state::authorized("run_check")?;
@@ -184,7 +185,7 @@ pub async fn run_check(name: String) -> Result<ComponentHealth, ServerFnError> {
 }
 
 /// Traffic right now: the overview's cards.
-#[server(endpoint = "get_realtime")]
+#[server(endpoint = "get_realtime", output = Json)]
 pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError> {
     let (state, _) = crate::state::authorized("get_realtime")?;
     state
@@ -200,7 +201,7 @@ pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError>
 
 /// Endpoints over a window, sorted, and the slowest; unknown window or sort names are errors,
 /// not defaults.
-#[server(endpoint = "get_endpoints")]
+#[server(endpoint = "get_endpoints", output = Json)]
 pub async fn get_endpoints(
     window: Arg<crate::span::Span>,
     sort: Arg<crate::analytics::SortBy>,
@@ -224,7 +225,7 @@ pub async fn get_endpoints(
         .map_err(ssr::failed("endpoints"))
 }
 
-#[server(endpoint = "get_trends")]
+#[server(endpoint = "get_trends", output = Json)]
 pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFnError> {
     let (state, _) = crate::state::authorized("get_trends")?;
     let hours = crate::span::trend_hours(hours).map_err(ssr::bad)?;
@@ -234,7 +235,7 @@ pub async fn get_trends(hours: u32) -> Result<crate::analytics::Trends, ServerFn
 }
 
 /// Everything the Roles page shows, for one timeframe.
-#[server(endpoint = "get_roles")]
+#[server(endpoint = "get_roles", output = Json)]
 pub async fn get_roles(
     timeframe: Arg<crate::span::Span>,
 ) -> Result<crate::analytics::roles::RolesPage, ServerFnError> {
@@ -260,7 +261,7 @@ pub async fn get_roles(
 }
 
 /// The Overview's Roles table (last 24 h).
-#[server(endpoint = "get_role_summary")]
+#[server(endpoint = "get_role_summary", output = Json)]
 pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, ServerFnError> {
     let (state, _) = crate::state::authorized("get_role_summary")?;
     state
@@ -279,14 +280,14 @@ pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, 
 }
 
 /// Who is looking: the dashboard links and shows only what this caller may see.
-#[server(endpoint = "whoami")]
+#[server(endpoint = "whoami", output = Json)]
 pub async fn whoami() -> Result<crate::permissions::Me, ServerFnError> {
     let (_, caller) = crate::state::authorized("whoami")?;
     Ok(caller.me())
 }
 
 /// Users and tokens, for the admin page.
-#[server(endpoint = "get_admin")]
+#[server(endpoint = "get_admin", output = Json)]
 pub async fn get_admin() -> Result<crate::permissions::AdminPage, ServerFnError> {
     let (state, _) = crate::state::authorized("get_admin")?;
     let users = crate::access::users::list_users(&state.store)
@@ -299,7 +300,7 @@ pub async fn get_admin() -> Result<crate::permissions::AdminPage, ServerFnError>
 }
 
 /// Creates a user (admin only); a bad name, a taken name or a short password is a 400 saying so.
-#[server(endpoint = "create_user")]
+#[server(endpoint = "create_user", output = Json)]
 pub async fn create_user(
     name: String,
     role: String,
@@ -315,7 +316,7 @@ pub async fn create_user(
 }
 
 /// Changes a user's role, enabled state or password (admin only). Empty strings change nothing.
-#[server(endpoint = "set_user")]
+#[server(endpoint = "set_user", output = Json)]
 pub async fn set_user(
     name: String,
     role: String,
@@ -342,7 +343,7 @@ pub async fn set_user(
 }
 
 /// Creates an API token (admin only) and returns it: the only time it is shown.
-#[server(endpoint = "create_token")]
+#[server(endpoint = "create_token", output = Json)]
 pub async fn create_token(
     name: String,
     role: String,
@@ -366,7 +367,7 @@ pub async fn create_token(
     Ok(token)
 }
 
-#[server(endpoint = "revoke_token")]
+#[server(endpoint = "revoke_token", output = Json)]
 pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
     let (state, caller) = crate::state::authorized("revoke_token")?;
     crate::access::users::revoke_token(&state.store, id)
@@ -380,7 +381,7 @@ pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
 /// Pulse's own audit log, a page at a time (admin only). `only` is `all`, `access` (logins,
 /// logouts, user and token changes) or `refused`; `before` is the `older` cursor of the page
 /// before, or empty for the newest.
-#[server(endpoint = "get_own_audit")]
+#[server(endpoint = "get_own_audit", output = Json)]
 pub async fn get_own_audit(
     only: String,
     before: String,
@@ -430,7 +431,7 @@ pub async fn get_own_audit(
 }
 
 /// The settings in effect as TOML, secrets masked (admin only).
-#[server(endpoint = "get_config_view")]
+#[server(endpoint = "get_config_view", output = Json)]
 pub async fn get_config_view() -> Result<String, ServerFnError> {
     let (state, _) = crate::state::authorized("get_config_view")?;
     state.config.shown().map_err(|e| {
@@ -440,7 +441,7 @@ pub async fn get_config_view() -> Result<String, ServerFnError> {
 }
 
 /// The Alerts page: active alerts, recent history and the channels (viewers and up).
-#[server(endpoint = "get_alerts")]
+#[server(endpoint = "get_alerts", output = Json)]
 pub async fn get_alerts() -> Result<crate::alerts::view::AlertsOverview, ServerFnError> {
     let (state, _) = crate::state::authorized("get_alerts")?;
     state
@@ -452,7 +453,7 @@ pub async fn get_alerts() -> Result<crate::alerts::view::AlertsOverview, ServerF
 
 /// How many alerts fire and the worst severity: the Overview's banner (anyone who sees the
 /// Overview).
-#[server(endpoint = "get_alert_banner")]
+#[server(endpoint = "get_alert_banner", output = Json)]
 pub async fn get_alert_banner() -> Result<crate::alerts::view::AlertBanner, ServerFnError> {
     let (state, _) = crate::state::authorized("get_alert_banner")?;
     Ok(crate::alerts::view::AlertBanner::of(
@@ -461,7 +462,7 @@ pub async fn get_alert_banner() -> Result<crate::alerts::view::AlertBanner, Serv
 }
 
 /// Sends a test notification to one channel and says how it went (developers and up).
-#[server(endpoint = "send_test_notification")]
+#[server(endpoint = "send_test_notification", output = Json)]
 pub async fn send_test_notification(
     channel: String,
 ) -> Result<crate::alerts::view::DeliveryView, ServerFnError> {
@@ -485,7 +486,7 @@ pub async fn send_test_notification(
 
 /// Silences an alert for a while (managers and up): `matchers` as `name=value` lines,
 /// `hours` 1 to 2160.
-#[server(endpoint = "create_silence")]
+#[server(endpoint = "create_silence", output = Json)]
 pub async fn create_silence(
     matchers: String,
     hours: String,
@@ -525,7 +526,7 @@ pub async fn create_silence(
 }
 
 /// Ends a silence now (managers and up).
-#[server(endpoint = "expire_silence")]
+#[server(endpoint = "expire_silence", output = Json)]
 pub async fn expire_silence(id: i64) -> Result<(), ServerFnError> {
     let (state, _) = crate::state::authorized("expire_silence")?;
     match state.alerts.expire_silence(id).await {
@@ -539,7 +540,7 @@ pub async fn expire_silence(id: i64) -> Result<(), ServerFnError> {
 }
 
 /// Ends a maintenance window made through the API or this page (managers and up).
-#[server(endpoint = "expire_window")]
+#[server(endpoint = "expire_window", output = Json)]
 pub async fn expire_window(id: i64) -> Result<(), ServerFnError> {
     let (state, _) = crate::state::authorized("expire_window")?;
     match state.alerts.expire_window(id).await {
@@ -553,7 +554,7 @@ pub async fn expire_window(id: i64) -> Result<(), ServerFnError> {
 }
 
 /// The alerts of one component (those labelled with it): pending, firing or without data.
-#[server(endpoint = "get_component_alerts")]
+#[server(endpoint = "get_component_alerts", output = Json)]
 pub async fn get_component_alerts(
     name: String,
 ) -> Result<Vec<crate::alerts::view::ActiveAlert>, ServerFnError> {

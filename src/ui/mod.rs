@@ -1,6 +1,7 @@
 //! The dashboard: the HTML shell, the router and the pieces pages share.
 
 pub mod chart;
+pub mod codec;
 pub mod data;
 pub mod me;
 pub mod pages;
@@ -41,8 +42,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                // ECharts is served by Pulse itself (no CDN) and must exist before hydration runs.
-                <script src=echarts></script>
+                // ECharts (served by Pulse itself, no CDN) is fetched by the first chart drawn,
+                // so pages without charts never download it; this says where it is.
+                <meta name="pulse-echarts" content=echarts />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

@@ -42,6 +42,7 @@ AUDIT_SIZES ?= 1000000
 SOAK ?= 10m
 bench: build
 	./target/release/mcp-pulse bench --sizes $(SIZES) --audit-sizes $(AUDIT_SIZES) --soak $(SOAK)
+	scripts/outage-bench.sh 3
 
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
 test: bootstrap lint test-rust build-debug e2e

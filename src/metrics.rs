@@ -10,8 +10,11 @@ use prometheus::{
 };
 use std::time::{Duration, Instant};
 
+/// Cloned into every request's state: one pointer, not sixteen metric handles.
 #[derive(Clone)]
-pub struct Metrics {
+pub struct Metrics(std::sync::Arc<Series>);
+
+pub struct Series {
     registry: Registry,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
@@ -28,6 +31,13 @@ pub struct Metrics {
     endpoints_folded: prometheus::IntCounter,
     alerts: IntGaugeVec,
     alert_notifications: IntCounterVec,
+}
+
+impl std::ops::Deref for Metrics {
+    type Target = Series;
+    fn deref(&self) -> &Series {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -140,7 +150,7 @@ impl Metrics {
             "Notification delivery attempts by channel and outcome (delivered, failed, gave_up).",
             &["channel", "outcome"],
         )?)?;
-        let m = Metrics {
+        let m = Metrics(std::sync::Arc::new(Series {
             alerts,
             alert_notifications,
             endpoints_folded,
@@ -157,7 +167,7 @@ impl Metrics {
             queue_depth,
             role_actions,
             role_active_users,
-        };
+        }));
         m.prime();
         Ok(m)
     }

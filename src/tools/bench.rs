@@ -206,7 +206,7 @@ pub async fn run(
         "\n## Server-rendered pages, {} clients through the router",
         10
     );
-    for n in [50usize, 1000] {
+    for n in [50usize, 100, 1000] {
         let name = format!("ssr{n}.db");
         remove_db(&dir.join(&name));
         super::ssr_bench::pages(dir, &name, n, &format!("{n} components, empty store")).await?;

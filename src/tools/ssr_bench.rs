@@ -68,10 +68,12 @@ pub(super) async fn pages(
     for page in ["/", "/requests", "/roles"] {
         // Nothing shared yet: what one reader alone waits for.
         let (_, first, _, _) = hammer(&router, page, &cookie, 1, Duration::ZERO).await?;
+        let before = state.writer.generation();
         let (rps, p50, p99, bytes) = hammer(&router, page, &cookie, CLIENTS, RUN).await?;
+        let commits = state.writer.generation() - before;
         println!(
             "SSR {page:<9} {label:<32} {rps:>7.0} req/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  \
-             {:>5.0} KB of HTML  (first render {first:.1} ms)",
+             {:>5.0} KB of HTML  (first render {first:.1} ms; {commits} commits meanwhile)",
             bytes as f64 / 1024.0
         );
     }

@@ -6,7 +6,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
 # share one build of the dependencies instead of rebuilding them in turn.
 export LEPTOS_OUTPUT_NAME := mcp-pulse
 
-.PHONY: bootstrap build run demo bench test test-rust build-debug e2e lint fmt clean
+.PHONY: bootstrap build site-sizes run demo bench test test-rust build-debug e2e lint fmt clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -16,6 +16,9 @@ bootstrap:
 ## target/site-debug, so neither build can serve the other's files.
 build: bootstrap
 	cargo leptos build --release --precompress
+	@$(MAKE) -s site-sizes
+
+site-sizes:
 	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css target/site/echarts.min.js; do \
 	  printf 'site: %-40s %9s bytes, brotli %9s, gzip %9s\n' "$${f#target/site/}" \
 	    "$$(stat -c%s "$$f")" "$$(stat -c%s "$$f.br")" "$$(stat -c%s "$$f.gz")"; \
@@ -40,9 +43,14 @@ demo: build
 SIZES ?= 1000000
 AUDIT_SIZES ?= 1000000
 SOAK ?= 10m
+## Every figure is also written into README.md's "Latest make bench" table (scripts/bench-table.py).
 bench: build
-	./target/release/mcp-pulse bench --sizes $(SIZES) --audit-sizes $(AUDIT_SIZES) --soak $(SOAK)
-	scripts/outage-bench.sh 3
+	./target/release/mcp-pulse bench --sizes $(SIZES) --audit-sizes $(AUDIT_SIZES) --soak $(SOAK) | tee target/bench.txt
+	echo "## Outage: the reference MCP server killed between two 30 s checks" | tee -a target/bench.txt
+	scripts/outage-bench.sh 3 | tee -a target/bench.txt
+	echo "## The release site's files (raw, brotli, gzip)" | tee -a target/bench.txt
+	$(MAKE) -s site-sizes | tee -a target/bench.txt
+	scripts/bench-table.py < target/bench.txt
 
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
 test: bootstrap lint test-rust build-debug e2e

@@ -196,11 +196,24 @@ pub async fn run(
     std::fs::create_dir_all(dir)?;
     let now = crate::model::now_ms();
     let mut g = Generator::new(11);
+    // The CPU's name, as Linux reports it (elsewhere: unknown).
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
     println!(
-        "# Pulse benchmark ({} cores)",
+        "# Pulse benchmark, {} ({} cores, {cpu}), release {}",
+        chrono::DateTime::from_timestamp_millis(now)
+            .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default(),
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1)
+            .unwrap_or(1),
+        env!("CARGO_PKG_VERSION"),
     );
     println!(
         "\n## Server-rendered pages, {} clients through the router",

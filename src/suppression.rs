@@ -352,13 +352,146 @@ impl Maintenance {
     }
 }
 
+/// How a silence matcher compares (Alertmanager's four).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum MatchOp {
+    #[default]
+    #[serde(rename = "=")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+    #[serde(rename = "=~")]
+    Re,
+    #[serde(rename = "!~")]
+    NotRe,
+}
+
+impl MatchOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchOp::Eq => "=",
+            MatchOp::Ne => "!=",
+            MatchOp::Re => "=~",
+            MatchOp::NotRe => "!~",
+        }
+    }
+}
+
+/// One matcher: `alertname` is the rule's name, `severity` its severity, anything else a label
+/// (a label the alert lacks reads as empty, as in Alertmanager). Regular expressions match the
+/// whole value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "StoredMatcher")]
+pub struct Matcher {
+    pub name: String,
+    pub op: MatchOp,
+    pub value: String,
+    /// Compiled once, on first use.
+    #[serde(skip)]
+    re: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl PartialEq for Matcher {
+    fn eq(&self, o: &Self) -> bool {
+        (&self.name, self.op, &self.value) == (&o.name, o.op, &o.value)
+    }
+}
+
+/// Silences stored before operators existed hold `[name, value]` pairs.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredMatcher {
+    Pair(String, String),
+    Full {
+        name: String,
+        #[serde(default)]
+        op: MatchOp,
+        value: String,
+    },
+}
+
+impl From<StoredMatcher> for Matcher {
+    fn from(m: StoredMatcher) -> Self {
+        match m {
+            StoredMatcher::Pair(name, value) => Matcher::new(name, MatchOp::Eq, value),
+            StoredMatcher::Full { name, op, value } => Matcher::new(name, op, value),
+        }
+    }
+}
+
+/// The most a matcher's compiled expression may take: values are at most 256 characters, so
+/// only a pathological pattern comes near it.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+impl Matcher {
+    pub fn new(name: impl Into<String>, op: MatchOp, value: impl Into<String>) -> Matcher {
+        Matcher {
+            name: name.into(),
+            op,
+            value: value.into(),
+            re: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// `name=value`, `name!=value`, `name=~regex` or `name!~regex`; the value may be quoted.
+    pub fn parse(text: &str) -> Option<Matcher> {
+        let text = text.trim();
+        let end = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(text.len());
+        let (name, rest) = text.split_at(end);
+        let (op, value) = [
+            ("=~", MatchOp::Re),
+            ("!~", MatchOp::NotRe),
+            ("!=", MatchOp::Ne),
+            ("=", MatchOp::Eq),
+        ]
+        .into_iter()
+        .find_map(|(p, op)| rest.trim_start().strip_prefix(p).map(|v| (op, v)))?;
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        Some(Matcher::new(name, op, value))
+    }
+
+    fn regex(&self) -> Option<&regex::Regex> {
+        self.re
+            .get_or_init(|| {
+                regex::RegexBuilder::new(&format!("^(?:{})$", self.value))
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .dfa_size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether `actual` (the alert's value for this name, empty when it has none) matches. A
+    /// regular expression that does not compile matches nothing (creation refuses it anyway).
+    pub fn matches(&self, actual: &str) -> bool {
+        match self.op {
+            MatchOp::Eq => actual == self.value,
+            MatchOp::Ne => actual != self.value,
+            MatchOp::Re => self.regex().is_some_and(|r| r.is_match(actual)),
+            MatchOp::NotRe => self.regex().is_some_and(|r| !r.is_match(actual)),
+        }
+    }
+}
+
+impl std::fmt::Display for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}{}", self.name, self.op.as_str(), self.value)
+    }
+}
+
 /// A silence: alerts whose rule, severity and labels all match are not notified between
 /// start and end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Silence {
     pub id: i64,
-    /// `alertname` matches the rule's name, `severity` its severity, anything else a label.
-    pub matchers: Vec<(String, String)>,
+    pub matchers: Vec<Matcher>,
     pub starts_ms: i64,
     pub ends_ms: i64,
     pub created_by: String,
@@ -372,11 +505,20 @@ impl Silence {
     }
 
     pub fn matches(&self, rule: &str, severity: &str, labels: &[(String, String)]) -> bool {
-        self.matchers.iter().all(|(k, v)| match k.as_str() {
-            "alertname" => v == rule,
-            "severity" => v == severity,
-            _ => labels.iter().any(|(lk, lv)| lk == k && lv == v),
-        })
+        // Without matchers a silence would hold back everything: none is ever stored so, and
+        // one read back so (a damaged row) matches nothing.
+        !self.matchers.is_empty()
+            && self.matchers.iter().all(|m| {
+                let actual = match m.name.as_str() {
+                    "alertname" => rule,
+                    "severity" => severity,
+                    k => labels
+                        .iter()
+                        .find(|(lk, _)| lk == k)
+                        .map_or("", |(_, v)| v.as_str()),
+                };
+                m.matches(actual)
+            })
     }
 }
 
@@ -387,7 +529,7 @@ impl Silence {
     /// A new silence from what a person asked for, checked: the matchers and comment (see
     /// [`check_silence`]), and an end in the future, after the start, at most 90 days later.
     pub fn new(
-        matchers: Vec<(String, String)>,
+        matchers: Vec<Matcher>,
         (starts_ms, ends_ms): (i64, i64),
         now_ms: i64,
         created_by: String,
@@ -414,15 +556,18 @@ impl Silence {
 }
 
 /// Checks a silence's matchers and comment as posted (1 to 10 matchers; names are
-/// `alertname`, `severity` or label names of 1-64 word characters; values 1-256 characters).
-pub fn check_silence(matchers: &[(String, String)], comment: &str) -> Result<(), FieldError> {
+/// `alertname`, `severity` or label names of 1-64 word characters; values 1-256 characters;
+/// regular expressions must compile; and, as Alertmanager asks, at least one matcher must not
+/// match an empty value, so that no silence holds back every alert).
+pub fn check_silence(matchers: &[Matcher], comment: &str) -> Result<(), FieldError> {
     if matchers.is_empty() || matchers.len() > 10 {
         return Err((
             "matchers",
             "needs 1 to 10 matchers (alertname, severity or a label)".to_string(),
         ));
     }
-    for (k, v) in matchers {
+    for m in matchers {
+        let (k, v) = (&m.name, &m.value);
         let name_ok = !k.is_empty()
             && k.len() <= 64
             && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -436,6 +581,19 @@ pub fn check_silence(matchers: &[(String, String)], comment: &str) -> Result<(),
                 format!("the value for `{k}` must be 1 to 256 printable characters"),
             ));
         }
+        if matches!(m.op, MatchOp::Re | MatchOp::NotRe) && m.regex().is_none() {
+            return Err((
+                "matchers",
+                format!("`{}` is not a regular expression Pulse accepts", short(v)),
+            ));
+        }
+    }
+    if matchers.iter().all(|m| m.matches("")) {
+        return Err((
+            "matchers",
+            "at least one matcher must require a value (these would silence every alert)"
+                .to_string(),
+        ));
     }
     if comment.trim().is_empty() || comment.chars().count() > 500 {
         return Err((
@@ -579,11 +737,11 @@ mod tests {
         );
         assert_eq!(bad(weekly("02:00", "1h", &["mon"], "+25:00")), "timezone");
         assert_eq!(check_silence(&[], "why").unwrap_err().0, "matchers");
-        let m = vec![("alertname".to_string(), "docs-api down".to_string())];
+        let m = vec![Matcher::new("alertname", MatchOp::Eq, "docs-api down")];
         assert_eq!(check_silence(&m, " ").unwrap_err().0, "comment");
-        let evil = vec![("a b".to_string(), "x".to_string())];
+        let evil = vec![Matcher::new("a b", MatchOp::Eq, "x")];
         assert_eq!(check_silence(&evil, "why").unwrap_err().0, "matchers");
-        let bidi = vec![("alertname".to_string(), "down\u{202E}".to_string())];
+        let bidi = vec![Matcher::new("alertname", MatchOp::Eq, "down\u{202E}")];
         assert_eq!(check_silence(&bidi, "why").unwrap_err().0, "matchers");
         assert_eq!(check_silence(&m, "why\u{202E}").unwrap_err().0, "comment");
         assert!(check_silence(&m, "deploying").is_ok());
@@ -594,8 +752,8 @@ mod tests {
         let s = Silence {
             id: 1,
             matchers: vec![
-                ("alertname".into(), "down".into()),
-                ("component".into(), "db".into()),
+                Matcher::new("alertname", MatchOp::Eq, "down"),
+                Matcher::new("component", MatchOp::Eq, "db"),
             ],
             starts_ms: 10,
             ends_ms: 20,
@@ -609,5 +767,78 @@ mod tests {
         assert!(!s.matches("down", "high", &api));
         assert!(!s.matches("slow", "high", &db));
         assert!(s.active_at(10) && s.active_at(19) && !s.active_at(20) && !s.active_at(9));
+    }
+
+    fn silence(matchers: &[&str]) -> Silence {
+        Silence {
+            id: 1,
+            matchers: matchers
+                .iter()
+                .map(|m| Matcher::parse(m).unwrap())
+                .collect(),
+            starts_ms: 0,
+            ends_ms: 1,
+            created_by: "ann".into(),
+            comment: "why".into(),
+            created_ms: 0,
+        }
+    }
+
+    #[test]
+    fn matchers_take_alertmanagers_four_operators() {
+        let labels = |c: &str| [("component".to_string(), c.to_string())];
+        let s = silence(&["alertname=down", r#"component=~"docs-.*""#]);
+        assert!(s.matches("down", "high", &labels("docs-api")));
+        // The expression matches the whole value, not a part of it.
+        assert!(!s.matches("down", "high", &labels("old-docs-api")));
+        let s = silence(&["alertname=down", "component!=db"]);
+        assert!(s.matches("down", "high", &labels("api")));
+        assert!(!s.matches("down", "high", &labels("db")));
+        // A label the alert lacks reads as empty.
+        assert!(s.matches("down", "high", &[]));
+        let s = silence(&["severity!~low|medium", "alertname=~.+"]);
+        assert!(s.matches("down", "high", &[]));
+        assert!(!s.matches("down", "low", &[]));
+        assert_eq!(
+            Matcher::parse(" component =~ \"a|b\" ")
+                .unwrap()
+                .to_string(),
+            "component=~a|b"
+        );
+        assert!(Matcher::parse("no operator").is_none());
+    }
+
+    #[test]
+    fn a_silence_that_would_hold_back_everything_or_does_not_compile_is_refused() {
+        for bad in [
+            &["alertname=~.*"][..],
+            &["component!=db"],
+            &["alertname!~down", "severity=~(low)?"],
+            &["alertname=~(unclosed"],
+        ] {
+            let m: Vec<Matcher> = bad.iter().map(|t| Matcher::parse(t).unwrap()).collect();
+            assert_eq!(
+                check_silence(&m, "why").unwrap_err().0,
+                "matchers",
+                "{bad:?}"
+            );
+        }
+        let ok: Vec<Matcher> = ["component!=db", "alertname=~down|slow"]
+            .iter()
+            .map(|t| Matcher::parse(t).unwrap())
+            .collect();
+        assert!(check_silence(&ok, "why").is_ok());
+    }
+
+    #[test]
+    fn silences_stored_before_operators_read_back_as_equality() {
+        let old: Vec<Matcher> = serde_json::from_str(r#"[["alertname","down"]]"#).unwrap();
+        assert_eq!(old, vec![Matcher::new("alertname", MatchOp::Eq, "down")]);
+        let new = serde_json::to_string(&[Matcher::new("component", MatchOp::Re, "a.*")]).unwrap();
+        assert_eq!(new, r#"[{"name":"component","op":"=~","value":"a.*"}]"#);
+        let back: Vec<Matcher> = serde_json::from_str(&new).unwrap();
+        assert_eq!(back[0].op, MatchOp::Re);
+        // No matcher at all (a damaged row) matches nothing rather than everything.
+        assert!(!silence(&[]).matches("down", "high", &[]));
     }
 }

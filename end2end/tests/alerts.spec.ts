@@ -138,11 +138,11 @@ test('a firing alert shows on the Overview and the Alerts page, and a test notif
 
   // A silence: made with the form, shown on the firing alert, then expired.
   const form = page.getByTestId('silence-form');
-  await form.getByLabel(/Matchers/).fill('alertname=docs-api down');
+  await form.getByLabel(/Matchers/).fill('alertname=docs-api down\ncomponent=~docs-.*');
   await form.getByLabel('Hours').fill('1');
   await form.getByLabel('Why').fill('deploying docs');
   await form.getByRole('button', { name: 'Silence' }).click();
-  const silence = page.getByTestId('silence').filter({ hasText: 'alertname=docs-api down' });
+  const silence = page.getByTestId('silence').filter({ hasText: 'alertname=docs-api down, component=~docs-.*' });
   await expect(silence).toContainText('active');
   await expect(silence).toContainText('deploying docs');
   await expect(async () => {

@@ -6,8 +6,8 @@ use super::engine::{labels_of, Alerts};
 use super::notify::{self, Metadata, Notification};
 use super::rules::State;
 use super::view::{
-    ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView, SilenceView,
-    WindowView,
+    ActiveAlert, AlertTransition, AlertsOverview, ChannelView, DeliveryView, MatcherView,
+    SilenceView, WindowView,
 };
 use crate::model::rfc3339_ms;
 use crate::store::alerts::{Delivery, OutboxItem};
@@ -127,7 +127,15 @@ impl Alerts {
             .map(|s| SilenceView {
                 active: s.active_at(now),
                 id: s.id,
-                matchers: s.matchers,
+                matchers: s
+                    .matchers
+                    .iter()
+                    .map(|m| MatcherView {
+                        name: m.name.clone(),
+                        op: m.op.as_str().to_string(),
+                        value: m.value.clone(),
+                    })
+                    .collect(),
                 starts_ms: s.starts_ms,
                 ends_ms: s.ends_ms,
                 created_by: s.created_by,

@@ -78,13 +78,28 @@ pub struct ChannelView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SilenceView {
     pub id: i64,
-    pub matchers: Vec<(String, String)>,
+    /// `name`, `op` (`=`, `!=`, `=~`, `!~`) and `value`.
+    pub matchers: Vec<MatcherView>,
     pub starts_ms: i64,
     pub ends_ms: i64,
     pub created_by: String,
     pub comment: String,
     /// Running now (not yet started, or ended, otherwise).
     pub active: bool,
+}
+
+/// One matcher of a silence as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatcherView {
+    pub name: String,
+    pub op: String,
+    pub value: String,
+}
+
+impl std::fmt::Display for MatcherView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}{}", self.name, self.op, self.value)
+    }
 }
 
 /// A maintenance window as listed.

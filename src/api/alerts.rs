@@ -142,8 +142,7 @@ async fn silences(
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewSilence {
-    /// Label name → value; `alertname` is the rule's name.
-    matchers: std::collections::BTreeMap<String, String>,
+    matchers: MatchersIn,
     /// RFC 3339; default now.
     starts_at: Option<String>,
     /// RFC 3339, or `duration` from the start.
@@ -152,7 +151,16 @@ struct NewSilence {
     comment: String,
 }
 
-const SILENCE_SHAPE: &str = r#"{"matchers": {"alertname": "…", "component": "…"}, "duration": "2h" (or "ends_at"), "comment": "why"}"#;
+/// `{"alertname": "…", "component": "…"}` (equality), or a list of Alertmanager-style matchers:
+/// `["alertname=…", "component=~docs-.*"]`. `alertname` is the rule's name.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum MatchersIn {
+    Equal(std::collections::BTreeMap<String, String>),
+    List(Vec<String>),
+}
+
+const SILENCE_SHAPE: &str = r#"{"matchers": {"alertname": "…", "component": "…"} (or ["alertname=…", "component=~docs-.*"]), "duration": "2h" (or "ends_at"), "comment": "why"}"#;
 
 async fn create_silence(
     State(state): State<AppState>,
@@ -160,7 +168,24 @@ async fn create_silence(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: NewSilence = small_json(&body, SILENCE_SHAPE)?;
-    let matchers: Vec<(String, String)> = req.matchers.into_iter().collect();
+    use crate::suppression::{MatchOp, Matcher};
+    let matchers: Vec<Matcher> = match req.matchers {
+        MatchersIn::Equal(m) => m
+            .into_iter()
+            .map(|(k, v)| Matcher::new(k, MatchOp::Eq, v))
+            .collect(),
+        MatchersIn::List(l) => l
+            .iter()
+            .map(|t| {
+                Matcher::parse(t).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "`matchers`: `{}` is not name=value, name!=value, name=~regex or name!~regex",
+                        shown(t)
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
     let now = crate::model::now_ms();
     let starts_ms = match &req.starts_at {
         Some(v) => crate::suppression::rfc3339("starts_at", v).map_err(field_error)?,

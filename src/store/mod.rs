@@ -507,7 +507,11 @@ mod tests {
         store
             .create_silence(&crate::suppression::Silence {
                 id: 0,
-                matchers: vec![(text("alertname"), text("a rule"))],
+                matchers: vec![crate::suppression::Matcher::new(
+                    "alertname",
+                    crate::suppression::MatchOp::Eq,
+                    "a rule",
+                )],
                 starts_ms: ts,
                 ends_ms: ts + MINUTE_MS,
                 created_by: text("ann"),

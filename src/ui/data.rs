@@ -484,8 +484,8 @@ pub async fn send_test_notification(
         })
 }
 
-/// Silences an alert for a while (managers and up): `matchers` as `name=value` lines,
-/// `hours` 1 to 2160.
+/// Silences an alert for a while (managers and up): `matchers` as lines of `name=value`
+/// (or `!=`, `=~`, `!~`), `hours` 1 to 2160.
 #[server(endpoint = "create_silence", output = Json)]
 pub async fn create_silence(
     matchers: String,
@@ -495,13 +495,13 @@ pub async fn create_silence(
     let (state, caller) = crate::state::authorized("create_silence")?;
     let mut pairs = Vec::new();
     for line in matchers.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (k, v) = line.split_once('=').ok_or_else(|| {
+        let m = crate::suppression::Matcher::parse(line).ok_or_else(|| {
             ssr::bad(format!(
-                "matchers: `{}` is not name=value",
+                "matchers: `{}` is not name=value (or name!=value, name=~regex, name!~regex)",
                 ssr::shown(line)
             ))
         })?;
-        pairs.push((k.trim().to_string(), v.trim().to_string()));
+        pairs.push(m);
     }
     let hours: i64 = hours
         .trim()

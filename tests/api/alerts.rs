@@ -640,7 +640,8 @@ async fn silences_windows_and_dependencies_hold_back_new_alerts_but_not_earlier_
         &h,
         &manager,
         "/api/v1/alerts/silences/create",
-        r#"{"matchers": {"alertname": "down", "component": "docs-api"}, "duration": "1h", "comment": "deploying docs"}"#,
+        // Alertmanager's matcher syntax; the expression must match the whole component name.
+        r#"{"matchers": ["alertname=down", "component=~\"docs-.*\""], "duration": "1h", "comment": "deploying docs"}"#,
     )
     .await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
@@ -783,6 +784,21 @@ async fn silences_windows_and_dependencies_hold_back_new_alerts_but_not_earlier_
             r#"{"name": "x", "at": "02:00", "duration": "1h", "timezone": "Mars/Olympus"}"#,
             "timezone",
         ),
+        (
+            "/api/v1/alerts/silences/create",
+            r#"{"matchers": ["alertname=~.*"], "duration": "1h", "comment": "would silence everything"}"#,
+            "matchers",
+        ),
+        (
+            "/api/v1/alerts/silences/create",
+            r#"{"matchers": ["alertname=~(unclosed"], "duration": "1h", "comment": "x"}"#,
+            "matchers",
+        ),
+        (
+            "/api/v1/alerts/silences/create",
+            r#"{"matchers": ["no operator here"], "duration": "1h", "comment": "x"}"#,
+            "matchers",
+        ),
         ("/api/v1/alerts/silences/abc/expire", "", "id"),
     ] {
         let (code, body) = manager_post(&h, &manager, uri, body).await;
@@ -797,6 +813,11 @@ async fn silences_windows_and_dependencies_hold_back_new_alerts_but_not_earlier_
     let listed = api(&h, "/api/v1/alerts/silences").await;
     assert_eq!(listed["silences"].as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed["silences"][0]["created_by"], "manager-user");
+    assert_eq!(
+        listed["silences"][0]["matchers"][1],
+        serde_json::json!({"name": "component", "op": "=~", "value": "docs-.*"}),
+        "{listed}"
+    );
     let listed = api(&h, "/api/v1/alerts/maintenance").await;
     assert!(
         listed["windows"].as_array().unwrap().is_empty(),

@@ -242,10 +242,11 @@ fn Silences(list: Vec<SilenceView>, can_manage: bool, acts: Acts) -> impl IntoVi
                         </tr></thead>
                         <tbody>{list.into_iter().map(|s| {
                             let id = s.id;
-                            let label = format!("Expire the silence on {}", labels_text(&s.matchers));
+                            let matchers = s.matchers.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ");
+                            let label = format!("Expire the silence on {matchers}");
                             view! {
                                 <tr data-testid="silence">
-                                    <td><code>{labels_text(&s.matchers)}</code></td>
+                                    <td><code>{matchers}</code></td>
                                     <td>{when(s.starts_ms)}</td>
                                     <td>{when(s.ends_ms)}</td>
                                     <td>{s.created_by.clone()}</td>
@@ -268,7 +269,7 @@ fn Silences(list: Vec<SilenceView>, can_manage: bool, acts: Acts) -> impl IntoVi
             {can_manage.then(|| view! {
                 <ActionForm action=acts.silence attr:class="stack-form silence-form" attr:data-testid="silence-form">
                     <h3>"New silence"</h3>
-                    <label for="silence-matchers">"Matchers (one name=value a line; alertname is the rule)"</label>
+                    <label for="silence-matchers">"Matchers (one a line: name=value, name!=value, name=~regex or name!~regex; alertname is the rule)"</label>
                     <textarea id="silence-matchers" name="matchers" rows="2" required=true placeholder="alertname=docs-api down\ncomponent=docs-api"></textarea>
                     <label for="silence-hours">"Hours"</label>
                     <input id="silence-hours" name="hours" type="number" min="1" max="2160" value="2" required=true />

@@ -212,17 +212,52 @@ fn build_lines(labels: &[String], series: &[SeriesData], unit: &str) -> charming
         .y_axis(Axis::new().type_(AxisType::Value).name(unit));
     for s in series {
         let data = points(&s.values);
+        // A line needs two neighbouring points: a figure alone (the first minute of data, or
+        // one between gaps) is drawn as a dot, or the chart would look empty.
+        let dots = has_lone_point(&s.values);
         chart = chart.series(
             Line::new()
                 .name(s.name)
                 .data(data)
-                .show_symbol(false)
-                .symbol(Symbol::None)
+                .show_symbol(dots)
+                .symbol(if dots { Symbol::Circle } else { Symbol::None })
+                .symbol_size(5)
                 .line_style(LineStyle::new().width(2).color(s.color))
                 .item_style(ItemStyle::new().color(s.color)),
         );
     }
     chart
+}
+
+/// Whether some value has no value beside it, so no line segment would show it.
+#[cfg(any(feature = "hydrate", test))]
+fn has_lone_point(values: &[Option<f64>]) -> bool {
+    let near = |i: Option<usize>| i.and_then(|i| values.get(i)).is_some_and(Option::is_some);
+    values
+        .iter()
+        .enumerate()
+        .any(|(i, v)| v.is_some() && !near(i.checked_sub(1)) && !near(i.checked_add(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_lone_point;
+
+    #[test]
+    fn a_value_without_neighbours_is_found() {
+        assert!(has_lone_point(&[None, None, Some(1.0)]));
+        assert!(has_lone_point(&[Some(1.0)]));
+        assert!(has_lone_point(&[
+            Some(1.0),
+            Some(2.0),
+            None,
+            Some(3.0),
+            None
+        ]));
+        assert!(!has_lone_point(&[None, Some(1.0), Some(2.0)]));
+        assert!(!has_lone_point(&[None, None]));
+        assert!(!has_lone_point(&[]));
+    }
 }
 
 /// How a `BarChart` series is drawn.

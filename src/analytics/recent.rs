@@ -82,6 +82,19 @@ impl PageCache {
             requests: Recent::new(ttl),
         }
     }
+
+    /// The real-time figures (the Overview's cards and `GET /api/v1/analytics/real-time`).
+    pub async fn real_time(
+        &self,
+        store: &crate::store::Store,
+        generation: u64,
+    ) -> Result<Arc<super::RealTime>, crate::store::StoreError> {
+        self.realtime
+            .get((), generation, || {
+                super::service::real_time(store, crate::model::now_ms())
+            })
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -190,10 +190,7 @@ async fn real_time(
     json(
         state
             .pages
-            .realtime
-            .get((), state.writer.generation(), || {
-                crate::analytics::service::real_time(&state.store, now_ms())
-            })
+            .real_time(&state.store, state.writer.generation())
             .await,
     )
 }

@@ -105,51 +105,23 @@ mod tests {
     fn only_hashed_names_and_the_current_version_are_kept_for_good() {
         let u = |s: &str| s.parse::<axum::http::Uri>().unwrap();
         let now = |f: &str| format!("/{f}?v=0a1b");
+        // (URL, hash_files, kept for good)
+        for (url, hashed, kept) in [
+            ("/pkg/mcp-pulse.abc.wasm", true, true),
+            ("/pkg/mcp-pulse.wasm", false, false),
+            ("/pkgx/a.js", true, false),
+            ("/echarts.min.js?v=0a1b", false, true),
+            // An old or made-up version is served, but not kept for good.
+            ("/echarts.min.js?v=evil", false, false),
+            ("/echarts.min.js?x=1", true, false),
+            ("/favicon.svg", true, false),
+        ] {
+            assert_eq!(is_fingerprinted(&u(url), hashed, "pkg", now), kept, "{url}");
+        }
+        // Only plain file names are hashed.
         let never = |_: &str| -> String { panic!("only plain file names are hashed") };
-        assert!(is_fingerprinted(
-            &u("/pkg/mcp-pulse.abc.wasm"),
-            true,
-            "pkg",
-            now
-        ));
-        assert!(!is_fingerprinted(
-            &u("/pkg/mcp-pulse.wasm"),
-            false,
-            "pkg",
-            now
-        ));
-        assert!(!is_fingerprinted(&u("/pkgx/a.js"), true, "pkg", now));
-        assert!(is_fingerprinted(
-            &u("/echarts.min.js?v=0a1b"),
-            false,
-            "pkg",
-            now
-        ));
-        // An old or made-up version is served, but not kept for good.
-        assert!(!is_fingerprinted(
-            &u("/echarts.min.js?v=evil"),
-            false,
-            "pkg",
-            now
-        ));
-        assert!(!is_fingerprinted(
-            &u("/echarts.min.js?x=1"),
-            true,
-            "pkg",
-            now
-        ));
-        assert!(!is_fingerprinted(&u("/favicon.svg"), true, "pkg", now));
-        assert!(!is_fingerprinted(
-            &u("/echarts%2emin.js?v=0a1b"),
-            false,
-            "pkg",
-            never
-        ));
-        assert!(!is_fingerprinted(
-            &u("/a/../echarts.min.js?v=0a1b"),
-            false,
-            "pkg",
-            never
-        ));
+        for url in ["/echarts%2emin.js?v=0a1b", "/a/../echarts.min.js?v=0a1b"] {
+            assert!(!is_fingerprinted(&u(url), false, "pkg", never), "{url}");
+        }
     }
 }

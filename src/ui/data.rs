@@ -190,10 +190,7 @@ pub async fn get_realtime() -> Result<crate::analytics::RealTime, ServerFnError>
     let (state, _) = crate::state::authorized("get_realtime")?;
     state
         .pages
-        .realtime
-        .get((), state.writer.generation(), || {
-            crate::analytics::service::real_time(&state.store, crate::model::now_ms())
-        })
+        .real_time(&state.store, state.writer.generation())
         .await
         .map(|r| (*r).clone())
         .map_err(ssr::failed("traffic figures"))

@@ -102,4 +102,19 @@ else
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 fi
 
+# The OpenTelemetry Python SDK and its OTLP exporters (HTTP and gRPC): the OTLP tests send real
+# spans and log records with them, as a gateway instrumented with the SDK would.
+OTEL_PY="$TOOLS/otel"
+OTEL_PINS="opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2"
+if [ -x "$OTEL_PY/bin/python" ] && [ "$(cat "$OTEL_PY/pins" 2>/dev/null)" = "$OTEL_PINS" ]; then
+  say "OpenTelemetry Python SDK present"
+else
+  say "installing the OpenTelemetry Python SDK and exporters from PyPI into .tools/otel"
+  rm -rf "$OTEL_PY"
+  python3 -m venv "$OTEL_PY"
+  # shellcheck disable=SC2086
+  "$OTEL_PY/bin/pip" install --quiet --disable-pip-version-check $OTEL_PINS
+  echo "$OTEL_PINS" > "$OTEL_PY/pins"
+fi
+
 say "ready"

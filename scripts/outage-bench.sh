@@ -54,6 +54,9 @@ cat >"$DIR/pulse.toml" <<EOF
 addr = "127.0.0.1:$PULSE_PORT"
 database_url = "sqlite://$DIR/pulse.db"
 
+[otlp]
+grpc_addr = ""
+
 [[components]]
 name = "reference"
 kind = "mcp"

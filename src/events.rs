@@ -16,6 +16,8 @@ pub enum EventSource {
     Ingest,
     /// Pulse's own HTTP traffic.
     SelfTraffic,
+    /// Received as OpenTelemetry (OTLP spans or log records).
+    Otlp,
 }
 
 impl EventSource {
@@ -23,7 +25,22 @@ impl EventSource {
         match self {
             EventSource::Ingest => "ingest",
             EventSource::SelfTraffic => "self",
+            EventSource::Otlp => "otlp",
         }
+    }
+
+    /// Read back from a stored `source` column; anything unknown is ingest.
+    pub fn parse(text: &str) -> EventSource {
+        match text {
+            "self" => EventSource::SelfTraffic,
+            "otlp" => EventSource::Otlp,
+            _ => EventSource::Ingest,
+        }
+    }
+
+    /// Events from outside Pulse (the gateway's), as opposed to Pulse's own.
+    pub fn is_external(self) -> bool {
+        self != EventSource::SelfTraffic
     }
 }
 

@@ -58,6 +58,19 @@ pub fn listed(mut problems: Vec<Problem>) -> (Vec<Problem>, usize) {
 
 pub(crate) type FieldErrors = Vec<(&'static str, String)>;
 
+/// What is wrong with a text value for a field of at most `max` characters, if anything.
+pub(crate) fn text_problem(s: &str, max: usize) -> Option<String> {
+    if s.chars().count() > max {
+        return Some(format!("must be at most {max} characters"));
+    }
+    if s.chars()
+        .any(|c| c.is_control() || crate::model::is_format_char(c))
+    {
+        return Some("must not contain control or bidi/format characters".into());
+    }
+    None
+}
+
 pub(crate) fn text_field(
     obj: &Map<String, Value>,
     field: &'static str,
@@ -77,21 +90,13 @@ pub(crate) fn text_field(
             None
         }
         Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) if s.chars().count() > max => {
-            errs.push((field, format!("must be at most {max} characters")));
-            None
-        }
-        Some(Value::String(s))
-            if s.chars()
-                .any(|c| c.is_control() || crate::model::is_format_char(c)) =>
-        {
-            errs.push((
-                field,
-                "must not contain control or bidi/format characters".into(),
-            ));
-            None
-        }
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => match text_problem(s, max) {
+            Some(reason) => {
+                errs.push((field, reason));
+                None
+            }
+            None => Some(s.clone()),
+        },
         Some(_) => {
             errs.push((field, "must be a string".into()));
             None

@@ -38,6 +38,8 @@ pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]
+pub mod otlp;
+#[cfg(feature = "ssr")]
 pub mod redact;
 #[cfg(feature = "ssr")]
 pub mod server;

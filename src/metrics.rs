@@ -31,6 +31,8 @@ pub struct Series {
     endpoints_folded: prometheus::IntCounter,
     alerts: IntGaugeVec,
     alert_notifications: IntCounterVec,
+    /// `pulse_otlp_spans_total`, `..._log_records_total`, `..._data_points_total`.
+    otlp: [IntCounterVec; 3],
 }
 
 impl std::ops::Deref for Metrics {
@@ -55,6 +57,17 @@ pub const REJECT_REASONS: [&str; 6] = [
     "queue_full",
     "store_error",
 ];
+
+/// The OTLP signals Pulse receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpSignal {
+    Spans = 0,
+    LogRecords = 1,
+    DataPoints = 2,
+}
+
+/// What became of an OTLP item.
+pub const OTLP_OUTCOMES: [&str; 4] = ["accepted", "skipped", "nested", "rejected"];
 
 /// Latency buckets in seconds, from sub-millisecond local calls to slow remote checks.
 const BUCKETS: &[f64] = &[
@@ -150,7 +163,25 @@ impl Metrics {
             "Notification delivery attempts by channel and outcome (delivered, failed, gave_up).",
             &["channel", "outcome"],
         )?)?;
+        // Bounded: a fixed list of outcomes per signal.
+        let otlp_counter = |signal: &str| {
+            r.add(counter_vec(
+                &format!("pulse_otlp_{signal}_total"),
+                &format!(
+                    "OTLP {} received, by outcome (accepted; skipped: not an MCP operation or \
+                     audit event; nested: inside another MCP span of the same trace; rejected).",
+                    signal.replace('_', " ")
+                ),
+                &["outcome"],
+            )?)
+        };
+        let otlp = [
+            otlp_counter("spans")?,
+            otlp_counter("log_records")?,
+            otlp_counter("data_points")?,
+        ];
         let m = Metrics(std::sync::Arc::new(Series {
+            otlp,
             alerts,
             alert_notifications,
             endpoints_folded,
@@ -178,7 +209,12 @@ impl Metrics {
         for reason in REJECT_REASONS {
             self.ingest_rejected.with_label_values(&[reason]).inc_by(0);
         }
-        for kind in ["ingest", "self", "audit"] {
+        for series in &self.otlp {
+            for outcome in OTLP_OUTCOMES {
+                series.with_label_values(&[outcome]).inc_by(0);
+            }
+        }
+        for kind in ["ingest", "self", "audit", "otlp"] {
             self.ingested.with_label_values(&[kind]).inc_by(0);
         }
         for role in crate::model::ROLES {
@@ -211,6 +247,15 @@ impl Metrics {
                     .with_label_values(&[c.as_str(), outcome])
                     .inc_by(0);
             }
+        }
+    }
+
+    /// Counts OTLP items of one signal by outcome (one of [`OTLP_OUTCOMES`]).
+    pub fn otlp(&self, signal: OtlpSignal, outcome: &'static str, n: u64) {
+        if n > 0 {
+            self.otlp[signal as usize]
+                .with_label_values(&[outcome])
+                .inc_by(n);
         }
     }
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub access: crate::access::guard::Access,
     /// Alert rules' instances and the channels that tell people.
     pub alerts: crate::alerts::engine::Alerts,
+    /// What OTLP spans and log records mean to Pulse (`[otlp]`).
+    pub otlp: Arc<crate::otlp::Receiver>,
 }
 
 impl AppState {

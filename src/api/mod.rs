@@ -3,6 +3,7 @@
 //! once; clients never see internals.
 
 pub mod alerts;
+pub mod otlp;
 pub mod session;
 pub mod v1;
 
@@ -32,6 +33,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{total} problem(s) in the events; nothing was stored")]
     Invalid {
         problems: Vec<crate::ingest::Problem>,
@@ -63,6 +66,9 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), None),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), None),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone(), None),
+            ApiError::UnsupportedMediaType(m) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, m.clone(), None)
+            }
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 self.to_string(),
@@ -140,6 +146,7 @@ pub fn table() -> Vec<ApiRoute> {
     ];
     all.extend(v1::routes());
     all.extend(alerts::routes());
+    all.extend(otlp::routes());
     all
 }
 

@@ -34,12 +34,12 @@ pub fn routes() -> Vec<super::ApiRoute> {
     ]
 }
 
-/// Reads a posted JSON array within the size and count limits.
-async fn read_array(
+/// Reads a request body within the ingest size limit (and the server's body timeout).
+pub(super) async fn read_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Vec<serde_json::Value>, ApiError> {
+) -> Result<axum::body::Bytes, ApiError> {
     let t = &state.config.traffic;
     let too_large = || {
         state.metrics.ingest_rejected("body_too_large");
@@ -55,17 +55,28 @@ async fn read_array(
     if declared.is_some_and(|n| n > t.max_body_bytes) {
         return Err(too_large());
     }
-    let bytes = match to_bytes(body, t.max_body_bytes).await {
-        Ok(b) => b,
-        Err(e) if is_length_limit(&e) => return Err(too_large()),
-        // The body stalled (the server's body timeout) or the client went away.
+    match to_bytes(body, t.max_body_bytes).await {
+        Ok(b) => Ok(b),
+        Err(e) if is_length_limit(&e) => Err(too_large()),
+        // The body stalled (the server's body timeout), the client went away, or a compressed
+        // body did not decompress.
         Err(_) => {
             state.metrics.ingest_rejected("invalid");
-            return Err(ApiError::BadRequest(
-                "the request body did not arrive in time".into(),
-            ));
+            Err(ApiError::BadRequest(
+                "the request body did not arrive in time or could not be read".into(),
+            ))
         }
-    };
+    }
+}
+
+/// Reads a posted JSON array within the size and count limits.
+async fn read_array(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let t = &state.config.traffic;
+    let bytes = read_body(state, headers, body).await?;
     let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
         state.metrics.ingest_rejected("invalid");
         ApiError::BadRequest(format!("the body must be a JSON array of events: {e}"))
@@ -93,7 +104,7 @@ fn is_length_limit(e: &axum::Error) -> bool {
 }
 
 /// Times an event may carry: up to `max_future` ahead, back to the raw-event retention.
-fn time_limits(state: &AppState) -> Limits {
+pub(super) fn time_limits(state: &AppState) -> Limits {
     let t = &state.config.traffic;
     let now = now_ms();
     Limits {
@@ -109,13 +120,13 @@ fn invalid(state: &AppState, problems: Vec<crate::ingest::Problem>) -> ApiError 
     ApiError::Invalid { problems, total }
 }
 
-/// Hands a validated batch to the writer and answers once it is committed.
-async fn store_batch(state: &AppState, batch: Batch) -> Result<Response, ApiError> {
+/// Hands a validated batch to the writer and returns once it is committed.
+pub(super) async fn commit(state: &AppState, batch: Batch) -> Result<usize, ApiError> {
     let n = batch.len();
     match state.writer.submit(batch).await {
         Ok(stored) => {
             state.metrics.ingest_batch(n);
-            Ok(Json(serde_json::json!({"accepted": stored})).into_response())
+            Ok(stored)
         }
         Err(WriterError::QueueFull) => {
             state.metrics.ingest_rejected("queue_full");
@@ -126,6 +137,12 @@ async fn store_batch(state: &AppState, batch: Batch) -> Result<Response, ApiErro
         Err(WriterError::Closed) => Err(ApiError::Unavailable("Pulse is shutting down".into())),
         Err(WriterError::Store(e)) => Err(ApiError::Internal(e)),
     }
+}
+
+/// Stores a validated batch and answers with how many events were accepted.
+async fn store_batch(state: &AppState, batch: Batch) -> Result<Response, ApiError> {
+    let stored = commit(state, batch).await?;
+    Ok(Json(serde_json::json!({"accepted": stored})).into_response())
 }
 
 async fn ingest(

@@ -12,6 +12,7 @@ mod auth;
 mod components;
 mod health;
 mod kinds;
+mod otlp;
 mod server;
 mod traffic;
 mod view;
@@ -22,6 +23,7 @@ pub use auth::{AuthSettings, CookieSecure};
 pub use components::ComponentConfig;
 pub use health::HealthSettings;
 pub use kinds::{CheckSpec, Kind};
+pub use otlp::{Aliases, OtlpSettings};
 pub use server::ServerSettings;
 pub use traffic::{TrafficSettings, MIN_TOKEN_LEN};
 
@@ -69,6 +71,7 @@ pub struct Config {
     pub server: ServerSettings,
     pub auth: AuthSettings,
     pub alerts: AlertSettings,
+    pub otlp: OtlpSettings,
     pub components: Vec<ComponentConfig>,
 }
 
@@ -274,6 +277,8 @@ struct RawConfig {
     metrics: auth::RawMetrics,
     #[serde(default)]
     alerts: alerts::RawAlerts,
+    #[serde(default)]
+    otlp: otlp::RawOtlp,
     components: Option<Vec<kinds::RawComponent>>,
 }
 
@@ -386,6 +391,7 @@ impl Config {
             None => components::defaults(addr, &database_url),
         };
         let alerts = alerts::settings(&source, &raw.alerts, &env, addr, &components)?;
+        let otlp = otlp::settings(&source, &raw.otlp, &env)?;
 
         Ok(Config {
             source,
@@ -398,6 +404,7 @@ impl Config {
             server,
             auth,
             alerts,
+            otlp,
             components,
         })
     }

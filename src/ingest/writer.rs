@@ -165,10 +165,10 @@ impl Writer {
         if n == 0 {
             return Ok(0);
         }
-        let kind = if batch.requests.is_empty() {
-            "audit"
-        } else {
-            "ingest"
+        // `ingest` or `otlp` for request events (by where they came from), else `audit`.
+        let kind = match batch.requests.first() {
+            Some(e) => e.source.as_str(),
+            None => "audit",
         };
         let (ack, done) = oneshot::channel();
         self.enqueue(batch, kind, Some(ack))?;

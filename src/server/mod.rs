@@ -44,9 +44,6 @@ pub enum ServeError {
 /// The whole HTTP surface for a state, without a socket, so tests can drive it with `oneshot`.
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let request_id = HeaderName::from_static("x-request-id");
-    let limits = state.config.server.clone();
-    let auth = state.config.auth.clone();
     let router = Router::new()
         .merge(crate::api::routes())
         .leptos_routes_with_context(
@@ -61,7 +58,28 @@ pub fn app(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback(assets::files_or_not_found)
+        .fallback(assets::files_or_not_found);
+    layered(router, state)
+}
+
+/// What the OTLP listener (`[otlp] grpc_addr`) serves: the OTLP routes alone (gRPC and HTTP),
+/// behind the same guard, limits and metrics as the main port.
+pub fn otlp_app(state: AppState) -> Router {
+    let paths = crate::api::otlp::paths();
+    let router = crate::api::table()
+        .into_iter()
+        .filter(|r| paths.contains(&r.path))
+        .fold(Router::new(), |r, route| r.route(route.path, route.handler));
+    layered(router, state)
+}
+
+/// Every layer a request passes: the guard, self-instrumentation, panics, timeouts, metrics,
+/// security headers, compression, request ids and tracing.
+fn layered(router: Router<AppState>, state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let limits = state.config.server.clone();
+    let auth = state.config.auth.clone();
+    let router = router
         // The one permission check, inside the self-audit so it sees who was let in or not.
         .layer(axum::middleware::from_fn_with_state(
             state.access.clone(),
@@ -199,6 +217,7 @@ pub async fn build_state(
         metrics,
         categories: Arc::new(crate::audit::Categories::new(&config.audit.categories)),
         pages: crate::analytics::recent::PageCache::new(std::time::Duration::from_secs(2)),
+        otlp: Arc::new(crate::otlp::Receiver::new(&config.otlp)),
         config: Arc::new(config),
         store,
         writer,
@@ -226,6 +245,19 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             addr: addr.to_string(),
             reason: e.to_string(),
         })?;
+    let otlp_listener = match state.config.otlp.grpc_addr {
+        Some(otlp_addr) => {
+            let l = tokio::net::TcpListener::bind(otlp_addr)
+                .await
+                .map_err(|e| ServeError::Bind {
+                    addr: format!("{otlp_addr} ([otlp] grpc_addr; \"\" switches it off)"),
+                    reason: e.to_string(),
+                })?;
+            tracing::info!("OTLP/gRPC (and OTLP/HTTP) on {otlp_addr}");
+            Some(l)
+        }
+        None => None,
+    };
     // Checks start once the socket is bound, so the self-check can reach us.
     let checks = state.engine.spawn(retention);
     let background = crate::jobs::spawn(
@@ -239,7 +271,19 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let store = state.store.clone();
     let writer = state.writer.clone();
     let settings = state.config.server.clone();
+    let otlp = match otlp_listener {
+        Some(l) => {
+            let (router, settings) = (otlp_app(state.clone()), settings.clone());
+            Some(tokio::spawn(async move {
+                listener::serve(l, router, &settings, shutdown_signal()).await
+            }))
+        }
+        None => None,
+    };
     listener::serve(listener, app(state), &settings, shutdown_signal()).await;
+    if let Some(task) = otlp {
+        let _ = task.await;
+    }
     drop(checks);
     drop(background);
     drop(alerting);

@@ -336,7 +336,7 @@ impl Store {
 
     /// Whether any posted (not self-recorded) audit event is stored.
     pub async fn has_ingested_audit(&self) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT id FROM audit_events WHERE source = 'ingest' LIMIT 1")
+        let row = sqlx::query("SELECT id FROM audit_events WHERE source <> 'self' LIMIT 1")
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
@@ -597,11 +597,7 @@ fn cursor_and_event(r: &sqlx::any::AnyRow) -> Result<((i64, i64), AuditEvent), S
             outcome: r.try_get(6)?,
             session_id: r.try_get(7)?,
             details: details.and_then(|d| serde_json::from_str(&d).ok()),
-            source: if source == "self" {
-                EventSource::SelfTraffic
-            } else {
-                EventSource::Ingest
-            },
+            source: EventSource::parse(&source),
         },
     ))
 }

@@ -5,7 +5,7 @@ use super::audit::{decode_set, AUDIT_COLS};
 use super::traffic::{DAY_MS, HOUR_MS, MINUTE_MS};
 use super::{batch_query, insert_rows, MAX_PARAMS};
 use super::{values, Store, StoreError};
-use crate::events::{role_after, role_change, AuditEvent, EventSource, MIGRATION_START};
+use crate::events::{role_after, role_change, AuditEvent, MIGRATION_START};
 use roaring::RoaringBitmap;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -317,7 +317,7 @@ impl Store {
         }
         let mut users: HashMap<&str, U> = HashMap::new();
         // Pulse's own readers are not the gateway's users: they stay out of the users table.
-        for e in events.iter().filter(|e| e.source == EventSource::Ingest) {
+        for e in events.iter().filter(|e| e.source.is_external()) {
             let after = role_after(e);
             let changed = (role_change(e).is_some() && e.outcome == "success").then_some(e.ts_ms);
             let u = users.entry(&e.actor_id).or_insert_with(|| U {

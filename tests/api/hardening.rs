@@ -285,35 +285,6 @@ async fn the_audit_export_streams_every_event_once_in_pages() {
     assert_eq!(e["events"].as_array().unwrap().len(), 700);
 }
 
-/// Serves the real router on a real socket with short timeouts.
-async fn serve_on_socket(
-    h: &Harness,
-) -> (
-    std::net::SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<()>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let settings = mcp_pulse::config::ServerSettings {
-        header_timeout: Duration::from_millis(500),
-        body_timeout: Duration::from_millis(500),
-        request_timeout: Duration::from_secs(5),
-        write_timeout: Duration::from_secs(2),
-        max_connections: 64,
-        shutdown_grace: Duration::from_millis(500),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = h.router.clone();
-    let task = tokio::spawn(async move {
-        mcp_pulse::server::listener::serve(listener, router, &settings, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
-    (addr, stop, task)
-}
-
 /// Reads until the server closes the connection; returns what it sent, or None if it kept the
 /// connection open for `wait`.
 async fn read_until_closed(s: &mut tokio::net::TcpStream, wait: Duration) -> Option<String> {
@@ -336,7 +307,7 @@ async fn stalled_clients_are_disconnected_and_shutdown_has_a_deadline() {
     use tokio::io::AsyncWriteExt;
     // The body timeout belongs to the router (config), the others to the listener.
     let h = harness("[server]\nbody_timeout = \"500ms\"").await;
-    let (addr, stop, task) = serve_on_socket(&h).await;
+    let (addr, stop, task) = serve_on_socket(h.router.clone()).await;
     // Half-open: headers never finish.
     let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
     partial

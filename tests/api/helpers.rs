@@ -202,3 +202,31 @@ pub async fn get(h: &Harness, uri: &str) -> (StatusCode, Value) {
     let (s, v, _) = send(h, "GET", uri, Some(READ_TOKEN), Body::empty()).await;
     (s, v)
 }
+
+/// Serves the real router on a real socket with short timeouts.
+pub async fn serve_on_socket(
+    router: axum::Router,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let settings = mcp_pulse::config::ServerSettings {
+        header_timeout: std::time::Duration::from_millis(500),
+        body_timeout: std::time::Duration::from_millis(500),
+        request_timeout: std::time::Duration::from_secs(5),
+        write_timeout: std::time::Duration::from_secs(2),
+        max_connections: 64,
+        shutdown_grace: std::time::Duration::from_millis(500),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        mcp_pulse::server::listener::serve(listener, router, &settings, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    (addr, stop, task)
+}

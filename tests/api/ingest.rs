@@ -288,6 +288,7 @@ async fn acknowledged_events_survive_kill_9() {
         &config,
         format!(
             "addr = \"127.0.0.1:{port}\"\ndatabase_url = \"sqlite://{}/pulse.db\"\n\
+             [otlp]\ngrpc_addr = \"\"\n\
              [ingest]\ntokens = [\"{TOKEN}\"]\nself_instrument = false\n\
              [[components]]\nname = \"db\"\nkind = \"database\"\n",
             dir.path().display()

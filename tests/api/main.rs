@@ -10,3 +10,4 @@ mod hardening;
 mod health;
 mod helpers;
 mod ingest;
+mod otlp;

@@ -1,0 +1,135 @@
+//! Attribute lookup: one pass over a span's or log record's attributes finds every field the
+//! alias table names, keeping the best-ranked name per field (however many attributes come).
+
+use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Per field: the rank of the name it was found under and its value.
+pub struct Attrs<'a, const N: usize> {
+    found: [Option<(usize, &'a AnyValue)>; N],
+}
+
+impl<const N: usize> Default for Attrs<'_, N> {
+    fn default() -> Self {
+        Attrs { found: [None; N] }
+    }
+}
+
+impl<'a, const N: usize> Attrs<'a, N> {
+    /// Looks at every attribute once; `names` maps a name to its (field, rank).
+    pub fn find(&mut self, names: &HashMap<String, (usize, usize)>, attrs: &'a [KeyValue]) {
+        for kv in attrs {
+            if let Some(&(field, rank)) = names.get(kv.key.as_str()) {
+                self.offer(field, rank, kv);
+            }
+        }
+    }
+
+    /// As [`Attrs::find`], for one field only.
+    pub fn find_one(
+        &mut self,
+        names: &HashMap<String, (usize, usize)>,
+        attrs: &'a [KeyValue],
+        only: usize,
+    ) {
+        for kv in attrs {
+            if let Some(&(field, rank)) = names.get(kv.key.as_str()) {
+                if field == only {
+                    self.offer(field, rank, kv);
+                }
+            }
+        }
+    }
+
+    fn offer(&mut self, field: usize, rank: usize, kv: &'a KeyValue) {
+        let Some(value) = kv.value.as_ref().filter(|v| v.value.is_some()) else {
+            return;
+        };
+        if field >= N {
+            return;
+        }
+        match self.found[field] {
+            Some((best, _)) if best <= rank => {}
+            _ => self.found[field] = Some((rank, value)),
+        }
+    }
+
+    /// Fields this lookup lacks are taken from `other` (a span's from its resource).
+    pub fn fill_from(&mut self, other: &Attrs<'a, N>) {
+        for (mine, theirs) in self.found.iter_mut().zip(other.found.iter()) {
+            if mine.is_none() {
+                *mine = *theirs;
+            }
+        }
+    }
+
+    pub fn text(&self, field: usize) -> Option<Cow<'a, str>> {
+        self.found
+            .get(field)
+            .copied()
+            .flatten()
+            .and_then(|(_, v)| text(v))
+    }
+
+    pub fn int(&self, field: usize) -> Option<i64> {
+        let (_, v) = self.found.get(field).copied().flatten()?;
+        match v.value.as_ref()? {
+            Value::IntValue(i) => Some(*i),
+            Value::StringValue(s) => s.trim().parse().ok(),
+            Value::DoubleValue(d) if d.fract() == 0.0 && d.abs() < 1e15 => Some(*d as i64),
+            _ => None,
+        }
+    }
+
+    pub fn value(&self, field: usize) -> Option<&'a AnyValue> {
+        self.found.get(field).copied().flatten().map(|(_, v)| v)
+    }
+}
+
+/// A scalar attribute as text (numbers and booleans written out); lists and maps are not text.
+pub fn text(v: &AnyValue) -> Option<Cow<'_, str>> {
+    match v.value.as_ref()? {
+        Value::StringValue(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::IntValue(i) => Some(Cow::Owned(i.to_string())),
+        Value::BoolValue(b) => Some(Cow::Owned(b.to_string())),
+        Value::DoubleValue(d) => Some(Cow::Owned(d.to_string())),
+        _ => None,
+    }
+}
+
+/// Any attribute value as JSON (a log record's details); bytes as their length only.
+pub fn json(v: &AnyValue, depth: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    if depth > 8 {
+        return J::Null;
+    }
+    match v.value.as_ref() {
+        None => J::Null,
+        Some(Value::StringValue(s)) => J::String(s.clone()),
+        Some(Value::IntValue(i)) => J::from(*i),
+        Some(Value::BoolValue(b)) => J::Bool(*b),
+        Some(Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
+            .map(J::Number)
+            .unwrap_or(J::Null),
+        Some(Value::BytesValue(b)) => J::String(format!("({} bytes)", b.len())),
+        Some(Value::ArrayValue(a)) => {
+            J::Array(a.values.iter().map(|x| json(x, depth + 1)).collect())
+        }
+        Some(Value::KvlistValue(l)) => J::Object(
+            l.values
+                .iter()
+                .map(|kv| {
+                    let v = kv
+                        .value
+                        .as_ref()
+                        .map(|x| json(x, depth + 1))
+                        .unwrap_or(J::Null);
+                    (kv.key.clone(), v)
+                })
+                .collect(),
+        ),
+        // Profiles' string-table references mean nothing outside a profile.
+        Some(_) => J::Null,
+    }
+}

@@ -6,7 +6,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
 # share one build of the dependencies instead of rebuilding them in turn.
 export LEPTOS_OUTPUT_NAME := mcp-pulse
 
-.PHONY: bootstrap build site-sizes run demo bench test test-rust build-debug e2e lint fmt clean
+.PHONY: bootstrap build site-sizes run demo bench test test-rust build-debug e2e test-peers lint fmt clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -53,7 +53,7 @@ bench: build
 	scripts/bench-table.py < target/bench.txt
 
 ## Server tests, the wasm32 hydrate build, and the browser suite against a fresh server
-test: bootstrap lint test-rust build-debug e2e
+test: bootstrap lint test-rust build-debug test-peers e2e
 
 # Both suites get a throwaway PostgreSQL and Redis (scripts/services.sh), stopped afterwards.
 WITH_SERVICES = services="$$(scripts/services.sh start)"; eval "$$services"; \
@@ -70,6 +70,10 @@ build-debug:
 
 e2e:
 	@$(WITH_SERVICES) cd end2end && npx playwright test
+
+## IBM ContextForge in front of the reference MCP server, exporting OTLP to Pulse (~15 s)
+test-peers:
+	scripts/contextforge-e2e.sh target/debug/mcp-pulse
 
 lint:
 	cargo fmt --check

@@ -117,4 +117,23 @@ else
   echo "$OTEL_PINS" > "$OTEL_PY/pins"
 fi
 
+# IBM ContextForge, for the end-to-end OTLP test (scripts/contextforge-e2e.sh): it needs
+# Python 3.12, which pyenv provides on these machines.
+CF_PY="$TOOLS/cf"
+CF_PINS="mcp-contextforge-gateway==1.1.0 opentelemetry-exporter-otlp-proto-grpc==1.45.2"
+PY312="${PY312:-$HOME/.pyenv/versions/3.12.1/bin/python}"
+if [ -x "$CF_PY/bin/mcpgateway" ] && [ "$(cat "$CF_PY/pins" 2>/dev/null)" = "$CF_PINS" ]; then
+  say "ContextForge present"
+elif [ -x "$PY312" ]; then
+  say "installing ContextForge from PyPI into .tools/cf (about 30 s)"
+  rm -rf "$CF_PY"
+  "$PY312" -m venv "$CF_PY"
+  # shellcheck disable=SC2086
+  "$CF_PY/bin/pip" install --quiet --disable-pip-version-check $CF_PINS
+  echo "$CF_PINS" > "$CF_PY/pins"
+else
+  say "no Python 3.12 at $PY312 (set PY312): ContextForge cannot be installed" >&2
+  exit 1
+fi
+
 say "ready"

@@ -4,6 +4,7 @@
 
 pub mod attrs;
 pub mod logs;
+pub mod nesting;
 pub mod spans;
 
 pub use crate::fields::Limits;

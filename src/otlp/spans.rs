@@ -2,14 +2,14 @@
 //! server, user, role, status, duration) through the alias table of `[otlp]`.
 
 use super::attrs::{text, Attrs};
+use super::nesting::{key, Link, Nesting};
 use super::{Limits, Tally};
 use crate::config::OtlpSettings;
 use crate::events::{EventSource, RequestEvent};
 use crate::fields::text_problem;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{status::StatusCode, Span};
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 // Field positions in an `Attrs` lookup: the alias table's eight, then three fixed names.
@@ -32,56 +32,8 @@ const MAX_DURATION_MS: f64 = 3_600_000.0;
 pub struct SpanMapper {
     names: HashMap<String, (usize, usize)>,
     span_routes: HashMap<String, String>,
-    seen: Mutex<Chains>,
-}
-
-/// MCP spans seen lately, by id and by parent id (hashed), in two generations so memory stays
-/// bounded: a parent and its child arrive within seconds of each other, in either order.
-#[derive(Default)]
-struct Chains {
-    ids: [HashSet<u64>; 2],
-    parents: [HashSet<u64>; 2],
-}
-
-/// Spans remembered per generation; two generations are kept.
-const CHAIN_GENERATION: usize = 200_000;
-
-fn span_key(trace: &[u8], span: &[u8]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    (trace, span).hash(&mut h);
-    h.finish()
-}
-
-impl Chains {
-    fn key(span: &Span) -> (u64, Option<u64>) {
-        let id = span_key(&span.trace_id, &span.span_id);
-        let parent = (!span.parent_span_id.is_empty())
-            .then(|| span_key(&span.trace_id, &span.parent_span_id));
-        (id, parent)
-    }
-
-    /// Whether an MCP span belongs to an operation seen in an earlier export: its parent, or a
-    /// child of it, was an MCP span.
-    fn related(&self, span: &Span) -> bool {
-        let (id, parent) = Chains::key(span);
-        let has = |sets: &[HashSet<u64>; 2], k: u64| sets.iter().any(|s| s.contains(&k));
-        parent.is_some_and(|p| has(&self.ids, p)) || has(&self.parents, id)
-    }
-
-    /// Remembers an MCP span (counted or not, so a chain of three counts once).
-    fn remember(&mut self, span: &Span) {
-        let (id, parent) = Chains::key(span);
-        if self.ids[0].len() >= CHAIN_GENERATION {
-            self.ids.swap(0, 1);
-            self.parents.swap(0, 1);
-            self.ids[0].clear();
-            self.parents[0].clear();
-        }
-        self.ids[0].insert(id);
-        if let Some(p) = parent {
-            self.parents[0].insert(p);
-        }
-    }
+    /// What earlier exports held, to count each operation once.
+    seen: Mutex<Nesting>,
 }
 
 /// Request events from one export, and what became of every span.
@@ -125,19 +77,24 @@ impl SpanMapper {
     /// cannot store is rejected with its reason.
     pub fn map(&self, req: &ExportTraceServiceRequest, limits: Limits) -> MappedSpans {
         let mut out = MappedSpans::default();
-        // Pass one: the MCP spans of this export, so an inner one can defer to its parent.
-        let mut ops: HashSet<(&[u8], &[u8])> = HashSet::new();
-        for rs in &req.resource_spans {
-            for ss in &rs.scope_spans {
-                for span in &ss.spans {
-                    if self.route_of(span).is_some() {
-                        ops.insert((&span.trace_id, &span.span_id));
-                    }
-                }
-            }
-        }
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let mut mcp_spans: Vec<&Span> = Vec::new();
+        // Pass one: every span's place in its trace, so inner MCP spans defer to outer ones.
+        let links: Vec<Link> = req
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+            .map(|span| Link {
+                key: key(&span.trace_id, &span.span_id),
+                parent: (!span.parent_span_id.is_empty())
+                    .then(|| key(&span.trace_id, &span.parent_span_id)),
+                mcp: self.route_of(span).is_some(),
+            })
+            .collect();
+        let nested = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .judge(&links);
         for rs in &req.resource_spans {
             let resource_attrs = rs
                 .resource
@@ -157,11 +114,7 @@ impl SpanMapper {
                         out.tally.skipped += 1;
                         continue;
                     };
-                    let inner = !span.parent_span_id.is_empty()
-                        && ops
-                            .contains(&(span.trace_id.as_slice(), span.parent_span_id.as_slice()));
-                    mcp_spans.push(span);
-                    if inner || seen.related(span) {
+                    if !nested.is_empty() && nested.contains(&key(&span.trace_id, &span.span_id)) {
                         out.tally.nested += 1;
                         continue;
                     }
@@ -179,10 +132,6 @@ impl SpanMapper {
                     }
                 }
             }
-        }
-        // Only now: spans of one export must not make each other nested.
-        for span in mcp_spans {
-            seen.remember(span);
         }
         out.tally.accepted = out.events.len() as u64;
         out

@@ -80,3 +80,50 @@ test('performance charts render and update in place on refresh', async ({ page, 
   await expect(page).toHaveURL(/window=7d/);
   expect(await chartId()).toBe(before);
 });
+
+test('spans sent as OTLP show on the Requests page, with where events came from', async ({ page, request }) => {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
+  const spans = [0, 1, 2, 3].map((i) => ({
+    traceId: hex(i + 1, 32),
+    spanId: hex(i + 1, 16),
+    name: `tools/call otlp-${tag}`,
+    kind: 2,
+    startTimeUnixNano: String(now - 2_000_000_000n),
+    endTimeUnixNano: String(now - 2_000_000_000n + 25_000_000n),
+    status: i === 0 ? { code: 2 } : {},
+    attributes: [
+      { key: 'mcp.method.name', value: { stringValue: 'tools/call' } },
+      { key: 'gen_ai.tool.name', value: { stringValue: `otlp-${tag}` } },
+      { key: 'enduser.role', value: { stringValue: 'developer' } },
+    ],
+  }));
+  const body = {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'e2e-gateway' } }] },
+      scopeSpans: [{ spans }],
+    }],
+  };
+  const res = await request.post('/v1/traces', {
+    data: body,
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+  });
+  expect(res.status()).toBe(200);
+  expect(await res.json()).toEqual({});
+
+  await page.goto('/requests');
+  await hydrated(page);
+  const row = page.getByTestId('top-endpoints').locator(`tr[data-tool="otlp-${tag}"]`);
+  await expect(row.locator('[data-col=count]')).toHaveText('4');
+  await expect(row.locator('[data-col=errors]')).toHaveText('1 (25.0%)');
+  await expect(row).toContainText('e2e-gateway');
+  const otlp = page.getByTestId('sources').locator('[data-source=otlp]');
+  await expect(otlp).toContainText('OpenTelemetry (OTLP)');
+  expect(Number(await otlp.locator('[data-col=events]').textContent())).toBeGreaterThanOrEqual(4);
+  await expect(page.getByTestId('sources').locator('[data-source=ingest]')).toContainText('JSON ingest');
+  // The exporter settings name this Pulse's gRPC listener.
+  const connect = page.getByTestId('connect-gateway');
+  await connect.locator('summary').click();
+  await expect(page.getByTestId('connect-contextforge')).toContainText('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:3105');
+});

@@ -150,6 +150,21 @@ pub struct Endpoints {
 pub struct RequestsPage {
     pub endpoints: Endpoints,
     pub slowest: Vec<EndpointStat>,
+    /// Where request events came from, since this Pulse process started.
+    #[serde(default)]
+    pub sources: Vec<SourceCount>,
+    /// The OTLP/gRPC listener's address (`[otlp] grpc_addr`), for the "Connect a gateway" panel.
+    #[serde(default)]
+    pub otlp_grpc: Option<String>,
+}
+
+/// Request events committed from one source (`ingest`: the JSON API, `otlp`, `self`: Pulse's
+/// own traffic) since the process started, and when the last one was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SourceCount {
+    pub source: String,
+    pub events: u64,
+    pub last_ms: Option<i64>,
 }
 
 /// Axis label of a trend bucket: `HH:MM` for minutes, `MM-DD HH:00` for hours (UTC).

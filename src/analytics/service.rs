@@ -216,5 +216,6 @@ pub async fn requests_page(
     Ok(RequestsPage {
         endpoints,
         slowest: slowest.endpoints,
+        ..RequestsPage::default()
     })
 }

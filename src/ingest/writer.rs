@@ -70,6 +70,41 @@ struct Job {
     ack: Option<oneshot::Sender<Result<(), String>>>,
 }
 
+/// Request events committed per source since start: what the Requests page says about where
+/// traffic comes from.
+#[derive(Default)]
+pub struct SourceStats {
+    events: [AtomicU64; 3],
+    last_ms: [std::sync::atomic::AtomicI64; 3],
+}
+
+/// The sources, in the order the page lists them.
+pub const SOURCES: [&str; 3] = ["ingest", "otlp", "self"];
+
+impl SourceStats {
+    fn add(&self, kind: &str, n: usize) {
+        if let Some(i) = SOURCES.iter().position(|s| *s == kind) {
+            self.events[i].fetch_add(n as u64, Ordering::Relaxed);
+            self.last_ms[i].store(crate::model::now_ms(), Ordering::Relaxed);
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<crate::analytics::SourceCount> {
+        SOURCES
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let last = self.last_ms[i].load(Ordering::Relaxed);
+                crate::analytics::SourceCount {
+                    source: s.to_string(),
+                    events: self.events[i].load(Ordering::Relaxed),
+                    last_ms: (last > 0).then_some(last),
+                }
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::UnboundedSender<Job>,
@@ -81,6 +116,7 @@ pub struct Writer {
     metrics: Metrics,
     /// Commits so far: readers caching figures know when the store has changed.
     generation: Arc<AtomicU64>,
+    sources: Arc<SourceStats>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -97,10 +133,14 @@ impl Writer {
         let permits = Arc::new(Semaphore::new(settings.queue_events));
         let stop = Arc::new(Notify::new());
         let generation = Arc::new(AtomicU64::new(0));
+        let sources = Arc::new(SourceStats::default());
         let task = tokio::spawn(run(
             rx,
             store,
-            metrics.clone(),
+            Counters {
+                metrics: metrics.clone(),
+                sources: sources.clone(),
+            },
             generation.clone(),
             super::keycap::KeyCap::new(settings.max_endpoints_per_day),
             settings.flush_rows,
@@ -118,7 +158,13 @@ impl Writer {
             task: Arc::new(Mutex::new(Some(task))),
             metrics,
             generation,
+            sources,
         }
+    }
+
+    /// Request events committed per source since start.
+    pub fn sources(&self) -> Vec<crate::analytics::SourceCount> {
+        self.sources.snapshot()
     }
 
     /// Changes whenever a batch is committed.
@@ -202,7 +248,7 @@ impl Writer {
 async fn run(
     mut rx: mpsc::UnboundedReceiver<Job>,
     store: Store,
-    metrics: Metrics,
+    counters: Counters,
     generation: Arc<AtomicU64>,
     mut keycap: super::keycap::KeyCap,
     flush_rows: usize,
@@ -211,6 +257,7 @@ async fn run(
     permits: Arc<Semaphore>,
     capacity: usize,
 ) {
+    let metrics = &counters.metrics;
     let mut stopping = false;
     loop {
         let first = if stopping {
@@ -263,14 +310,21 @@ async fn run(
                 metrics.endpoints_folded(folded);
             }
         }
-        commit(&store, &metrics, &generation, jobs).await;
+        commit(&store, &counters, &generation, jobs).await;
         metrics.set_queue_depth(capacity - permits.available_permits());
     }
     metrics.set_queue_depth(capacity - permits.available_permits());
 }
 
 /// Commits jobs together; if that fails, each on its own so one bad batch cannot sink others.
-async fn commit(store: &Store, metrics: &Metrics, generation: &AtomicU64, jobs: Vec<Job>) {
+/// Where commits are counted: Prometheus, and the per-source figures of the Requests page.
+struct Counters {
+    metrics: Metrics,
+    sources: Arc<SourceStats>,
+}
+
+async fn commit(store: &Store, counters: &Counters, generation: &AtomicU64, jobs: Vec<Job>) {
+    let metrics = &counters.metrics;
     // Before any acknowledgement: a client that reads after its 200 must not get figures
     // cached from before its commit.
     let committed = || {
@@ -288,7 +342,7 @@ async fn commit(store: &Store, metrics: &Metrics, generation: &AtomicU64, jobs: 
     match together {
         Ok(()) => {
             committed();
-            jobs.into_iter().for_each(|job| done(metrics, job))
+            jobs.into_iter().for_each(|job| done(counters, job))
         }
         Err(e) if jobs.len() == 1 => {
             tracing::error!(error = %e, events = jobs[0].batch.len(), "storing events failed");
@@ -299,7 +353,7 @@ async fn commit(store: &Store, metrics: &Metrics, generation: &AtomicU64, jobs: 
                 match insert(store, &job.batch).await {
                     Ok(()) => {
                         committed();
-                        done(metrics, job)
+                        done(counters, job)
                     }
                     Err(e) => {
                         tracing::error!(error = %e, events = job.batch.len(), "storing events failed");
@@ -316,9 +370,11 @@ async fn insert(store: &Store, b: &Batch) -> Result<(), crate::store::StoreError
 }
 
 /// Counts a committed job and tells its sender.
-fn done(metrics: &Metrics, job: Job) {
+fn done(counters: &Counters, job: Job) {
+    let metrics = &counters.metrics;
     if !job.batch.requests.is_empty() {
         metrics.ingested(job.kind, job.batch.requests.len());
+        counters.sources.add(job.kind, job.batch.requests.len());
     }
     if !job.batch.audits.is_empty() {
         metrics.ingested("audit", job.batch.audits.len());

@@ -218,7 +218,12 @@ pub async fn get_endpoints(
             )
         })
         .await
-        .map(|r| (*r).clone())
+        .map(|r| crate::analytics::RequestsPage {
+            // Live counters, not part of the cached figures.
+            sources: state.writer.sources(),
+            otlp_grpc: state.config.otlp.grpc_addr.map(|a| a.to_string()),
+            ..(*r).clone()
+        })
         .map_err(ssr::failed("endpoints"))
 }
 

@@ -1,6 +1,7 @@
 //! `/requests`: top and slowest endpoints over a window, sortable, from the rollups.
 
-use crate::analytics::{EndpointStat, SortBy};
+use crate::analytics::{EndpointStat, SortBy, SourceCount};
+use crate::model::human_duration;
 use crate::span::{Span, WINDOWS};
 use crate::ui::data::get_endpoints;
 use crate::ui::refresh::{RefreshControls, RefreshCtl, RefreshTransition};
@@ -23,8 +24,86 @@ pub fn NoTraffic(window: &'static str) -> impl IntoView {
             <p>"Send request events to " <code>"POST /api/v1/requests"</code>
                " with a token from " <code>"[ingest] tokens"</code> " (or " <code>"PULSE_INGEST_TOKENS"</code> "):"</p>
             <pre class="code">{CURL_EXAMPLE}</pre>
-            <p class="muted">"Or run " <code>"make demo"</code> " to start Pulse with simulated MCP-gateway traffic."</p>
+            <p class="muted">"Or point a gateway's OpenTelemetry exporter at Pulse (on the Requests page), or run "
+               <code>"make demo"</code> " to start Pulse with simulated MCP-gateway traffic."</p>
         </section>
+    }
+}
+
+/// Where events came from since this Pulse started: the JSON API, OTLP, Pulse's own traffic.
+#[component]
+fn Sources(sources: Vec<SourceCount>, now_ms: i64) -> impl IntoView {
+    let label = |s: &str| match s {
+        "ingest" => "JSON ingest",
+        "otlp" => "OpenTelemetry (OTLP)",
+        _ => "Pulse's own requests",
+    };
+    view! {
+        <section class="sources" data-testid="sources" aria-label="Where events came from">
+            <span class="muted">"Events received since Pulse started:"</span>
+            {sources
+                .into_iter()
+                .map(|c| {
+                    let last = c
+                        .last_ms
+                        .map(|t| format!("last {} ago", human_duration(((now_ms - t).max(0) / 1000) as u64)))
+                        .unwrap_or_else(|| "none yet".into());
+                    view! {
+                        <span class="source" data-source=c.source.clone()>
+                            <strong>{label(&c.source)}</strong>" "
+                            <span data-col="events">{c.events}</span>
+                            <span class="muted">{format!(" · {last}")}</span>
+                        </span>
+                    }
+                })
+                .collect_view()}
+        </section>
+    }
+}
+
+/// Copy-paste exporter settings for the gateways that export OTLP.
+#[component]
+fn ConnectGateway(otlp_grpc: Option<String>, open: bool) -> impl IntoView {
+    // A listener on every interface is reached by this host's name, not 0.0.0.0.
+    let grpc = otlp_grpc.map(|a| {
+        let a = a.replace("0.0.0.0", "<pulse-host>").replace("[::]", "<pulse-host>");
+        format!("http://{a}")
+    });
+    let grpc_line = grpc.clone().unwrap_or_else(|| {
+        "(the gRPC listener is off: set [otlp] grpc_addr, or use OTLP/HTTP below)".into()
+    });
+    let forge = format!(
+        "# ContextForge (gRPC only; the header value is passed as written)\n\
+         OTEL_ENABLE_OBSERVABILITY=true\n\
+         OTEL_TRACES_EXPORTER=otlp\n\
+         OTEL_EXPORTER_OTLP_PROTOCOL=grpc\n\
+         OTEL_EXPORTER_OTLP_ENDPOINT={grpc_line}\n\
+         OTEL_EXPORTER_OTLP_HEADERS=\"authorization=Bearer $PULSE_TOKEN\"\n\
+         OTEL_SERVICE_NAME=contextforge"
+    );
+    let agentgateway = format!(
+        "# agentgateway (config.yaml, static tracing)\n\
+         config:\n  tracing:\n    otlpEndpoint: {grpc_line}\n\
+         # Pulse needs the token: where your agentgateway version cannot send headers, export\n\
+         # through an OpenTelemetry Collector whose otlp exporter adds\n\
+         #   headers: {{ authorization: \"Bearer $PULSE_TOKEN\" }}"
+    );
+    let sdk = "# Any OpenTelemetry SDK or collector, OTLP/HTTP on Pulse's own port\n\
+               OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n\
+               OTEL_EXPORTER_OTLP_ENDPOINT=http://<pulse-host>:3000\n\
+               OTEL_EXPORTER_OTLP_HEADERS=\"authorization=Bearer%20$PULSE_TOKEN\"";
+    view! {
+        <details class="panel connect" data-testid="connect-gateway" open=open>
+            <summary class="section-title">"Connect a gateway (OpenTelemetry)"</summary>
+            <p>"Pulse takes OTLP traces and logs from a gateway's own exporter: spans that carry "
+               <code>"mcp.method.name"</code> " (or a known vendor shape such as ContextForge's "
+               <code>"tool.invoke"</code> ") become requests here, per tool, server, user and role. "
+               "Use an ingest token; " <code>"$PULSE_TOKEN"</code> " stands for it."</p>
+            <pre class="code" data-testid="connect-contextforge">{forge}</pre>
+            <pre class="code" data-testid="connect-agentgateway">{agentgateway}</pre>
+            <pre class="code" data-testid="connect-sdk">{sdk}</pre>
+            <p class="muted">"The attribute names Pulse reads, and how to add a vendor's own, are in the README (OpenTelemetry)."</p>
+        </details>
     }
 }
 
@@ -137,11 +216,20 @@ pub fn RequestsPage() -> impl IntoView {
                 let w = window.get_untracked();
                 let s = sort.get_untracked();
                 match data.await {
-                    Ok(p) if p.endpoints.endpoints.is_empty() => view! { <NoTraffic window=w.as_str() /> }.into_any(),
+                    Ok(p) if p.endpoints.endpoints.is_empty() => {
+                        view! {
+                            <Sources sources=p.sources now_ms=p.endpoints.generated_at_ms />
+                            <NoTraffic window=w.as_str() />
+                            <ConnectGateway otlp_grpc=p.otlp_grpc open=true />
+                        }
+                        .into_any()
+                    }
                     Ok(p) => {
                         view! {
+                            <Sources sources=p.sources now_ms=p.endpoints.generated_at_ms />
                             <EndpointTable title="Top endpoints" testid="top-endpoints" rows=p.endpoints.endpoints window=w sort=Some(s) />
                             <EndpointTable title="Slowest endpoints (by p95)" testid="slowest-endpoints" rows=p.slowest window=w sort=None />
+                            <ConnectGateway otlp_grpc=p.otlp_grpc open=false />
                         }
                         .into_any()
                     }

@@ -197,8 +197,14 @@ fn failed(enc: Encoding, e: ApiError) -> Response {
 fn answer<M: prost::Message + serde::Serialize>(enc: Encoding, msg: &M) -> Response {
     let body = match enc {
         Encoding::Protobuf => msg.encode_to_vec(),
-        Encoding::Json => match serde_json::to_vec(msg) {
-            Ok(b) => b,
+        Encoding::Json => match serde_json::to_value(msg) {
+            Ok(mut v) => {
+                // Full success is `{}`: an absent partial_success, not `null`.
+                if let Some(obj) = v.as_object_mut() {
+                    obj.retain(|_, x| !x.is_null());
+                }
+                v.to_string().into_bytes()
+            }
             Err(e) => return failed(enc, ApiError::Internal(e.to_string())),
         },
     };

@@ -2,10 +2,12 @@
 //! query latency (rollups vs a naive GROUP BY over raw rows) at the given sizes. Figures only;
 //! nothing here asserts a speed.
 
-use super::harness::{bench_router, events, percentiles, remove_db, BenchResult, TOKEN};
+use super::harness::{
+    bench_router, events, percentiles, remove_db, serve_for_bench, BenchResult, TOKEN,
+};
 use super::simulate::Generator;
 use crate::analytics::{service, SortBy};
-use crate::config::{Config, TrafficSettings};
+use crate::config::TrafficSettings;
 use crate::ingest::{Limits, Writer};
 use crate::metrics::Metrics;
 use crate::span::Span;
@@ -95,24 +97,7 @@ async fn through_http(
     n: usize,
     batch: usize,
 ) -> BenchResult<Duration> {
-    let token = "bench-token-0123456789abcdef";
-    let db = dir.join("http.db");
-    remove_db(&db);
-    let text = format!(
-        "database_url = \"sqlite://{}\"\n[ingest]\ntokens = [\"{token}\"]\nself_instrument = false\n\
-         max_batch = {batch}\nflush_rows = 20000\nflush_interval = \"20ms\"\nqueue_events = 1000000\n\
-         [[components]]\nname = \"db\"\nkind = \"database\"\n",
-        db.display()
-    );
-    let config = Config::from_sources(Some(("bench", &text)), |_| None)?;
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("mcp-pulse")
-        .build();
-    let state = crate::server::build_state(config, options).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let router = crate::server::app(state.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (state, addr, server) = serve_for_bench(dir, "http.db", batch).await?;
     // Bodies are prepared up front: the figure is Pulse's, not the client's JSON encoder's.
     let bodies: Vec<Vec<u8>> = events
         .iter()
@@ -145,7 +130,7 @@ async fn through_http(
             for body in mine {
                 let r = client
                     .post(&url)
-                    .bearer_auth(token)
+                    .bearer_auth(TOKEN)
                     .header("content-type", "application/json")
                     .body(body)
                     .send()
@@ -246,6 +231,17 @@ pub async fn run(
         "HTTP end to end (POST /api/v1/requests, 4 clients): {}",
         rate(evs.len(), http)
     );
+    for transport in [
+        super::otlp_bench::Transport::Http,
+        super::otlp_bench::Transport::Grpc,
+    ] {
+        let took = super::otlp_bench::spans(dir, &evs, 5000, transport).await?;
+        println!(
+            "OTLP end to end ({}, spans of MCP tool calls, 4 clients): {}",
+            transport.label(),
+            rate(evs.len(), took).replace("events/s", "spans/s")
+        );
+    }
     let size = std::fs::metadata(dir.join("writer.db"))
         .map(|m| m.len())
         .unwrap_or(0)

@@ -66,3 +66,30 @@ pub(super) fn events(
     };
     crate::ingest::validate_batch(&json, limits).unwrap_or_default()
 }
+
+/// Pulse on a loopback socket over a fresh `dir/name`, tuned for bulk ingest in batches of
+/// `batch`.
+pub(super) async fn serve_for_bench(
+    dir: &Path,
+    name: &str,
+    batch: usize,
+) -> BenchResult<(
+    crate::state::AppState,
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    remove_db(&dir.join(name));
+    let (state, router) = bench_router(
+        dir,
+        name,
+        &format!(
+            "max_batch = {batch}\nflush_rows = 20000\nflush_interval = \"20ms\"\n\
+             queue_events = 1000000\nmax_body_bytes = 67108864\n"
+        ),
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok((state, addr, server))
+}

@@ -5,5 +5,6 @@ mod alert_bench;
 pub mod bench;
 mod harness;
 mod memory;
+mod otlp_bench;
 pub mod simulate;
 mod ssr_bench;

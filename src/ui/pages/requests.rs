@@ -66,7 +66,9 @@ fn Sources(sources: Vec<SourceCount>, now_ms: i64) -> impl IntoView {
 fn ConnectGateway(otlp_grpc: Option<String>, open: bool) -> impl IntoView {
     // A listener on every interface is reached by this host's name, not 0.0.0.0.
     let grpc = otlp_grpc.map(|a| {
-        let a = a.replace("0.0.0.0", "<pulse-host>").replace("[::]", "<pulse-host>");
+        let a = a
+            .replace("0.0.0.0", "<pulse-host>")
+            .replace("[::]", "<pulse-host>");
         format!("http://{a}")
     });
     let grpc_line = grpc.clone().unwrap_or_else(|| {

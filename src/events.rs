@@ -63,6 +63,23 @@ pub struct RequestEvent {
     pub source: EventSource,
 }
 
+/// Many requests of one endpoint in one minute, already aggregated (an OTLP duration
+/// histogram's data point): folded into the rollups like the events it stands for, with no raw
+/// rows of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// The minute (or any time in it) the requests belong to.
+    pub ts_ms: i64,
+    pub method: String,
+    pub route: String,
+    pub tool: Option<String>,
+    pub server: Option<String>,
+    /// 200, or 500 when the histogram's attributes say the operations failed.
+    pub status: u16,
+    pub role: Option<String>,
+    pub agg: crate::latency::Agg,
+}
+
 /// One audit event as stored (validated; category resolved).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {

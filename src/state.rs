@@ -53,10 +53,7 @@ impl AppState {
             resource,
             &self.categories,
         );
-        self.writer.record_self(crate::ingest::writer::Batch {
-            requests: Vec::new(),
-            audits: vec![ev],
-        });
+        self.writer.record_self(vec![ev]);
     }
 }
 

@@ -8,7 +8,7 @@ use super::{ApiError, ApiRoute};
 use crate::audit::AuditLimits;
 use crate::ingest::writer::Batch;
 use crate::metrics::OtlpSignal;
-use crate::otlp::{decode, tally_metrics, Encoding, Partial};
+use crate::otlp::{decode, Encoding, Partial};
 use crate::permissions::Permission::Ingest;
 use crate::state::AppState;
 use axum::body::Body;
@@ -111,10 +111,21 @@ async fn take_logs(
     Ok(Partial::of(&mapped.tally, "log record"))
 }
 
-fn take_metrics(state: &AppState, req: &ExportMetricsServiceRequest) -> Option<Partial> {
-    let tally = tally_metrics(req);
-    tally.count(&state.metrics, OtlpSignal::DataPoints);
-    Partial::of(&tally, "data point")
+async fn take_metrics(
+    state: &AppState,
+    req: ExportMetricsServiceRequest,
+) -> Result<Option<Partial>, ApiError> {
+    let mapped = state.otlp.metrics.map(&req, time_limits(state));
+    drop(req);
+    if !mapped.measured.is_empty() {
+        let batch = Batch {
+            measured: mapped.measured,
+            ..Batch::default()
+        };
+        commit(state, batch).await?;
+    }
+    mapped.tally.count(&state.metrics, OtlpSignal::DataPoints);
+    Ok(Partial::of(&mapped.tally, "data point"))
 }
 
 // --- OTLP/HTTP ---
@@ -238,9 +249,13 @@ async fn http_logs(State(state): State<AppState>, headers: HeaderMap, body: Body
 }
 
 async fn http_metrics(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    match read::<ExportMetricsServiceRequest>(&state, &headers, body).await {
-        Ok((enc, req)) => answer(enc, &metrics_response(take_metrics(&state, &req))),
-        Err((enc, e)) => failed(enc, e),
+    let (enc, req) = match read::<ExportMetricsServiceRequest>(&state, &headers, body).await {
+        Ok(x) => x,
+        Err((enc, e)) => return failed(enc, e),
+    };
+    match take_metrics(&state, req).await {
+        Ok(partial) => answer(enc, &metrics_response(partial)),
+        Err(e) => failed(enc, e),
     }
 }
 
@@ -315,7 +330,9 @@ impl MetricsService for Grpc {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        let partial = take_metrics(&self.0, request.get_ref());
+        let partial = take_metrics(&self.0, request.into_inner())
+            .await
+            .map_err(status_of)?;
         Ok(tonic::Response::new(metrics_response(partial)))
     }
 }

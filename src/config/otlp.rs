@@ -77,6 +77,9 @@ pub struct OtlpSettings {
     /// Span names that are MCP operations without `mcp.method.name`, and the method each is
     /// (ContextForge's `tool.invoke` is a `tools/call`).
     pub span_routes: BTreeMap<String, String>,
+    /// Fold `mcp.{server,client}.operation.duration` histograms into the request rollups. Off
+    /// by default: a gateway that exports traces too would be counted twice.
+    pub fold_duration_metrics: bool,
 }
 
 impl Default for OtlpSettings {
@@ -93,6 +96,7 @@ impl Default for OtlpSettings {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
+            fold_duration_metrics: false,
         }
     }
 }
@@ -105,6 +109,7 @@ pub(super) struct RawOtlp {
     #[serde(default)]
     aliases: RawAliases,
     span_routes: Option<BTreeMap<String, String>>,
+    fold_duration_metrics: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +227,7 @@ pub(super) fn settings(
         role_attribute,
         aliases,
         span_routes,
+        fold_duration_metrics: raw.fold_duration_metrics.unwrap_or(false),
     })
 }
 

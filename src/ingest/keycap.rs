@@ -3,6 +3,7 @@
 //! new ones are stored as `other`, so no client can make the rollups (and every read of
 //! them) grow without bound.
 
+use crate::events::Measured;
 use crate::model::OTHER;
 use crate::store::{RequestEvent, Store, DAY_MS};
 use std::collections::hash_map::DefaultHasher;
@@ -11,6 +12,39 @@ use std::hash::{Hash, Hasher};
 
 /// Days whose key sets are kept in memory: events may be posted back to the raw retention.
 const DAYS_KEPT: usize = 10;
+
+/// What the cap reads and rewrites of an event (or an aggregate of events).
+pub trait Endpoint {
+    fn ts_ms(&self) -> i64;
+    /// Route, method, server and tool, as stored.
+    fn key(&self) -> (&str, &str, &str, &str);
+    fn fold_to_other(&mut self);
+}
+
+macro_rules! endpoint {
+    ($t:ty) => {
+        impl Endpoint for $t {
+            fn ts_ms(&self) -> i64 {
+                self.ts_ms
+            }
+            fn key(&self) -> (&str, &str, &str, &str) {
+                (
+                    &self.route,
+                    &self.method,
+                    self.server.as_deref().unwrap_or(""),
+                    self.tool.as_deref().unwrap_or(""),
+                )
+            }
+            fn fold_to_other(&mut self) {
+                self.route = OTHER.to_string();
+                self.server = self.server.as_ref().map(|_| OTHER.to_string());
+                self.tool = self.tool.as_ref().map(|_| OTHER.to_string());
+            }
+        }
+    };
+}
+endpoint!(RequestEvent);
+endpoint!(Measured);
 
 pub struct KeyCap {
     cap: usize,
@@ -33,10 +67,10 @@ impl KeyCap {
 
     /// Rewrites events whose endpoint would exceed its day's cap to `other` (route, and the
     /// server and tool when set); returns how many were folded.
-    pub async fn fold(&mut self, store: &Store, events: &mut [RequestEvent]) -> usize {
+    pub async fn fold<E: Endpoint>(&mut self, store: &Store, events: &mut [E]) -> usize {
         let mut folded = 0;
         for e in events.iter_mut() {
-            let day = e.ts_ms - e.ts_ms.rem_euclid(DAY_MS);
+            let day = e.ts_ms() - e.ts_ms().rem_euclid(DAY_MS);
             if !self.days.contains_key(&day) {
                 let set = self.load(store, day).await;
                 self.days.insert(day, set);
@@ -47,19 +81,16 @@ impl KeyCap {
             let Some(set) = self.days.get_mut(&day) else {
                 continue;
             };
-            let server = e.server.as_deref().unwrap_or("");
-            let tool = e.tool.as_deref().unwrap_or("");
-            let key = key_hash(&e.route, &e.method, server, tool);
-            if set.contains(&key) || e.route == OTHER {
+            let (route, method, server, tool) = e.key();
+            let key = key_hash(route, method, server, tool);
+            if set.contains(&key) || route == OTHER {
                 continue;
             }
             if set.len() < self.cap {
                 set.insert(key);
                 continue;
             }
-            e.route = OTHER.to_string();
-            e.server = e.server.as_ref().map(|_| OTHER.to_string());
-            e.tool = e.tool.as_ref().map(|_| OTHER.to_string());
+            e.fold_to_other();
             folded += 1;
         }
         folded

@@ -6,6 +6,7 @@
 //! exhausted callers are told at once (503) rather than queued without bound.
 
 use crate::config::TrafficSettings;
+use crate::events::Measured;
 use crate::metrics::Metrics;
 use crate::store::{AuditEvent, RequestEvent, Store};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,11 +30,13 @@ pub enum WriterError {
 pub struct Batch {
     pub requests: Vec<RequestEvent>,
     pub audits: Vec<AuditEvent>,
+    /// Requests already aggregated (OTLP duration histograms): rollups only.
+    pub measured: Vec<Measured>,
 }
 
 impl Batch {
     pub fn len(&self) -> usize {
-        self.requests.len() + self.audits.len()
+        self.requests.len() + self.audits.len() + self.measured.len()
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -41,6 +44,7 @@ impl Batch {
     fn extend(&mut self, other: &Batch) {
         self.requests.extend(other.requests.iter().cloned());
         self.audits.extend(other.audits.iter().cloned());
+        self.measured.extend(other.measured.iter().cloned());
     }
 }
 
@@ -48,7 +52,7 @@ impl From<Vec<RequestEvent>> for Batch {
     fn from(requests: Vec<RequestEvent>) -> Self {
         Batch {
             requests,
-            audits: Vec::new(),
+            ..Batch::default()
         }
     }
 }
@@ -56,8 +60,8 @@ impl From<Vec<RequestEvent>> for Batch {
 impl From<Vec<AuditEvent>> for Batch {
     fn from(audits: Vec<AuditEvent>) -> Self {
         Batch {
-            requests: Vec::new(),
             audits,
+            ..Batch::default()
         }
     }
 }
@@ -214,6 +218,7 @@ impl Writer {
         // `ingest` or `otlp` for request events (by where they came from), else `audit`.
         let kind = match batch.requests.first() {
             Some(e) => e.source.as_str(),
+            None if !batch.measured.is_empty() => "otlp",
             None => "audit",
         };
         let (ack, done) = oneshot::channel();
@@ -305,7 +310,8 @@ async fn run(
             }
         }
         for job in &mut jobs {
-            let folded = keycap.fold(&store, &mut job.batch.requests).await;
+            let folded = keycap.fold(&store, &mut job.batch.requests).await
+                + keycap.fold(&store, &mut job.batch.measured).await;
             if folded > 0 {
                 metrics.endpoints_folded(folded);
             }
@@ -366,7 +372,7 @@ async fn commit(store: &Store, counters: &Counters, generation: &AtomicU64, jobs
 }
 
 async fn insert(store: &Store, b: &Batch) -> Result<(), crate::store::StoreError> {
-    store.insert_batch(&b.requests, &b.audits).await
+    store.insert_all(&b.requests, &b.measured, &b.audits).await
 }
 
 /// Counts a committed job and tells its sender.
@@ -375,6 +381,12 @@ fn done(counters: &Counters, job: Job) {
     if !job.batch.requests.is_empty() {
         metrics.ingested(job.kind, job.batch.requests.len());
         counters.sources.add(job.kind, job.batch.requests.len());
+    }
+    if !job.batch.measured.is_empty() {
+        // Operations, not data points: what the figures count.
+        let n: i64 = job.batch.measured.iter().map(|m| m.agg.count).sum();
+        metrics.ingested(job.kind, n.max(0) as usize);
+        counters.sources.add(job.kind, n.max(0) as usize);
     }
     if !job.batch.audits.is_empty() {
         metrics.ingested("audit", job.batch.audits.len());

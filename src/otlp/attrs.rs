@@ -5,6 +5,46 @@ use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValu
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+/// Field positions in an [`Attrs`] lookup: the alias table's eight, then three fixed names.
+pub mod field {
+    pub const ROUTE: usize = 0;
+    pub const TOOL: usize = 1;
+    pub const SERVER: usize = 2;
+    pub const USER: usize = 3;
+    pub const CLIENT: usize = 5;
+    pub const ERROR: usize = 6;
+    pub const HTTP_STATUS: usize = 7;
+    pub const ROLE: usize = 8;
+    pub const METHOD: usize = 9;
+    pub const USER_AGENT: usize = 10;
+    pub const FIELDS: usize = 11;
+}
+
+/// Attribute name → (field, rank) for the configured aliases, the role attribute and the
+/// fixed names.
+pub fn alias_names(s: &crate::config::OtlpSettings) -> HashMap<String, (usize, usize)> {
+    let mut names = HashMap::new();
+    for (f, (_, list)) in s.aliases.fields().iter().enumerate() {
+        for (rank, n) in list.iter().enumerate() {
+            names.entry(n.clone()).or_insert((f, rank));
+        }
+    }
+    for (name, f) in [
+        (s.role_attribute.as_str(), field::ROLE),
+        ("http.request.method", field::METHOD),
+        ("user_agent.original", field::USER_AGENT),
+    ] {
+        names.entry(name.to_string()).or_insert((f, 0));
+    }
+    names
+}
+
+/// The role a value names (any case), if it is one of the six.
+pub fn role_of(value: &str) -> Option<&'static str> {
+    let lower = value.to_ascii_lowercase();
+    crate::model::ROLES.iter().find(|r| **r == lower).copied()
+}
+
 /// Per field: the rank of the name it was found under and its value.
 pub struct Attrs<'a, const N: usize> {
     found: [Option<(usize, &'a AnyValue)>; N],

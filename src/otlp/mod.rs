@@ -1,9 +1,10 @@
 //! OpenTelemetry in: OTLP exports (protobuf or OTLP/JSON) decoded and mapped to Pulse's events —
 //! MCP spans to request events, audit-shaped log records to audit events, MCP duration
-//! histograms counted — with a tally of what was accepted, skipped or rejected and why.
+//! histograms to rollups (when switched on) — with a tally of what was accepted, skipped or rejected and why.
 
 pub mod attrs;
 pub mod logs;
+pub mod metrics;
 pub mod nesting;
 pub mod spans;
 
@@ -18,6 +19,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 pub struct Receiver {
     pub spans: spans::SpanMapper,
     pub logs: logs::LogMapper,
+    pub metrics: metrics::MetricMapper,
 }
 
 impl Receiver {
@@ -25,6 +27,7 @@ impl Receiver {
         Receiver {
             spans: spans::SpanMapper::new(s),
             logs: logs::LogMapper::new(s),
+            metrics: metrics::MetricMapper::new(s),
         }
     }
 }
@@ -168,29 +171,6 @@ pub fn decode<T: Export>(encoding: Encoding, bytes: &[u8]) -> Result<T, String> 
             format!("the body is not valid OTLP/JSON: {e}")
         }),
     }
-}
-
-/// Counts an export of metrics: Pulse stores no metric points yet, so every data point is
-/// counted as skipped (MCP duration histograms included), never silently dropped.
-pub fn tally_metrics(req: &ExportMetricsServiceRequest) -> Tally {
-    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-    let mut tally = Tally::default();
-    for rm in &req.resource_metrics {
-        for sm in &rm.scope_metrics {
-            for m in &sm.metrics {
-                let points = match &m.data {
-                    Some(Data::Gauge(g)) => g.data_points.len(),
-                    Some(Data::Sum(s)) => s.data_points.len(),
-                    Some(Data::Histogram(h)) => h.data_points.len(),
-                    Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
-                    Some(Data::Summary(s)) => s.data_points.len(),
-                    None => 0,
-                };
-                tally.skipped += points as u64;
-            }
-        }
-    }
-    tally
 }
 
 #[cfg(test)]

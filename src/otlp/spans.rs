@@ -12,18 +12,7 @@ use opentelemetry_proto::tonic::trace::v1::{status::StatusCode, Span};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-// Field positions in an `Attrs` lookup: the alias table's eight, then three fixed names.
-const ROUTE: usize = 0;
-const TOOL: usize = 1;
-const SERVER: usize = 2;
-const USER: usize = 3;
-const CLIENT: usize = 5;
-const ERROR: usize = 6;
-const HTTP_STATUS: usize = 7;
-const ROLE: usize = 8;
-const METHOD: usize = 9;
-const USER_AGENT: usize = 10;
-pub(super) const FIELDS: usize = 11;
+use super::attrs::field::*;
 
 /// The longest operation stored, as for posted events: an hour.
 const MAX_DURATION_MS: f64 = 3_600_000.0;
@@ -45,19 +34,7 @@ pub struct MappedSpans {
 
 impl SpanMapper {
     pub fn new(s: &OtlpSettings) -> SpanMapper {
-        let mut names = HashMap::new();
-        for (field, (_, list)) in s.aliases.fields().iter().enumerate() {
-            for (rank, n) in list.iter().enumerate() {
-                names.entry(n.clone()).or_insert((field, rank));
-            }
-        }
-        names.entry(s.role_attribute.clone()).or_insert((ROLE, 0));
-        names
-            .entry("http.request.method".to_string())
-            .or_insert((METHOD, 0));
-        names
-            .entry("user_agent.original".to_string())
-            .or_insert((USER_AGENT, 0));
+        let names = super::attrs::alias_names(s);
         SpanMapper {
             names,
             span_routes: s
@@ -209,13 +186,10 @@ impl SpanMapper {
         };
         let (role, unknown_role) = match f.text(ROLE) {
             None => (None, None),
-            Some(r) => {
-                let lower = r.to_ascii_lowercase();
-                match crate::model::ROLES.iter().find(|x| **x == lower) {
-                    Some(known) => (Some(known.to_string()), None),
-                    None => (None, Some(crate::model::shown(&r))),
-                }
-            }
+            Some(r) => match super::attrs::role_of(&r) {
+                Some(known) => (Some(known.to_string()), None),
+                None => (None, Some(crate::model::shown(&r))),
+            },
         };
         let client_ip = f
             .text(CLIENT)

@@ -192,11 +192,22 @@ impl Store {
         requests: &[RequestEvent],
         audits: &[AuditEvent],
     ) -> Result<(), StoreError> {
-        if requests.is_empty() && audits.is_empty() {
+        self.insert_all(requests, &[], audits).await
+    }
+
+    /// Stores request events, pre-aggregated requests (rollups only) and audit events together,
+    /// atomically.
+    pub async fn insert_all(
+        &self,
+        requests: &[RequestEvent],
+        measured: &[crate::events::Measured],
+        audits: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        if requests.is_empty() && measured.is_empty() && audits.is_empty() {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
-        self.write_requests(&mut tx, requests).await?;
+        self.write_requests(&mut tx, requests, measured).await?;
         self.write_audits(&mut tx, audits).await?;
         tx.commit().await?;
         Ok(())

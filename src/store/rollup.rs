@@ -2,7 +2,7 @@
 //! and day rows from the finer ones, per-bucket and per-role totals. The store writes what
 //! these return; the tests here pin the arithmetic without a database.
 
-use crate::events::RequestEvent;
+use crate::events::{Measured, RequestEvent};
 use crate::latency::{bucket_of, Agg, BUCKETS};
 use std::collections::HashMap;
 
@@ -76,6 +76,22 @@ pub(super) fn rollup(events: &[RequestEvent], bucket: i64) -> HashMap<RollKey, A
         a.hist[bucket_of(e.duration_ms)] += 1;
     }
     out
+}
+
+/// Adds pre-aggregated requests to rollup rows of one resolution.
+pub(super) fn add_measured(rows: &mut HashMap<RollKey, Agg>, measured: &[Measured], bucket: i64) {
+    for m in measured {
+        let key = (
+            m.ts_ms - m.ts_ms.rem_euclid(bucket),
+            m.route.clone(),
+            m.method.clone(),
+            i32::from(m.status / 100),
+            m.role.clone().unwrap_or_default(),
+            m.server.clone().unwrap_or_default(),
+            m.tool.clone().unwrap_or_default(),
+        );
+        rows.entry(key).or_default().merge(&m.agg);
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 //! Every write lands raw rows and both rollups in one transaction, so a committed batch is
 //! visible to every reader at once and an acknowledged batch is never half-stored.
 
-use super::rollup::{bucket_totals, coarsen, role_totals, rollup, RollKey};
+use super::rollup::{add_measured, bucket_totals, coarsen, role_totals, rollup, RollKey};
 use super::{insert_rows, query_with, AnyQuery};
 use super::{Store, StoreError};
-use crate::events::RequestEvent;
+use crate::events::{Measured, RequestEvent};
 use crate::latency::{Agg, BUCKETS, BUCKET_BOUNDS_MS};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -209,19 +209,23 @@ impl Store {
         &self,
         tx: &mut sqlx::AnyConnection,
         events: &[RequestEvent],
+        measured: &[Measured],
     ) -> Result<(), StoreError> {
-        if events.is_empty() {
+        if events.is_empty() && measured.is_empty() {
             return Ok(());
         }
-        insert_rows(
-            tx,
-            events,
-            EVENT_PARAMS,
-            |n| self.insert_sql("request_events", EVENT_COLS, n),
-            bind_request,
-        )
-        .await?;
-        let minutes = rollup(events, MINUTE_MS);
+        if !events.is_empty() {
+            insert_rows(
+                tx,
+                events,
+                EVENT_PARAMS,
+                |n| self.insert_sql("request_events", EVENT_COLS, n),
+                bind_request,
+            )
+            .await?;
+        }
+        let mut minutes = rollup(events, MINUTE_MS);
+        add_measured(&mut minutes, measured, MINUTE_MS);
         let hours = coarsen(&minutes, HOUR_MS);
         let days = coarsen(&hours, DAY_MS);
         let totals = [

@@ -226,6 +226,56 @@ async fn real_exporters_deliver_mcp_spans_over_http_grpc_and_json_with_exact_cou
     let _ = otlp_task.await;
 }
 
+#[tokio::test]
+async fn duration_histograms_fold_into_the_rollups_when_switched_on() {
+    let h = harness("self_instrument = false\n[otlp]\nfold_duration_metrics = true").await;
+    let (addr, stop, task) = serve_on_socket(h.router.clone()).await;
+    // 6 recorded (2 failed), flushed, then 1 more: cumulative points differenced.
+    python_export(&[
+        "--protocol",
+        "http",
+        "--endpoint",
+        &format!("http://{addr}"),
+        "--token",
+        TOKEN,
+        "--tool",
+        "py-metric-tool",
+        "--count",
+        "0",
+        "--metrics",
+        "6",
+        "--errors",
+        "2",
+    ])
+    .await;
+    assert_eq!(tool_totals(&h, "py-metric-tool").await, (7, 2));
+    let (_, e) = get(
+        &h,
+        "/api/v1/analytics/endpoints?window=1h&sort=count&limit=50",
+    )
+    .await;
+    let ok = e["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["tool"] == "py-metric-tool")
+        .cloned()
+        .unwrap();
+    // Three 300 ms recordings among seven: p95 sits in the 200-500 ms bucket of the advised
+    // bounds, re-bucketed onto Pulse's.
+    let p95 = ok["p95_ms"].as_f64().unwrap();
+    assert!((200.0..=500.0).contains(&p95), "{ok}");
+    assert_eq!(ok["server"], "py-gateway");
+    assert_eq!(
+        h.state.store.count_request_events().await.unwrap(),
+        0,
+        "no raw rows"
+    );
+    assert!(metric(&h, "pulse_otlp_data_points_total{outcome=\"accepted\"}").await >= 2.0);
+    let _ = stop.send(());
+    let _ = task.await;
+}
+
 fn kv(k: &str, v: &str) -> KeyValue {
     KeyValue {
         key: k.into(),

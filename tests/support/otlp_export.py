@@ -29,6 +29,7 @@ def main() -> int:
     p.add_argument("--role", default="")
     p.add_argument("--logs", type=int, default=0)
     p.add_argument("--nested", action="store_true")
+    p.add_argument("--metrics", type=int, default=0, help="durations recorded in mcp.server.operation.duration")
     a = p.parse_args()
     headers = {"authorization": f"Bearer {a.token}"}
 
@@ -109,6 +110,36 @@ def main() -> int:
                 },
             )
         lp.shutdown()
+
+    if a.metrics:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+        if a.protocol == "http":
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+            metrics = OTLPMetricExporter(endpoint=f"{a.endpoint}/v1/metrics", headers=headers, timeout=10)
+        else:
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+            metrics = OTLPMetricExporter(endpoint=a.endpoint, headers=headers, insecure=True, timeout=10)
+        reader = PeriodicExportingMetricReader(metrics, export_interval_millis=60_000)
+        mp = MeterProvider(resource=Resource.create({"service.name": a.server}), metric_readers=[reader])
+        # The MCP conventions' histogram, with the bucket boundaries they advise (seconds).
+        hist = mp.get_meter("pulse-test").create_histogram(
+            "mcp.server.operation.duration",
+            unit="s",
+            explicit_bucket_boundaries_advisory=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+        )
+        for i in range(a.metrics):
+            attrs = {"mcp.method.name": "tools/call", "gen_ai.tool.name": a.tool}
+            if i < a.errors:
+                attrs["error.type"] = "tool_error"
+            hist.record(0.03 if i % 2 else 0.3, attributes=attrs)
+        # Cumulative (the SDK's default): a second export carries the same series' new total.
+        reader.force_flush()
+        hist.record(0.03, attributes={"mcp.method.name": "tools/call", "gen_ai.tool.name": a.tool})
+        mp.shutdown()
 
     if failures:
         print(f"exports failed: {failures}", file=sys.stderr)

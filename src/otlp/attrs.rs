@@ -127,6 +127,25 @@ impl<'a, const N: usize> Attrs<'a, N> {
     }
 }
 
+/// What a resource says for every span or point under it: the alias fields it carries, and
+/// its `service.name`.
+pub fn on_resource<'a>(
+    names: &HashMap<String, (usize, usize)>,
+    resource: Option<&'a opentelemetry_proto::tonic::resource::v1::Resource>,
+) -> (Attrs<'a, { field::FIELDS }>, Option<Cow<'a, str>>) {
+    let attrs = resource
+        .map(|r| r.attributes.as_slice())
+        .unwrap_or_default();
+    let mut found = Attrs::default();
+    found.find(names, attrs);
+    let service = attrs
+        .iter()
+        .find(|kv| kv.key == "service.name")
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(text);
+    (found, service)
+}
+
 /// A scalar attribute as text (numbers and booleans written out); lists and maps are not text.
 pub fn text(v: &AnyValue) -> Option<Cow<'_, str>> {
     match v.value.as_ref()? {
@@ -171,5 +190,23 @@ pub fn json(v: &AnyValue, depth: usize) -> serde_json::Value {
         ),
         // Profiles' string-table references mean nothing outside a profile.
         Some(_) => J::Null,
+    }
+}
+
+/// Attributes as the tests write them.
+#[cfg(test)]
+pub mod testkit {
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+
+    pub fn kv(k: &str, v: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: k.into(),
+            value: Some(AnyValue { value: Some(v) }),
+            ..Default::default()
+        }
+    }
+
+    pub fn s(k: &str, v: &str) -> KeyValue {
+        kv(k, any_value::Value::StringValue(v.into()))
     }
 }

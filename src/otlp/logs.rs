@@ -133,21 +133,12 @@ impl LogMapper {
 mod tests {
     use super::*;
     use crate::audit::Categories;
-    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue, KeyValueList};
+    use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue, KeyValueList};
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
     const NOW_MS: i64 = 1_800_000_000_000;
 
-    fn kv(k: &str, v: any_value::Value) -> KeyValue {
-        KeyValue {
-            key: k.into(),
-            value: Some(AnyValue { value: Some(v) }),
-            ..Default::default()
-        }
-    }
-    fn s(k: &str, v: &str) -> KeyValue {
-        kv(k, any_value::Value::StringValue(v.into()))
-    }
+    use crate::otlp::attrs::testkit::{kv, s};
 
     fn export(records: Vec<Vec<KeyValue>>) -> ExportLogsServiceRequest {
         ExportLogsServiceRequest {

@@ -7,7 +7,7 @@
 //! and skipped.
 
 use super::attrs::field::{ERROR, FIELDS, ROLE, ROUTE, SERVER, TOOL};
-use super::attrs::{text, Attrs};
+use super::attrs::Attrs;
 use super::{Limits, Tally};
 use crate::config::OtlpSettings;
 use crate::events::Measured;
@@ -75,19 +75,9 @@ impl MetricMapper {
     pub fn map(&self, req: &ExportMetricsServiceRequest, limits: Limits) -> MappedMetrics {
         let mut out = MappedMetrics::default();
         for rm in &req.resource_metrics {
-            let resource_attrs = rm
-                .resource
-                .as_ref()
-                .map(|r| r.attributes.as_slice())
-                .unwrap_or_default();
-            let mut on_resource = Attrs::<FIELDS>::default();
-            on_resource.find(&self.names, resource_attrs);
-            let service = resource_attrs
-                .iter()
-                .find(|kv| kv.key == "service.name")
-                .and_then(|kv| kv.value.as_ref())
-                .and_then(text)
-                .map(|s| s.into_owned());
+            let (on_resource, service) =
+                super::attrs::on_resource(&self.names, rm.resource.as_ref());
+            let service = service.map(|s| s.into_owned());
             for sm in &rm.scope_metrics {
                 for m in &sm.metrics {
                     let n = points(&m.data) as u64;
@@ -251,7 +241,6 @@ impl MetricMapper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
     use opentelemetry_proto::tonic::metrics::v1::{
         Histogram, Metric, ResourceMetrics, ScopeMetrics,
     };
@@ -266,15 +255,7 @@ mod tests {
         }
     }
 
-    fn s(k: &str, v: &str) -> KeyValue {
-        KeyValue {
-            key: k.into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(v.into())),
-            }),
-            ..Default::default()
-        }
-    }
+    use crate::otlp::attrs::testkit::s;
 
     fn export(
         name: &str,

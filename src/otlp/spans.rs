@@ -1,7 +1,7 @@
 //! Spans to request events: which spans are MCP operations, and what each says (method, tool,
 //! server, user, role, status, duration) through the alias table of `[otlp]`.
 
-use super::attrs::{text, Attrs};
+use super::attrs::Attrs;
 use super::nesting::{key, Link, Nesting};
 use super::{Limits, Tally};
 use crate::config::OtlpSettings;
@@ -73,18 +73,8 @@ impl SpanMapper {
             .unwrap_or_else(|e| e.into_inner())
             .judge(&links);
         for rs in &req.resource_spans {
-            let resource_attrs = rs
-                .resource
-                .as_ref()
-                .map(|r| r.attributes.as_slice())
-                .unwrap_or_default();
-            let mut on_resource = Attrs::<FIELDS>::default();
-            on_resource.find(&self.names, resource_attrs);
-            let service = resource_attrs
-                .iter()
-                .find(|kv| kv.key == "service.name")
-                .and_then(|kv| kv.value.as_ref())
-                .and_then(text);
+            let (on_resource, service) =
+                super::attrs::on_resource(&self.names, rs.resource.as_ref());
             for ss in &rs.scope_spans {
                 for span in &ss.spans {
                     let Some(route) = self.route_of(span) else {
@@ -225,7 +215,7 @@ impl SpanMapper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
     use opentelemetry_proto::tonic::resource::v1::Resource;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Status};
 
@@ -240,16 +230,7 @@ mod tests {
         }
     }
 
-    fn kv(k: &str, v: any_value::Value) -> KeyValue {
-        KeyValue {
-            key: k.into(),
-            value: Some(AnyValue { value: Some(v) }),
-            ..Default::default()
-        }
-    }
-    fn s(k: &str, v: &str) -> KeyValue {
-        kv(k, any_value::Value::StringValue(v.into()))
-    }
+    use crate::otlp::attrs::testkit::{kv, s};
 
     fn span(id: u8, name: &str, attrs: Vec<KeyValue>) -> Span {
         Span {

@@ -60,6 +60,8 @@ pub struct RequestEvent {
     pub bytes_out: Option<i64>,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The MCP session (`Mcp-Session-Id`), when the sender knows it.
+    pub session_id: Option<String>,
     pub source: EventSource,
 }
 

@@ -472,6 +472,7 @@ mod tests {
             bytes_out: None,
             client_ip: None,
             user_agent: None,
+            session_id: None,
             source: EventSource::Ingest,
         }
     }

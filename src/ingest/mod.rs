@@ -69,6 +69,7 @@ fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErr
         }
     });
     let user_agent = text_field(obj, "user_agent", 512, false, &mut errs);
+    let session_id = text_field(obj, "session_id", 128, false, &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -89,6 +90,7 @@ fn validate_event(item: &Value, limits: Limits) -> Result<RequestEvent, FieldErr
                 bytes_out,
                 client_ip,
                 user_agent,
+                session_id,
                 source: EventSource::Ingest,
             })
         }
@@ -127,7 +129,7 @@ mod tests {
     fn good() -> Value {
         json!({"method": "post", "route": "tools/call", "tool": "search", "server": "docs",
                "status": 200, "duration_ms": 12.5, "role": "analyst", "client_ip": "203.0.113.77",
-               "user_id": "u1"})
+               "user_id": "u1", "session_id": "s-1"})
     }
 
     #[test]
@@ -137,6 +139,7 @@ mod tests {
         assert_eq!(e.method, "POST");
         assert_eq!(e.client_ip.as_deref(), Some("203.0.113.0/24"));
         assert_eq!(e.tool.as_deref(), Some("search"));
+        assert_eq!(e.session_id.as_deref(), Some("s-1"));
         let mut v6 = good();
         v6["client_ip"] = json!("2001:db8:abcd:12::1");
         v6["ts"] = json!("2027-01-15T08:00:00.250Z");

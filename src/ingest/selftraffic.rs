@@ -81,6 +81,7 @@ pub async fn record(State(st): State<SelfTraffic>, req: Request, next: Next) -> 
             bytes_out: None,
             client_ip: None,
             user_agent: None,
+            session_id: None,
             source: EventSource::SelfTraffic,
         });
     }

@@ -11,6 +11,7 @@ pub mod field {
     pub const TOOL: usize = 1;
     pub const SERVER: usize = 2;
     pub const USER: usize = 3;
+    pub const SESSION: usize = 4;
     pub const CLIENT: usize = 5;
     pub const ERROR: usize = 6;
     pub const HTTP_STATUS: usize = 7;

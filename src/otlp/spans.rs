@@ -158,6 +158,7 @@ impl SpanMapper {
         let server = checked("server", f.text(SERVER).or(service.map(Into::into)), 128)?;
         let user_id = checked("user", f.text(USER), 128)?;
         let user_agent = checked("user agent", f.text(USER_AGENT), 512)?;
+        let session_id = checked("session", f.text(SESSION), 128)?;
         let failed = span
             .status
             .as_ref()
@@ -205,6 +206,7 @@ impl SpanMapper {
                 bytes_out: None,
                 client_ip,
                 user_agent,
+                session_id,
                 source: EventSource::Otlp,
             },
             unknown_role,
@@ -298,6 +300,7 @@ mod tests {
         assert_eq!(e.duration_ms, 12.5);
         assert_eq!(e.ts_ms, NOW_MS - 60_000);
         assert_eq!(e.source, EventSource::Otlp);
+        assert_eq!(e.session_id.as_deref(), Some("abc"));
     }
 
     #[test]

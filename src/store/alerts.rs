@@ -748,6 +748,7 @@ mod tests {
             bytes_out: None,
             client_ip: None,
             user_agent: None,
+            session_id: None,
             source: crate::events::EventSource::Ingest,
         };
         store

@@ -81,8 +81,8 @@ pub struct SystemSample {
 
 pub(crate) const EVENT_COLS: &str =
     "ts_ms, method, route, tool, server, status, duration_ms, user_id, \
-                          role, bytes_in, bytes_out, client_ip, user_agent, source";
-pub(crate) const EVENT_PARAMS: usize = 14;
+                          role, bytes_in, bytes_out, client_ip, user_agent, source, session_id";
+pub(crate) const EVENT_PARAMS: usize = 15;
 const KEY_COLS: &str = "bucket_ms, route, method, status_class, role, server, tool";
 
 fn hist_cols() -> Vec<String> {
@@ -163,6 +163,7 @@ pub(crate) fn bind_request<'q>(q: AnyQuery<'q>, e: &RequestEvent) -> AnyQuery<'q
         .bind(e.client_ip.clone())
         .bind(e.user_agent.clone())
         .bind(e.source.as_str())
+        .bind(e.session_id.clone())
 }
 
 /// What `bind_agg` binds: count, errors, sum, min, max and the histogram.

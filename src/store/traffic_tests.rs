@@ -33,6 +33,7 @@ fn random_events(rng: &mut fastrand::Rng, base: i64, n: usize, tag: &str) -> Vec
                 bytes_out: None,
                 client_ip: Some("10.1.2.0".into()),
                 user_agent: None,
+                session_id: None,
                 source: EventSource::Ingest,
             }
         })

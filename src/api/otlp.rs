@@ -148,17 +148,54 @@ async fn read<T: crate::otlp::Export>(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
+    signal: OtlpSignal,
 ) -> Result<(Encoding, T), (Encoding, ApiError)> {
     // Until the encoding is known, errors are written as JSON.
     let enc = encoding(state, headers).map_err(|e| (Encoding::Json, e))?;
     let bytes = read_body(state, headers, body)
         .await
         .map_err(|e| (enc, e))?;
+    within_limits(state, signal, enc, &bytes).map_err(|e| (enc, e))?;
     let msg = decode::<T>(enc, &bytes).map_err(|reason| {
         state.metrics.ingest_rejected("invalid");
         (enc, ApiError::BadRequest(reason))
     })?;
     Ok((enc, msg))
+}
+
+/// Refuses an export with more items than an ingest batch may hold, or more attributes than
+/// `ATTRIBUTES_PER_ITEM` per allowed item, counted on a pass that keeps nothing: a few bytes
+/// per empty item on the wire would otherwise be hundreds in memory once decoded.
+fn within_limits(
+    state: &AppState,
+    signal: OtlpSignal,
+    enc: Encoding,
+    bytes: &[u8],
+) -> Result<(), ApiError> {
+    const ATTRIBUTES_PER_ITEM: usize = 32;
+    let Some((items, attributes)) = crate::otlp::skeleton::counts(signal, enc, bytes) else {
+        return Ok(());
+    };
+    let max = state.config.traffic.max_batch;
+    let what = match signal {
+        OtlpSignal::Spans => "spans",
+        OtlpSignal::LogRecords => "log records",
+        OtlpSignal::DataPoints => "data points",
+    };
+    if items > max {
+        state.metrics.ingest_rejected("batch_too_large");
+        return Err(ApiError::TooLarge(format!(
+            "{items} {what} in one export; at most {max} (ingest.max_batch) are accepted"
+        )));
+    }
+    if attributes > max * ATTRIBUTES_PER_ITEM {
+        state.metrics.ingest_rejected("batch_too_large");
+        return Err(ApiError::TooLarge(format!(
+            "{attributes} attributes in one export; at most {} are accepted",
+            max * ATTRIBUTES_PER_ITEM
+        )));
+    }
+    Ok(())
 }
 
 /// `google.rpc.Status`, the body of an OTLP/HTTP error (OTLP spec, "Failures").
@@ -227,10 +264,11 @@ fn answer<M: prost::Message + serde::Serialize>(enc: Encoding, msg: &M) -> Respo
 }
 
 async fn http_traces(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let (enc, req) = match read::<ExportTraceServiceRequest>(&state, &headers, body).await {
-        Ok(x) => x,
-        Err((enc, e)) => return failed(enc, e),
-    };
+    let (enc, req) =
+        match read::<ExportTraceServiceRequest>(&state, &headers, body, OtlpSignal::Spans).await {
+            Ok(x) => x,
+            Err((enc, e)) => return failed(enc, e),
+        };
     match take_traces(&state, req).await {
         Ok(partial) => answer(enc, &trace_response(partial)),
         Err(e) => failed(enc, e),
@@ -238,7 +276,14 @@ async fn http_traces(State(state): State<AppState>, headers: HeaderMap, body: Bo
 }
 
 async fn http_logs(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let (enc, req) = match read::<ExportLogsServiceRequest>(&state, &headers, body).await {
+    let (enc, req) = match read::<ExportLogsServiceRequest>(
+        &state,
+        &headers,
+        body,
+        OtlpSignal::LogRecords,
+    )
+    .await
+    {
         Ok(x) => x,
         Err((enc, e)) => return failed(enc, e),
     };
@@ -249,10 +294,13 @@ async fn http_logs(State(state): State<AppState>, headers: HeaderMap, body: Body
 }
 
 async fn http_metrics(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let (enc, req) = match read::<ExportMetricsServiceRequest>(&state, &headers, body).await {
-        Ok(x) => x,
-        Err((enc, e)) => return failed(enc, e),
-    };
+    let (enc, req) =
+        match read::<ExportMetricsServiceRequest>(&state, &headers, body, OtlpSignal::DataPoints)
+            .await
+        {
+            Ok(x) => x,
+            Err((enc, e)) => return failed(enc, e),
+        };
     match take_metrics(&state, req).await {
         Ok(partial) => answer(enc, &metrics_response(partial)),
         Err(e) => failed(enc, e),
@@ -338,9 +386,63 @@ impl MetricsService for Grpc {
 }
 
 /// Runs one request through a tonic service built for it (building one is a few pointers).
+/// Counts a unary gRPC request's items before tonic decodes it (see [`within_limits`]): the
+/// body is read (within the size limit), its one length-prefixed message inflated if gzip,
+/// counted, and handed on unchanged.
+async fn grpc_precheck(
+    state: &AppState,
+    signal: OtlpSignal,
+    req: Request,
+) -> Result<Request, Response> {
+    use std::io::Read;
+    let limit = state.config.traffic.max_body_bytes;
+    let refuse = |e: ApiError| status_of(e).into_http::<Body>().into_response();
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, limit + 5).await.map_err(|_| {
+        refuse(ApiError::TooLarge(format!(
+            "the message is larger than {limit} bytes or did not arrive"
+        )))
+    })?;
+    if bytes.len() >= 5 {
+        let len = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
+        let gzip = parts
+            .headers
+            .get("grpc-encoding")
+            .is_some_and(|v| v.as_bytes() == b"gzip");
+        if let Some(msg) = bytes.get(5..5 + len) {
+            let plain: Option<Vec<u8>> = match (bytes[0], gzip) {
+                (0, _) => Some(msg.to_vec()),
+                (1, true) => {
+                    let mut out = Vec::new();
+                    let mut z = flate2::read::GzDecoder::new(msg).take(limit as u64 + 1);
+                    match z.read_to_end(&mut out) {
+                        Ok(n) if n > limit => {
+                            return Err(refuse(ApiError::TooLarge(format!(
+                                "the message inflates to more than {limit} bytes"
+                            ))))
+                        }
+                        Ok(_) => Some(out),
+                        // tonic names the broken message.
+                        Err(_) => None,
+                    }
+                }
+                _ => None,
+            };
+            if let Some(plain) = plain {
+                within_limits(state, signal, Encoding::Protobuf, &plain).map_err(refuse)?;
+            }
+        }
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
 macro_rules! grpc_handler {
-    ($name:ident, $server:ident) => {
+    ($name:ident, $server:ident, $signal:expr) => {
         async fn $name(State(state): State<AppState>, req: Request) -> Response {
+            let req = match grpc_precheck(&state, $signal, req).await {
+                Ok(r) => r,
+                Err(refused) => return refused,
+            };
             let limit = state.config.traffic.max_body_bytes;
             let svc = $server::new(Grpc(state))
                 .accept_compressed(CompressionEncoding::Gzip)
@@ -353,6 +455,6 @@ macro_rules! grpc_handler {
     };
 }
 
-grpc_handler!(grpc_traces, TraceServiceServer);
-grpc_handler!(grpc_logs, LogsServiceServer);
-grpc_handler!(grpc_metrics, MetricsServiceServer);
+grpc_handler!(grpc_traces, TraceServiceServer, OtlpSignal::Spans);
+grpc_handler!(grpc_logs, LogsServiceServer, OtlpSignal::LogRecords);
+grpc_handler!(grpc_metrics, MetricsServiceServer, OtlpSignal::DataPoints);

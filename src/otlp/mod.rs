@@ -6,6 +6,7 @@ pub mod attrs;
 pub mod logs;
 pub mod metrics;
 pub mod nesting;
+pub mod skeleton;
 pub mod spans;
 
 pub use crate::fields::Limits;

@@ -422,6 +422,24 @@ async fn bad_otlp_input_is_refused_or_partly_taken_and_never_dropped_silently() 
     assert!(bomb.len() < 64 << 10);
     let (s, _) = post_otlp(&h, bomb, pb, &[("content-encoding", "gzip")]).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    // Many empty spans (two bytes each on the wire, hundreds once decoded): counted first and
+    // refused before decoding, in either encoding.
+    let empty_spans = export((0..20_000).map(|_| Span::default()).collect()).encode_to_vec();
+    assert!(empty_spans.len() < 64 << 10);
+    let (s, body) = post_otlp(&h, empty_spans, pb, &[]).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let status = RpcStatus::decode(body.as_slice()).unwrap();
+    assert!(
+        status.message.contains("20000 spans in one export"),
+        "{}",
+        status.message
+    );
+    let json_spans = format!(
+        "{{\"resourceSpans\":[{{\"scopeSpans\":[{{\"spans\":[{}]}}]}}]}}",
+        vec!["{}"; 20_000].join(",")
+    );
+    let (s, _) = post_otlp(&h, json_spans.into_bytes(), "application/json", &[]).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(tool_row(&h, "ok-tool").await, None, "nothing stored so far");
 
     // JSON with ids of the wrong length: that span is rejected and said so; the good one kept.
@@ -479,6 +497,41 @@ async fn bad_otlp_input_is_refused_or_partly_taken_and_never_dropped_silently() 
     let resp = ExportTraceServiceResponse::decode(body.as_slice()).unwrap();
     assert_eq!(resp.partial_success, None);
     assert_eq!(tool_totals(&h, "ok-tool").await, (2, 1));
+}
+
+#[tokio::test]
+async fn grpc_exports_are_counted_before_they_are_decoded() {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    let h = harness("").await;
+    let (addr, stop, task) = serve_on_socket(mcp_pulse::server::otlp_app(h.state.clone())).await;
+    let mut client = TraceServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let call = |spans: Vec<Span>| {
+        let mut req = tonic::Request::new(export(spans));
+        req.metadata_mut()
+            .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+        req
+    };
+    let refused = client
+        .export(call((0..20_000).map(|_| Span::default()).collect()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    assert!(
+        refused.message().contains("20000 spans"),
+        "{}",
+        refused.message()
+    );
+    let ok = client
+        .export(call(vec![mcp_span(1, "grpc-tool")]))
+        .await
+        .unwrap();
+    assert_eq!(ok.into_inner().partial_success, None);
+    assert_eq!(tool_totals(&h, "grpc-tool").await, (1, 0));
+    let _ = stop.send(());
+    let _ = task.await;
 }
 
 #[tokio::test]

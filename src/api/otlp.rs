@@ -36,6 +36,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
+use tokio::sync::OwnedSemaphorePermit;
 use tonic::codec::CompressionEncoding;
 use tower::ServiceExt;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -83,9 +84,11 @@ where
 async fn take_traces(
     state: &AppState,
     req: ExportTraceServiceRequest,
+    decoding: Option<OwnedSemaphorePermit>,
 ) -> Result<Option<Partial>, ApiError> {
     let mapped = state.otlp.spans.map(&req, time_limits(state));
     drop(req);
+    drop(decoding);
     if !mapped.events.is_empty() {
         commit(state, Batch::from(mapped.events)).await?;
     }
@@ -96,6 +99,7 @@ async fn take_traces(
 async fn take_logs(
     state: &AppState,
     req: ExportLogsServiceRequest,
+    decoding: Option<OwnedSemaphorePermit>,
 ) -> Result<Option<Partial>, ApiError> {
     let limits = AuditLimits {
         time: time_limits(state),
@@ -104,6 +108,7 @@ async fn take_logs(
     };
     let mapped = state.otlp.logs.map(&req, limits);
     drop(req);
+    drop(decoding);
     if !mapped.events.is_empty() {
         commit(state, Batch::from(mapped.events)).await?;
     }
@@ -114,9 +119,11 @@ async fn take_logs(
 async fn take_metrics(
     state: &AppState,
     req: ExportMetricsServiceRequest,
+    decoding: Option<OwnedSemaphorePermit>,
 ) -> Result<Option<Partial>, ApiError> {
     let mapped = state.otlp.metrics.map(&req, time_limits(state));
     drop(req);
+    drop(decoding);
     if !mapped.measured.is_empty() {
         let batch = Batch {
             measured: mapped.measured,
@@ -264,18 +271,30 @@ fn answer<M: prost::Message + serde::Serialize>(enc: Encoding, msg: &M) -> Respo
 }
 
 async fn http_traces(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Ok(decoding) = state.otlp.decoding.clone().acquire_owned().await else {
+        return failed(
+            Encoding::Json,
+            ApiError::Unavailable("Pulse is shutting down".into()),
+        );
+    };
     let (enc, req) =
         match read::<ExportTraceServiceRequest>(&state, &headers, body, OtlpSignal::Spans).await {
             Ok(x) => x,
             Err((enc, e)) => return failed(enc, e),
         };
-    match take_traces(&state, req).await {
+    match take_traces(&state, req, Some(decoding)).await {
         Ok(partial) => answer(enc, &trace_response(partial)),
         Err(e) => failed(enc, e),
     }
 }
 
 async fn http_logs(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Ok(decoding) = state.otlp.decoding.clone().acquire_owned().await else {
+        return failed(
+            Encoding::Json,
+            ApiError::Unavailable("Pulse is shutting down".into()),
+        );
+    };
     let (enc, req) = match read::<ExportLogsServiceRequest>(
         &state,
         &headers,
@@ -287,13 +306,19 @@ async fn http_logs(State(state): State<AppState>, headers: HeaderMap, body: Body
         Ok(x) => x,
         Err((enc, e)) => return failed(enc, e),
     };
-    match take_logs(&state, req).await {
+    match take_logs(&state, req, Some(decoding)).await {
         Ok(partial) => answer(enc, &logs_response(partial)),
         Err(e) => failed(enc, e),
     }
 }
 
 async fn http_metrics(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Ok(decoding) = state.otlp.decoding.clone().acquire_owned().await else {
+        return failed(
+            Encoding::Json,
+            ApiError::Unavailable("Pulse is shutting down".into()),
+        );
+    };
     let (enc, req) =
         match read::<ExportMetricsServiceRequest>(&state, &headers, body, OtlpSignal::DataPoints)
             .await
@@ -301,7 +326,7 @@ async fn http_metrics(State(state): State<AppState>, headers: HeaderMap, body: B
             Ok(x) => x,
             Err((enc, e)) => return failed(enc, e),
         };
-    match take_metrics(&state, req).await {
+    match take_metrics(&state, req, Some(decoding)).await {
         Ok(partial) => answer(enc, &metrics_response(partial)),
         Err(e) => failed(enc, e),
     }
@@ -336,6 +361,20 @@ fn metrics_response(p: Option<Partial>) -> ExportMetricsServiceResponse {
 
 // --- OTLP/gRPC ---
 
+/// The decoding permit of a gRPC request, handed through tonic to the service, which lets it
+/// go once the export is mapped.
+#[derive(Clone)]
+struct DecodingPermit(std::sync::Arc<std::sync::Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl DecodingPermit {
+    fn take<T>(request: &tonic::Request<T>) -> Option<OwnedSemaphorePermit> {
+        request
+            .extensions()
+            .get::<DecodingPermit>()
+            .and_then(|p| p.0.lock().unwrap_or_else(|e| e.into_inner()).take())
+    }
+}
+
 /// The collector services; tonic does the framing, the guard has already checked the token.
 #[derive(Clone)]
 struct Grpc(AppState);
@@ -352,7 +391,8 @@ impl TraceService for Grpc {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let partial = take_traces(&self.0, request.into_inner())
+        let decoding = DecodingPermit::take(&request);
+        let partial = take_traces(&self.0, request.into_inner(), decoding)
             .await
             .map_err(status_of)?;
         Ok(tonic::Response::new(trace_response(partial)))
@@ -365,7 +405,8 @@ impl LogsService for Grpc {
         &self,
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        let partial = take_logs(&self.0, request.into_inner())
+        let decoding = DecodingPermit::take(&request);
+        let partial = take_logs(&self.0, request.into_inner(), decoding)
             .await
             .map_err(status_of)?;
         Ok(tonic::Response::new(logs_response(partial)))
@@ -378,7 +419,8 @@ impl MetricsService for Grpc {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        let partial = take_metrics(&self.0, request.into_inner())
+        let decoding = DecodingPermit::take(&request);
+        let partial = take_metrics(&self.0, request.into_inner(), decoding)
             .await
             .map_err(status_of)?;
         Ok(tonic::Response::new(metrics_response(partial)))
@@ -439,10 +481,19 @@ async fn grpc_precheck(
 macro_rules! grpc_handler {
     ($name:ident, $server:ident, $signal:expr) => {
         async fn $name(State(state): State<AppState>, req: Request) -> Response {
-            let req = match grpc_precheck(&state, $signal, req).await {
+            let Ok(decoding) = state.otlp.decoding.clone().acquire_owned().await else {
+                return status_of(ApiError::Unavailable("Pulse is shutting down".into()))
+                    .into_http::<Body>()
+                    .into_response();
+            };
+            let mut req = match grpc_precheck(&state, $signal, req).await {
                 Ok(r) => r,
                 Err(refused) => return refused,
             };
+            req.extensions_mut()
+                .insert(DecodingPermit(std::sync::Arc::new(std::sync::Mutex::new(
+                    Some(decoding),
+                ))));
             let limit = state.config.traffic.max_body_bytes;
             let svc = $server::new(Grpc(state))
                 .accept_compressed(CompressionEncoding::Gzip)

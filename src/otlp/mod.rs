@@ -21,7 +21,14 @@ pub struct Receiver {
     pub spans: spans::SpanMapper,
     pub logs: logs::LogMapper,
     pub metrics: metrics::MetricMapper,
+    /// Exports read and decoded at once: each may hold up to `ingest.max_batch` items in
+    /// memory, so their number is bounded too (the others wait, within the request timeout).
+    /// A permit is let go once the export is mapped, before the commit is waited for.
+    pub decoding: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// Exports decoded at the same time.
+const DECODING_AT_ONCE: usize = 8;
 
 impl Receiver {
     pub fn new(s: &crate::config::OtlpSettings) -> Receiver {
@@ -29,6 +36,7 @@ impl Receiver {
             spans: spans::SpanMapper::new(s),
             logs: logs::LogMapper::new(s),
             metrics: metrics::MetricMapper::new(s),
+            decoding: std::sync::Arc::new(tokio::sync::Semaphore::new(DECODING_AT_ONCE)),
         }
     }
 }

@@ -1,40 +1,47 @@
-//! A first, cheap pass over a protobuf export that counts its items (spans, log records, data
-//! points) and their attributes without keeping them, so an export of millions of empty items —
-//! a few bytes each on the wire, hundreds in memory — is refused before it is decoded.
-//! The types mirror the OTLP messages' field numbers; every other field is skipped by prost.
+//! A first, cheap pass over an export that counts its items (spans, log records, data points)
+//! and their attributes without keeping them, so an export of millions of empty items — a few
+//! bytes each on the wire, hundreds in memory — is refused before it is decoded. One set of
+//! shapes serves both encodings: prost reads them by the OTLP messages' field numbers (every
+//! other field skipped), serde by OTLP/JSON's names (every other key ignored).
 
 use prost::Message;
+use serde::Deserialize;
 
 /// An item whose content is skipped: decoding it keeps nothing.
-#[derive(Clone, PartialEq, Message)]
+#[derive(Clone, PartialEq, Message, Deserialize)]
 struct Nothing {}
 
 /// An export of spans or log records, down to each item's attributes (field `$attrs` of the
 /// item: 9 in `Span`, 6 in `LogRecord`). Scopes and items are field 2, resources field 1, in
-/// both signals.
+/// both signals; the JSON names are the signal's own.
 macro_rules! items_export {
-    ($export:ident, $resource:ident, $scope:ident, $item:ident, $attrs:literal) => {
-        #[derive(Clone, PartialEq, Message)]
+    ($export:ident, $resource:ident, $scope:ident, $item:ident, $attrs:literal,
+     $resources:literal, $scopes:literal, $items:literal) => {
+        #[derive(Clone, PartialEq, Message, Deserialize)]
         struct $item {
             #[prost(message, repeated, tag = $attrs)]
+            #[serde(default)]
             attributes: Vec<Nothing>,
         }
 
-        #[derive(Clone, PartialEq, Message)]
+        #[derive(Clone, PartialEq, Message, Deserialize)]
         struct $scope {
             #[prost(message, repeated, tag = "2")]
+            #[serde(default, rename = $items)]
             items: Vec<$item>,
         }
 
-        #[derive(Clone, PartialEq, Message)]
+        #[derive(Clone, PartialEq, Message, Deserialize)]
         struct $resource {
             #[prost(message, repeated, tag = "2")]
+            #[serde(default, rename = $scopes)]
             scopes: Vec<$scope>,
         }
 
-        #[derive(Clone, PartialEq, Message)]
+        #[derive(Clone, PartialEq, Message, Deserialize)]
         struct $export {
             #[prost(message, repeated, tag = "1")]
+            #[serde(default, rename = $resources)]
             resources: Vec<$resource>,
         }
 
@@ -50,18 +57,37 @@ macro_rules! items_export {
     };
 }
 
-items_export!(SpanExport, SpanResource, SpanScope, SpanItem, "9");
-items_export!(LogExport, LogResource, LogScope, LogItem, "6");
+items_export!(
+    SpanExport,
+    SpanResource,
+    SpanScope,
+    SpanItem,
+    "9",
+    "resourceSpans",
+    "scopeSpans",
+    "spans"
+);
+items_export!(
+    LogExport,
+    LogResource,
+    LogScope,
+    LogItem,
+    "6",
+    "resourceLogs",
+    "scopeLogs",
+    "logRecords"
+);
 
 /// A metric's data points, whatever its kind (gauge 5, sum 7, histogram 9, exponential
 /// histogram 10, summary 11; `data_points` is field 1 of each).
-#[derive(Clone, PartialEq, Message)]
+#[derive(Clone, PartialEq, Message, Deserialize)]
 struct Points {
     #[prost(message, repeated, tag = "1")]
+    #[serde(default, rename = "dataPoints")]
     points: Vec<Nothing>,
 }
 
-#[derive(Clone, PartialEq, Message)]
+#[derive(Clone, PartialEq, Message, Deserialize)]
 struct MetricItem {
     #[prost(message, optional, tag = "5")]
     gauge: Option<Points>,
@@ -70,174 +96,79 @@ struct MetricItem {
     #[prost(message, optional, tag = "9")]
     histogram: Option<Points>,
     #[prost(message, optional, tag = "10")]
+    #[serde(rename = "exponentialHistogram")]
     exponential: Option<Points>,
     #[prost(message, optional, tag = "11")]
     summary: Option<Points>,
 }
 
-#[derive(Clone, PartialEq, Message)]
+#[derive(Clone, PartialEq, Message, Deserialize)]
 struct MetricScope {
     #[prost(message, repeated, tag = "2")]
+    #[serde(default)]
     metrics: Vec<MetricItem>,
 }
 
-#[derive(Clone, PartialEq, Message)]
+#[derive(Clone, PartialEq, Message, Deserialize)]
 struct MetricResource {
     #[prost(message, repeated, tag = "2")]
+    #[serde(default, rename = "scopeMetrics")]
     scopes: Vec<MetricScope>,
 }
 
-#[derive(Clone, PartialEq, Message)]
+#[derive(Clone, PartialEq, Message, Deserialize)]
 struct MetricExport {
     #[prost(message, repeated, tag = "1")]
+    #[serde(default, rename = "resourceMetrics")]
     resources: Vec<MetricResource>,
 }
 
-/// Spans and their attributes in a trace export; `None` if it does not even parse.
-pub fn count_spans(bytes: &[u8]) -> Option<(usize, usize)> {
-    SpanExport::decode(bytes).ok().map(|e| e.counts())
-}
-
-/// Log records and their attributes in a logs export; `None` if it does not even parse.
-pub fn count_log_records(bytes: &[u8]) -> Option<(usize, usize)> {
-    LogExport::decode(bytes).ok().map(|e| e.counts())
-}
-
-/// Data points of a metrics export; `None` if it does not even parse.
-pub fn count_points(bytes: &[u8]) -> Option<usize> {
-    let e = MetricExport::decode(bytes).ok()?;
-    Some(
-        e.resources
+impl MetricExport {
+    fn counts(&self) -> (usize, usize) {
+        let points = self
+            .resources
             .iter()
             .flat_map(|r| &r.scopes)
             .flat_map(|s| &s.metrics)
-            .map(|m| {
-                [&m.gauge, &m.sum, &m.histogram, &m.exponential, &m.summary]
-                    .iter()
-                    .filter_map(|p| p.as_ref())
-                    .map(|p| p.points.len())
-                    .sum::<usize>()
-            })
-            .sum(),
-    )
-}
-
-/// The same counts for OTLP/JSON, read with serde into shapes that keep nothing of an item but
-/// its attributes' number.
-mod json {
-    use serde::de::IgnoredAny;
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    struct Item {
-        #[serde(default)]
-        attributes: Vec<IgnoredAny>,
-    }
-
-    #[derive(Deserialize)]
-    struct Scope {
-        #[serde(default, alias = "spans", alias = "logRecords")]
-        items: Vec<Item>,
-    }
-
-    #[derive(Deserialize)]
-    struct Resource {
-        #[serde(default, alias = "scopeSpans", alias = "scopeLogs")]
-        scopes: Vec<Scope>,
-    }
-
-    #[derive(Deserialize)]
-    struct Export {
-        #[serde(default, alias = "resourceSpans", alias = "resourceLogs")]
-        resources: Vec<Resource>,
-    }
-
-    #[derive(Deserialize)]
-    struct Points {
-        #[serde(default, rename = "dataPoints")]
-        points: Vec<IgnoredAny>,
-    }
-
-    #[derive(Deserialize)]
-    struct Metric {
-        gauge: Option<Points>,
-        sum: Option<Points>,
-        histogram: Option<Points>,
-        #[serde(rename = "exponentialHistogram")]
-        exponential: Option<Points>,
-        summary: Option<Points>,
-    }
-
-    #[derive(Deserialize)]
-    struct MetricScope {
-        #[serde(default)]
-        metrics: Vec<Metric>,
-    }
-
-    #[derive(Deserialize)]
-    struct MetricResource {
-        #[serde(default, rename = "scopeMetrics")]
-        scopes: Vec<MetricScope>,
-    }
-
-    #[derive(Deserialize)]
-    struct MetricExport {
-        #[serde(default, rename = "resourceMetrics")]
-        resources: Vec<MetricResource>,
-    }
-
-    pub fn items(bytes: &[u8]) -> Option<(usize, usize)> {
-        let e: Export = serde_json::from_slice(bytes).ok()?;
-        Some(
-            e.resources
-                .iter()
-                .flat_map(|r| &r.scopes)
-                .flat_map(|s| &s.items)
-                .fold((0, 0), |(n, a), i| (n + 1, a + i.attributes.len())),
-        )
-    }
-
-    pub fn points(bytes: &[u8]) -> Option<usize> {
-        let e: MetricExport = serde_json::from_slice(bytes).ok()?;
-        Some(
-            e.resources
-                .iter()
-                .flat_map(|r| &r.scopes)
-                .flat_map(|s| &s.metrics)
-                .map(|m| {
-                    [&m.gauge, &m.sum, &m.histogram, &m.exponential, &m.summary]
-                        .iter()
-                        .filter_map(|p| p.as_ref())
-                        .map(|p| p.points.len())
-                        .sum::<usize>()
-                })
-                .sum(),
-        )
+            .flat_map(|m| [&m.gauge, &m.sum, &m.histogram, &m.exponential, &m.summary])
+            .filter_map(|p| p.as_ref())
+            .map(|p| p.points.len())
+            .sum();
+        (points, 0)
     }
 }
 
-/// What one export holds, by signal and encoding: items (spans, log records or data points)
-/// and attributes (of spans and log records). `None` when the body does not parse at all (the
-/// real decoder then names what is wrong).
+/// Reads a shape in the export's encoding; `None` when the body does not parse at all.
+fn read<T: Message + Default + serde::de::DeserializeOwned>(
+    enc: super::Encoding,
+    bytes: &[u8],
+) -> Option<T> {
+    match enc {
+        super::Encoding::Protobuf => T::decode(bytes).ok(),
+        super::Encoding::Json => serde_json::from_slice(bytes).ok(),
+    }
+}
+
+/// What one export holds: items (spans, log records or data points) and attributes (of spans
+/// and log records). `None` when the body does not parse at all (the real decoder then names
+/// what is wrong).
 pub fn counts(
     signal: crate::metrics::OtlpSignal,
     enc: super::Encoding,
     bytes: &[u8],
 ) -> Option<(usize, usize)> {
-    use super::Encoding::{Json, Protobuf};
     use crate::metrics::OtlpSignal::{DataPoints, LogRecords, Spans};
-    match (signal, enc) {
-        (Spans, Protobuf) => count_spans(bytes),
-        (LogRecords, Protobuf) => count_log_records(bytes),
-        (DataPoints, Protobuf) => count_points(bytes).map(|n| (n, 0)),
-        (Spans | LogRecords, Json) => json::items(bytes),
-        (DataPoints, Json) => json::points(bytes).map(|n| (n, 0)),
+    match signal {
+        Spans => read::<SpanExport>(enc, bytes).map(|e| e.counts()),
+        LogRecords => read::<LogExport>(enc, bytes).map(|e| e.counts()),
+        DataPoints => read::<MetricExport>(enc, bytes).map(|e| e.counts()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::OtlpSignal::{LogRecords, Spans};
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
@@ -272,7 +203,8 @@ mod tests {
                 ..Default::default()
             }],
         };
-        assert_eq!(count_spans(&spans.encode_to_vec()), Some((3, 3)));
+        let pb = super::super::Encoding::Protobuf;
+        assert_eq!(counts(Spans, pb, &spans.encode_to_vec()), Some((3, 3)));
         let logs = ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
                 scope_logs: vec![ScopeLogs {
@@ -287,9 +219,9 @@ mod tests {
                 ..Default::default()
             }],
         };
-        assert_eq!(count_log_records(&logs.encode_to_vec()), Some((1, 1)));
-        assert_eq!(count_spans(&[0xff, 0xff]), None);
+        assert_eq!(counts(LogRecords, pb, &logs.encode_to_vec()), Some((1, 1)));
+        assert_eq!(counts(Spans, pb, &[0xff, 0xff]), None);
         let j = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"a"},{"key":"b"}]},{}]}]}]}"#;
-        assert_eq!(json::items(j), Some((2, 2)));
+        assert_eq!(counts(Spans, super::super::Encoding::Json, j), Some((2, 2)));
     }
 }

@@ -77,10 +77,12 @@ CF_ENV=(
   OTEL_ENABLE_OBSERVABILITY=true OTEL_TRACES_EXPORTER=otlp OTEL_SERVICE_NAME=contextforge
   OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=grpc
   OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer $TOKEN"
-  OTEL_BSP_SCHEDULE_DELAY=500
+  # The SDK's default 5 s batches, as deployed.
+  OTEL_BSP_SCHEDULE_DELAY=5000
 )
 (cd "$DIR" && exec env "${CF_ENV[@]}" "$CF/mcpgateway" --host 127.0.0.1 --port $CF_PORT) >"$DIR/cf.log" 2>&1 &
-PIDS+=($!)
+CF_PID=$!
+PIDS+=($CF_PID)
 
 wait_port $MCP_PORT
 wait_port $PULSE_PORT
@@ -113,7 +115,10 @@ for i in 1 2; do
 done
 say "5 tool calls answered through ContextForge"
 
-# The exporter sends every 500 ms; wait until Pulse has the five calls (or give up after 30 s).
+# Wait until Pulse has the five calls (or give up after 30 s). Each must be counted exactly once.
+# Its tool is known when the call's spans leave in one export (almost always with 5 s batches);
+# when the exporter's timer splits a call, the inner client span may be counted first and the
+# call shows as a tools/call without a tool ("-"): still once. See the README.
 rows() {
   curl -s -m 5 -H "Authorization: Bearer $READ" \
     "http://127.0.0.1:$PULSE_PORT/api/v1/analytics/endpoints?window=1h&sort=count&limit=100"
@@ -129,14 +134,25 @@ for r in rows:
         calls[k] = calls.get(k, 0) + r["count"]
 print(" ".join(f"{t}@{s}={n}" for (t, s), n in sorted(calls.items())))'
 }
-want="everything-echo@contextforge=3 everything-get-sum@contextforge=2"
+# "echo" and "sum" counts, the unattributed ones, and the total of tools/call operations.
+check() {
+  python3 -c '
+import sys
+calls = dict(kv.split("=") for kv in sys.argv[1].split())
+echo = int(calls.pop("everything-echo@contextforge", 0))
+total = sum(int(v) for v in calls.values()) + echo
+add = int(calls.pop("everything-get-sum@contextforge", 0))
+other = {k: v for k, v in calls.items() if k != "-@contextforge"}
+ok = total == 5 and echo <= 3 and add <= 2 and not other
+sys.exit(0 if ok else 1)' "$1"
+}
 got=""
 for _ in $(seq 1 60); do
   got="$(rows | summary)"
-  [ "$got" = "$want" ] && break
+  check "$got" && break
   sleep 0.5
 done
 say "Pulse shows tools/call per tool@server: $got"
-[ "$got" = "$want" ] || fail "expected $want"
+check "$got" || fail "expected 5 tools/call operations: everything-echo 3 and everything-get-sum 2 (a split one as -)"
 curl -s "http://127.0.0.1:$PULSE_PORT/metrics" | grep '^pulse_otlp_spans_total' | sed 's/^/contextforge-e2e:   /'
 say "passed in $(($(date +%s) - t0)) s"

@@ -94,7 +94,21 @@ pub struct AuditEvent {
     pub outcome: String,
     pub session_id: Option<String>,
     pub details: Option<serde_json::Value>,
+    /// How long the step took (auth events carry it), ms.
+    pub duration_ms: Option<f64>,
+    /// The identity provider involved (`azure_ad`, `github`, …), as sent.
+    pub provider: Option<String>,
+    /// For authentication events: the bounded labels they are rolled up and exported under.
+    pub auth: Option<AuthKey>,
     pub source: EventSource,
+}
+
+/// The rollup and metric labels of an authentication event: its provider and its method (MFA
+/// method or OAuth flow type), each a known name, `other`, or empty when not given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct AuthKey {
+    pub provider: String,
+    pub method: String,
 }
 
 /// Checks an action name: dotted words of letters, digits, `_` and `-`.

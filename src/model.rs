@@ -356,6 +356,31 @@ mod tests {
 /// The derived component that stands for all MCP servers together.
 pub const MCP_GROUP: &str = "mcp_servers";
 
+/// The derived component of the components in group `auth` (seed 000's name).
+pub const AUTH_GROUP: &str = "authentication_system";
+
+/// The derived component that stands for a configured group: `auth` is seed 000's
+/// `authentication_system`, any other group `<group>_group`.
+pub fn group_component(group: &str) -> String {
+    if group == "auth" {
+        AUTH_GROUP.to_string()
+    } else {
+        format!("{group}_group")
+    }
+}
+
+/// A configured group's status from its health ratio (seed 000's `AuthenticationMonitor`):
+/// ≥ 0.95 healthy, ≥ 0.80 degraded, else unhealthy.
+pub fn ratio_status(ratio: f64) -> Status {
+    if ratio >= 0.95 {
+        Status::Healthy
+    } else if ratio >= 0.80 {
+        Status::Degraded
+    } else {
+        Status::Unhealthy
+    }
+}
+
 /// Health of the MCP servers as a group (seed 000 `_check_fastmcp_services`): the share of
 /// checked servers that are healthy; ≥ 0.9 healthy, ≥ 0.7 degraded, else unhealthy.
 pub fn mcp_group_status(components: &[ComponentHealth]) -> Option<(Status, usize, usize)> {

@@ -186,6 +186,22 @@ impl<'a> Reader<'a> {
                     .map(|(_, healthy, total)| healthy as f64 / total as f64);
                 vec![(Vec::new(), v)]
             }
+            "auth_system_health_ratio" => {
+                // The derived `authentication_system` (components in group `auth`): none
+                // configured, nothing to watch.
+                let summary = self.summary();
+                let Some(g) = summary
+                    .components
+                    .iter()
+                    .find(|c| c.component == crate::model::AUTH_GROUP)
+                else {
+                    return Ok(Vec::new());
+                };
+                let v = (g.status != Status::Unknown)
+                    .then(|| g.details.get("ratio").and_then(serde_json::Value::as_f64))
+                    .flatten();
+                vec![(Vec::new(), v)]
+            }
             "role_p95_over_target" => {
                 let targets = self.audit.targets_ms;
                 let by_role = self.roles(from, to).await?;

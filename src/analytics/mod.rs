@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod auth_service;
 #[cfg(feature = "ssr")]
 pub mod recent;
 pub mod roles;

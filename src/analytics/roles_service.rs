@@ -446,6 +446,9 @@ mod tests {
             outcome: outcome.into(),
             session_id: None,
             details: None,
+            duration_ms: None,
+            provider: None,
+            auth: None,
             source: EventSource::Ingest,
         }
     }

@@ -86,14 +86,29 @@ async fn take_traces(
     req: ExportTraceServiceRequest,
     decoding: Option<OwnedSemaphorePermit>,
 ) -> Result<Option<Partial>, ApiError> {
-    let mapped = state.otlp.spans.map(&req, time_limits(state));
+    let mut mapped = state.otlp.spans.map(&req, time_limits(state));
+    let auth = state.otlp.auth_spans.map(&req, audit_limits(state));
     drop(req);
     drop(decoding);
-    if !mapped.events.is_empty() {
-        commit(state, Batch::from(mapped.events)).await?;
+    mapped.tally.absorb(auth.tally);
+    if !mapped.events.is_empty() || !auth.events.is_empty() {
+        let batch = Batch {
+            requests: mapped.events,
+            audits: auth.events,
+            ..Batch::default()
+        };
+        commit(state, batch).await?;
     }
     mapped.tally.count(&state.metrics, OtlpSignal::Spans);
     Ok(Partial::of(&mapped.tally, "span"))
+}
+
+fn audit_limits(state: &AppState) -> AuditLimits<'_> {
+    AuditLimits {
+        time: time_limits(state),
+        max_details_bytes: state.config.audit.max_details_bytes,
+        categories: &state.categories,
+    }
 }
 
 async fn take_logs(
@@ -101,12 +116,7 @@ async fn take_logs(
     req: ExportLogsServiceRequest,
     decoding: Option<OwnedSemaphorePermit>,
 ) -> Result<Option<Partial>, ApiError> {
-    let limits = AuditLimits {
-        time: time_limits(state),
-        max_details_bytes: state.config.audit.max_details_bytes,
-        categories: &state.categories,
-    };
-    let mapped = state.otlp.logs.map(&req, limits);
+    let mapped = state.otlp.logs.map(&req, audit_limits(state));
     drop(req);
     drop(decoding);
     if !mapped.events.is_empty() {

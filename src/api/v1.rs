@@ -31,6 +31,7 @@ pub fn routes() -> Vec<super::ApiRoute> {
         R::new("/api/v1/audit", Ingest, post(ingest_audit)),
         R::new("/api/v1/audit/export", Analytics, get(audit_export)),
         R::new("/api/v1/roles/{view}", Analytics, get(roles)),
+        R::new("/api/v1/auth/summary", Analytics, get(auth_summary)),
     ]
 }
 
@@ -293,6 +294,35 @@ async fn roles(
     }
 }
 
+/// Seed 000's authentication summary of a timeframe, optionally for one provider.
+async fn auth_summary(
+    State(state): State<AppState>,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
+    only(&params, &["timeframe", "provider"])?;
+    let tf = parse_span(&TIMEFRAMES, &params)?;
+    let provider = params.get("provider").map(String::as_str);
+    if let Some(p) = provider {
+        if !state.categories.auth_labels().is_provider_label(p) {
+            return Err(ApiError::BadRequest(format!(
+                "`provider` must be a provider Pulse keeps apart (a built-in or \
+                 [auth_monitoring] providers name, or `other`), not `{}`",
+                shown(p)
+            )));
+        }
+    }
+    json(
+        crate::analytics::auth_service::summary(
+            &state.store,
+            now_ms(),
+            tf,
+            provider,
+            &state.config.auth_monitoring,
+        )
+        .await,
+    )
+}
+
 /// Raw audit events of a timeframe, newest first (`limit` 1..=100000, default 10000).
 async fn audit_export(
     State(state): State<AppState>,
@@ -396,6 +426,8 @@ fn export_event(e: crate::store::AuditEvent) -> serde_json::Value {
         "outcome": e.outcome,
         "session_id": e.session_id,
         "details": e.details,
+        "duration_ms": e.duration_ms,
+        "provider": e.provider,
         "source": e.source.as_str(),
     })
 }

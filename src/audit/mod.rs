@@ -1,6 +1,8 @@
 //! Audit events in: validation of posted events, the action → category table (the seed's,
 //! extended by config), role changes read from `details`, and Pulse's audit of its own use.
 
+pub mod auth;
+
 use crate::events::{AuditEvent, EventSource};
 use crate::fields::{text_field, ts_field, FieldErrors, Limits, Problem};
 use crate::model::ROLES;
@@ -12,8 +14,8 @@ pub const OTHER: &str = crate::model::OTHER;
 
 pub use crate::events::{role_after, role_change, valid_action, MIGRATION_START, ROLE_MIGRATION};
 
-/// Seed 000's `auditCategories`.
-pub const DEFAULT_CATEGORIES: [(&str, &[&str]); 7] = [
+/// Seed 000's `auditCategories`, and its authentication events.
+pub const DEFAULT_CATEGORIES: [(&str, &[&str]); 8] = [
     (
         "admin_actions",
         &[
@@ -68,15 +70,27 @@ pub const DEFAULT_CATEGORIES: [(&str, &[&str]); 7] = [
             "role.change.manual",
         ],
     ),
+    (auth::CATEGORY, &auth::ACTIONS),
 ];
 
 pub const OUTCOMES: [&str; 3] = ["success", "failure", "denied"];
+
+/// The longest step an audit event may say it took: an hour.
+pub const MAX_DURATION_MS: f64 = 3_600_000.0;
+
+/// A provider or method name: letters, digits, `_`, `-`, `.`.
+fn valid_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
 
 /// Action → category, the seed's table plus what config adds (config wins on conflict).
 #[derive(Debug, Clone)]
 pub struct Categories {
     by_action: HashMap<String, String>,
     names: Vec<String>,
+    auth: auth::AuthLabels,
 }
 
 impl Default for Categories {
@@ -104,7 +118,21 @@ impl Categories {
             }
         }
         names.push(OTHER.to_string());
-        Categories { by_action, names }
+        Categories {
+            by_action,
+            names,
+            auth: auth::AuthLabels::default(),
+        }
+    }
+
+    /// With provider and method names beyond the built-in ones (`[auth_monitoring]`).
+    pub fn with_auth_labels(mut self, labels: auth::AuthLabels) -> Categories {
+        self.auth = labels;
+        self
+    }
+
+    pub fn auth_labels(&self) -> &auth::AuthLabels {
+        &self.auth
     }
 
     pub fn of(&self, action: &str) -> &str {
@@ -173,6 +201,26 @@ fn validate_one(item: &Value, limits: AuditLimits<'_>) -> Result<AuditEvent, Fie
         }
     }
     let session_id = text_field(obj, "session_id", 128, false, &mut errs);
+    let provider = text_field(obj, "provider", 64, false, &mut errs);
+    if provider.as_deref().is_some_and(|p| !valid_label(p)) {
+        errs.push((
+            "provider",
+            "must be letters, digits, `_`, `-` or `.`, such as azure_ad".into(),
+        ));
+    }
+    let duration_ms = match obj.get("duration_ms") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_f64() {
+            Some(ms) if (0.0..=MAX_DURATION_MS).contains(&ms) => Some(ms),
+            _ => {
+                errs.push((
+                    "duration_ms",
+                    format!("must be a number of milliseconds from 0 to {MAX_DURATION_MS}"),
+                ));
+                None
+            }
+        },
+    };
     let details = match obj.get("details") {
         None | Some(Value::Null) => None,
         Some(v @ Value::Object(_)) => {
@@ -196,6 +244,23 @@ fn validate_one(item: &Value, limits: AuditLimits<'_>) -> Result<AuditEvent, Fie
             None
         }
     };
+    // What an auth event says its method was must be a plain name, or it could not be a label.
+    if let Some(d) = &details {
+        for (key, field) in [
+            ("method", "details.method"),
+            ("flow_type", "details.flow_type"),
+        ] {
+            match d.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(m)) if m.len() <= 64 && valid_label(m) => {}
+                Some(_) => errs.push((
+                    field,
+                    "must be a name of letters, digits, `_`, `-` or `.` (at most 64), such as totp"
+                        .into(),
+                )),
+            }
+        }
+    }
     // A role change must name a real role, or the users table would learn a made-up one.
     if let Some(d) = &details {
         for key in ["from", "to"] {
@@ -219,6 +284,11 @@ fn validate_one(item: &Value, limits: AuditLimits<'_>) -> Result<AuditEvent, Fie
     match (ts_ms, actor_id, actor_role, action, outcome) {
         (Some(ts_ms), Some(actor_id), Some(actor_role), Some(action), Some(outcome)) => {
             let category = limits.categories.of(&action).to_string();
+            let auth =
+                limits
+                    .categories
+                    .auth_labels()
+                    .key(&action, provider.as_deref(), details.as_ref());
             Ok(AuditEvent {
                 ts_ms,
                 actor_id,
@@ -229,6 +299,9 @@ fn validate_one(item: &Value, limits: AuditLimits<'_>) -> Result<AuditEvent, Fie
                 outcome,
                 session_id,
                 details,
+                duration_ms,
+                provider,
+                auth,
                 source: EventSource::Ingest,
             })
         }
@@ -258,10 +331,15 @@ pub fn self_kind(method: &str, path: &str) -> Option<&'static str> {
         None
     } else if path == "/api/v1/audit/export" {
         Some("data.export")
-    } else if path.starts_with("/api/v1/analytics/") || path.starts_with("/api/v1/roles/") {
+    } else if path.starts_with("/api/v1/analytics/")
+        || path.starts_with("/api/v1/roles/")
+        || path.starts_with("/api/v1/auth/")
+    {
         Some("analytics.query")
-    } else if matches!(path, "/" | "/requests" | "/performance" | "/roles")
-        || path.starts_with("/components/")
+    } else if matches!(
+        path,
+        "/" | "/requests" | "/performance" | "/roles" | "/authentication"
+    ) || path.starts_with("/components/")
     {
         Some("metrics.view")
     } else {
@@ -289,6 +367,9 @@ pub fn self_event(
         outcome: outcome.to_string(),
         session_id: None,
         details: None,
+        duration_ms: None,
+        provider: None,
+        auth: None,
         source: EventSource::SelfTraffic,
     }
 }
@@ -330,10 +411,11 @@ mod tests {
         assert_eq!(c.of("conversion.event"), "guest_actions");
         assert_eq!(c.of("role.change.oauth_sync"), "role_migration");
         assert_eq!(c.of("coffee.brew"), "other");
-        assert_eq!(c.names().len(), 8);
+        assert_eq!(c.of("auth.mfa_challenge"), "auth_events");
+        assert_eq!(c.names().len(), 9);
         assert_eq!(c.names().last().map(String::as_str), Some("other"));
         let total: usize = DEFAULT_CATEGORIES.iter().map(|(_, a)| a.len()).sum();
-        assert_eq!(total, 27);
+        assert_eq!(total, 32);
     }
 
     #[test]
@@ -344,7 +426,55 @@ mod tests {
         ]);
         assert_eq!(c.of("incident.ack"), "ops_actions");
         assert_eq!(c.of("data.export"), "admin_actions");
-        assert_eq!(c.names().len(), 9);
+        assert_eq!(c.names().len(), 10);
+    }
+
+    #[test]
+    fn auth_fields_are_checked_and_labelled() {
+        let c = Categories::default();
+        let auth = |extra: Value| {
+            let mut e = json!({"actor_id": "u1", "actor_role": "developer",
+                "action": "auth.mfa_challenge", "outcome": "failure"});
+            for (k, v) in extra.as_object().unwrap() {
+                e[k] = v.clone();
+            }
+            e
+        };
+        let ok = auth(json!({"duration_ms": 812.5, "provider": "azure_ad",
+            "details": {"method": "webauthn"}}));
+        let e = validate_audit_batch(&[ok], limits(&c)).unwrap().remove(0);
+        assert_eq!(e.category, "auth_events");
+        assert_eq!(e.duration_ms, Some(812.5));
+        assert_eq!(e.provider.as_deref(), Some("azure_ad"));
+        let key = e.auth.unwrap();
+        assert_eq!(
+            (key.provider.as_str(), key.method.as_str()),
+            ("azure_ad", "webauthn")
+        );
+        // An unknown provider is kept on the row as sent, and labelled `other`.
+        let odd = auth(json!({"provider": "acme-idp"}));
+        let e = validate_audit_batch(&[odd], limits(&c)).unwrap().remove(0);
+        assert_eq!(e.provider.as_deref(), Some("acme-idp"));
+        assert_eq!(e.auth.unwrap().provider, "other");
+        let items = vec![
+            auth(json!({"duration_ms": -1})),
+            auth(json!({"duration_ms": "fast"})),
+            auth(json!({"duration_ms": 3_600_001})),
+            auth(json!({"provider": "azure ad; drop"})),
+            auth(json!({"provider": 7})),
+            auth(json!({"details": {"method": {"x": 1}}})),
+            auth(json!({"details": {"flow_type": "a b"}})),
+        ];
+        let p = validate_audit_batch(&items, limits(&c)).unwrap_err();
+        let has = |i: usize, f: &str| p.iter().any(|x| x.index == i && x.field == f);
+        assert!(has(0, "duration_ms") && has(1, "duration_ms") && has(2, "duration_ms"));
+        assert!(has(3, "provider") && has(4, "provider"));
+        assert!(has(5, "details.method") && has(6, "details.flow_type"));
+        // Not an auth action: no labels, whatever it carries.
+        let view = json!({"actor_id": "u1", "actor_role": "viewer", "action": "resource.view",
+            "outcome": "success", "provider": "github"});
+        let e = validate_audit_batch(&[view], limits(&c)).unwrap().remove(0);
+        assert_eq!(e.auth, None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// The metrics a rule may watch, each read from live data when evaluated.
-pub const METRICS: [&str; 13] = [
+pub const METRICS: [&str; 14] = [
     "cpu_percent",
     "memory_percent",
     "disk_percent",
@@ -18,6 +18,7 @@ pub const METRICS: [&str; 13] = [
     "component_unhealthy",
     "component_degraded",
     "mcp_servers_health_ratio",
+    "auth_system_health_ratio",
     "role_p95_over_target",
     "role_rate_limit_percent",
     "audit_denied",
@@ -130,7 +131,7 @@ struct RawRule {
 }
 
 /// Seed 000's default rules: (name, metric, op, threshold, for, severity, description).
-const DEFAULTS: [DefaultRule; 4] = [
+const DEFAULTS: [DefaultRule; 5] = [
     (
         "High CPU Usage",
         "cpu_percent",
@@ -166,6 +167,15 @@ const DEFAULTS: [DefaultRule; 4] = [
         "5m",
         "high",
         "Fewer than 80% of MCP servers are healthy",
+    ),
+    (
+        "Authentication System Unhealthy",
+        "auth_system_health_ratio",
+        "<",
+        0.9,
+        "2m",
+        "high",
+        "Fewer than 90% of the authentication components (group `auth`) are healthy",
     ),
 ];
 
@@ -565,10 +575,16 @@ mod tests {
                 "High Memory Usage",
                 "High Error Rate",
                 "Low Server Health",
+                "Authentication System Unhealthy",
                 "docs-api down"
             ]
         );
-        let down = &a.rules[4];
+        let auth = &a.rules[4];
+        assert_eq!(
+            (auth.metric.as_str(), auth.condition.threshold),
+            ("auth_system_health_ratio", 0.9)
+        );
+        let down = &a.rules[5];
         assert_eq!(
             down.selectors,
             [("component".to_string(), "docs-api".to_string())]

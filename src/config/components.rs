@@ -30,6 +30,8 @@ pub struct ComponentConfig {
     /// Components this one needs: while one of them is down (its unhealthy alert firing),
     /// this one's alerts are suppressed.
     pub depends_on: Vec<String>,
+    /// The group this component counts in (`auth`: the derived `authentication_system`).
+    pub group: Option<String>,
     pub check: CheckSpec,
 }
 
@@ -54,6 +56,7 @@ impl ComponentConfig {
             CheckSpec::Database
             | CheckSpec::Disk { .. }
             | CheckSpec::Memory { .. }
+            | CheckSpec::RoleSync { .. }
             | CheckSpec::Tcp { .. } => Vec::new(),
         }
     }
@@ -78,6 +81,20 @@ pub(super) fn validate_all(
         out.push(c);
     }
     for (i, c) in out.iter().enumerate() {
+        // A group's derived component is a component too: its name must be free.
+        if let Some(g) = &c.group {
+            let derived = crate::model::group_component(g);
+            if out.iter().any(|o| o.name == derived) || derived == crate::model::MCP_GROUP {
+                return Err(ConfigError::Invalid {
+                    source_name: source.to_string(),
+                    key: format!("components[{i}].group"),
+                    reason: format!(
+                        "group `{g}` stands for the derived component `{derived}`, \
+                         which is already a component's name"
+                    ),
+                });
+            }
+        }
         for d in &c.depends_on {
             if d == &c.name || !out.iter().any(|o| &o.name == d) {
                 return Err(ConfigError::Invalid {
@@ -179,6 +196,7 @@ fn validate(
         success_threshold,
         confirm_interval,
         depends_on: rc.depends_on.clone().unwrap_or_default(),
+        group: group(&rc, &err)?,
         check,
     })
 }
@@ -216,6 +234,27 @@ fn name(rc: &RawComponent, err: &KeyError) -> Result<String, ConfigError> {
         ));
     }
     Ok(name)
+}
+
+/// 1-32 characters of a-z, 0-9 and '_'.
+fn group(rc: &RawComponent, err: &KeyError) -> Result<Option<String>, ConfigError> {
+    let Some(g) = &rc.group else {
+        return Ok(None);
+    };
+    let ok = !g.is_empty()
+        && g.len() <= 32
+        && g.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        return Err(err(
+            "group",
+            format!(
+                "`{}` must be 1-32 characters of a-z, 0-9 and '_', such as auth",
+                crate::model::shown(g)
+            ),
+        ));
+    }
+    Ok(Some(g.clone()))
 }
 
 /// A known kind, and none of the other kinds' keys.
@@ -256,6 +295,7 @@ pub(super) fn defaults(addr: SocketAddr, database_url: &str) -> Vec<ComponentCon
             success_threshold: 2,
             confirm_interval: DEFAULT_CONFIRM_INTERVAL,
             depends_on: Vec::new(),
+            group: None,
             check,
         };
     let mut liveness = base(

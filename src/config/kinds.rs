@@ -27,6 +27,7 @@ pub(super) struct RawComponent {
     pub(super) success_threshold: Option<u32>,
     pub(super) confirm_interval: Option<String>,
     pub(super) depends_on: Option<Vec<String>>,
+    pub(super) group: Option<String>,
     pub(super) url: Option<String>,
     pub(super) headers: Option<std::collections::BTreeMap<String, String>>,
     pub(super) protocol_version: Option<String>,
@@ -39,11 +40,12 @@ pub(super) struct RawComponent {
     pub(super) path: Option<String>,
     pub(super) degraded_percent: Option<f64>,
     pub(super) unhealthy_percent: Option<f64>,
+    pub(super) max_failures: Option<u32>,
 }
 
 impl RawComponent {
     /// Every kind-specific key and whether it is set.
-    pub(super) fn kind_keys(&self) -> [(&'static str, bool); 12] {
+    pub(super) fn kind_keys(&self) -> [(&'static str, bool); 13] {
         [
             ("url", self.url.is_some()),
             ("headers", self.headers.is_some()),
@@ -57,6 +59,7 @@ impl RawComponent {
             ("path", self.path.is_some()),
             ("degraded_percent", self.degraded_percent.is_some()),
             ("unhealthy_percent", self.unhealthy_percent.is_some()),
+            ("max_failures", self.max_failures.is_some()),
         ]
     }
 }
@@ -74,10 +77,13 @@ pub enum Kind {
     Redis,
     /// An MCP server over Streamable HTTP.
     Mcp,
+    /// Role synchronisation from the identity provider, judged by the role-sync failures
+    /// audit events reported in the last 15 minutes.
+    RoleSync,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Database,
         Kind::Disk,
         Kind::Memory,
@@ -86,6 +92,7 @@ impl Kind {
         Kind::Postgres,
         Kind::Redis,
         Kind::Mcp,
+        Kind::RoleSync,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +105,7 @@ impl Kind {
             Kind::Postgres => "postgres",
             Kind::Redis => "redis",
             Kind::Mcp => "mcp",
+            Kind::RoleSync => "role_sync",
         }
     }
 
@@ -127,6 +135,7 @@ impl Kind {
                 "auth_required_status",
             ],
             Kind::Tcp => &["host", "port"],
+            Kind::RoleSync => &["max_failures"],
         }
     }
 
@@ -146,7 +155,7 @@ impl Kind {
                 Some(Duration::from_millis(500))
             }
             Kind::Http | Kind::Mcp => Some(Duration::from_millis(1000)),
-            Kind::Disk | Kind::Memory => None,
+            Kind::Disk | Kind::Memory | Kind::RoleSync => None,
         }
     }
 
@@ -155,7 +164,7 @@ impl Kind {
         match self {
             Kind::Database | Kind::Postgres => ComponentType::Database,
             Kind::Disk => ComponentType::FileSystem,
-            Kind::Memory => ComponentType::Application,
+            Kind::Memory | Kind::RoleSync => ComponentType::Application,
             Kind::Http | Kind::Mcp => ComponentType::ExternalService,
             Kind::Tcp => ComponentType::Network,
             Kind::Redis => ComponentType::Cache,
@@ -188,6 +197,9 @@ impl Kind {
                 url: server_url(rc, err, env, self, &["redis", "rediss"])?,
             }),
             Kind::Mcp => mcp(rc, err, env),
+            Kind::RoleSync => Ok(CheckSpec::RoleSync {
+                max_failures: rc.max_failures.unwrap_or(0),
+            }),
         }
     }
 }
@@ -238,6 +250,10 @@ pub enum CheckSpec {
         /// Status for a server that answers 401/403: degraded by default, or unhealthy.
         auth_required_status: Status,
     },
+    /// Unhealthy when more than `max_failures` role syncs failed in the last 15 minutes.
+    RoleSync {
+        max_failures: u32,
+    },
 }
 
 impl CheckSpec {
@@ -251,6 +267,7 @@ impl CheckSpec {
             CheckSpec::Postgres { .. } => Kind::Postgres,
             CheckSpec::Redis { .. } => Kind::Redis,
             CheckSpec::Mcp { .. } => Kind::Mcp,
+            CheckSpec::RoleSync { .. } => Kind::RoleSync,
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 mod alerts;
 mod audit;
 mod auth;
+mod auth_monitoring;
 mod components;
 mod health;
 mod kinds;
@@ -20,6 +21,7 @@ mod view;
 pub use alerts::{AlertRule, AlertSettings, Channel};
 pub use audit::AuditSettings;
 pub use auth::{AuthSettings, CookieSecure};
+pub use auth_monitoring::AuthMonitorSettings;
 pub use components::ComponentConfig;
 pub use health::HealthSettings;
 pub use kinds::{CheckSpec, Kind};
@@ -72,6 +74,7 @@ pub struct Config {
     pub auth: AuthSettings,
     pub alerts: AlertSettings,
     pub otlp: OtlpSettings,
+    pub auth_monitoring: AuthMonitorSettings,
     pub components: Vec<ComponentConfig>,
 }
 
@@ -279,6 +282,8 @@ struct RawConfig {
     alerts: alerts::RawAlerts,
     #[serde(default)]
     otlp: otlp::RawOtlp,
+    #[serde(default)]
+    auth_monitoring: auth_monitoring::RawAuthMonitoring,
     components: Option<Vec<kinds::RawComponent>>,
 }
 
@@ -392,6 +397,7 @@ impl Config {
         };
         let alerts = alerts::settings(&source, &raw.alerts, &env, addr, &components)?;
         let otlp = otlp::settings(&source, &raw.otlp, &env)?;
+        let auth_monitoring = auth_monitoring::settings(&source, &raw.auth_monitoring)?;
 
         Ok(Config {
             source,
@@ -405,6 +411,7 @@ impl Config {
             auth,
             alerts,
             otlp,
+            auth_monitoring,
             components,
         })
     }

@@ -176,8 +176,26 @@ fn the_shipped_example_is_valid() {
         .collect();
     assert_eq!(
         kinds,
-        ["database", "disk", "memory", "http", "tcp", "postgres", "redis", "mcp"]
+        [
+            "database",
+            "disk",
+            "memory",
+            "http",
+            "tcp",
+            "postgres",
+            "redis",
+            "mcp",
+            "role_sync"
+        ]
     );
+    let auth: Vec<_> = c
+        .components
+        .iter()
+        .filter(|c| c.group.as_deref() == Some("auth"))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(auth, ["gateway-cache", "role-sync"]);
+    assert_eq!(c.auth_monitoring.providers, ["corp_sso"]);
 }
 
 #[test]
@@ -190,6 +208,44 @@ fn audit_and_role_settings_are_validated_with_the_key_named() {
             "roles.rate_limits_rpm.viewer",
         ),
         ("[audit]\nself_role = \"owner\"", "audit.self_role"),
+        (
+            "[auth_monitoring]\nmax_failure_rate = 1.5",
+            "auth_monitoring.max_failure_rate",
+        ),
+        (
+            "[auth_monitoring]\nmin_session_health = -0.1",
+            "auth_monitoring.min_session_health",
+        ),
+        (
+            "[auth_monitoring]\nmax_oauth_flow_ms = 0",
+            "auth_monitoring.max_oauth_flow_ms",
+        ),
+        (
+            "[auth_monitoring]\nmax_token_refresh_ms = 1e9",
+            "auth_monitoring.max_token_refresh_ms",
+        ),
+        (
+            "[auth_monitoring]\nproviders = [\"a b\"]",
+            "auth_monitoring.providers",
+        ),
+        (
+            "[auth_monitoring]\nmethods = [\"other\"]",
+            "auth_monitoring.methods",
+        ),
+        ("[auth_monitoring]\nthreshold = 1", "threshold"),
+        (
+            "[[components]]\nname = \"a\"\nkind = \"database\"\ngroup = \"Auth!\"",
+            "components[0].group",
+        ),
+        (
+            "[[components]]\nname = \"authentication_system\"\nkind = \"database\"\n\
+             [[components]]\nname = \"b\"\nkind = \"database\"\ngroup = \"auth\"",
+            "components[1].group",
+        ),
+        (
+            "[[components]]\nname = \"a\"\nkind = \"database\"\nmax_failures = 3",
+            "max_failures",
+        ),
         ("[audit]\nmax_details_bytes = 1", "audit.max_details_bytes"),
         (
             "[audit.categories]\nother = [\"a.b\"]",

@@ -43,6 +43,7 @@ pub async fn run(
 ) -> CheckOutcome {
     match spec {
         CheckSpec::Database => database(&ctx.store).await,
+        CheckSpec::RoleSync { max_failures } => role_sync(&ctx.store, *max_failures).await,
         CheckSpec::Disk {
             path,
             degraded_percent,
@@ -131,6 +132,33 @@ async fn database(store: &Store) -> CheckOutcome {
 }
 
 use crate::latency::round2;
+
+/// Role sync as the gateway reports it: `role.change.oauth_sync` audit events of the last 15
+/// minutes (minute rollups), unhealthy past `max` failures.
+async fn role_sync(store: &Store, max: u32) -> CheckOutcome {
+    let (syncs, failures) = match store
+        .recent_auth(crate::audit::auth::ROLE_SYNC, crate::model::now_ms(), 15)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => {
+            return CheckOutcome::unhealthy(format!("reading role syncs failed: {e}"), json!({}))
+        }
+    };
+    let details = json!({
+        "syncs_last_15m": syncs,
+        "failures_last_15m": failures,
+        "max_failures": max,
+    });
+    if failures > i64::from(max) {
+        CheckOutcome::unhealthy(
+            format!("{failures} role syncs failed in the last 15 minutes (at most {max} allowed)"),
+            details,
+        )
+    } else {
+        CheckOutcome::healthy(details)
+    }
+}
 
 /// Judges a resource's usage against its thresholds; `details` gains the figures.
 fn usage_outcome(

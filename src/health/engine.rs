@@ -104,8 +104,9 @@ struct Inner {
     metrics: Metrics,
     permits: Semaphore,
     started: Instant,
-    /// Whether any `mcp` component exists, and so the derived `mcp_servers` group.
-    has_mcp_group: bool,
+    /// The derived group components: `mcp_servers` when any `mcp` component exists, and
+    /// one per configured `group`.
+    groups: Vec<Group>,
     /// Whether networked components get a connection watch between checks (`watch.rs`).
     watch: bool,
     /// One lock per component, held while its check runs, with when its last check ended:
@@ -114,6 +115,51 @@ struct Inner {
     /// A "Check now" within this long of the component's last check returns that check's
     /// result instead of running another: clicks and scripts cannot run checks faster.
     coalesce: Duration,
+}
+
+/// A derived component: the health ratio of its members.
+#[derive(Debug, Clone)]
+struct Group {
+    /// The derived component's name.
+    name: String,
+    /// What the group is called in messages (`MCP servers`, `auth components`).
+    noun: String,
+    members: Vec<String>,
+}
+
+impl Group {
+    fn is_mcp(&self) -> bool {
+        self.name == MCP_GROUP
+    }
+
+    fn all(components: &[ComponentConfig]) -> Vec<Group> {
+        let mut groups = Vec::new();
+        let servers: Vec<String> = components
+            .iter()
+            .filter(|c| c.check.kind() == crate::config::Kind::Mcp)
+            .map(|c| c.name.clone())
+            .collect();
+        if !servers.is_empty() {
+            groups.push(Group {
+                name: MCP_GROUP.to_string(),
+                noun: "MCP servers".to_string(),
+                members: servers,
+            });
+        }
+        for c in components {
+            let Some(g) = &c.group else { continue };
+            let name = crate::model::group_component(g);
+            match groups.iter_mut().find(|x| x.name == name) {
+                Some(x) => x.members.push(c.name.clone()),
+                None => groups.push(Group {
+                    name,
+                    noun: format!("{g} components"),
+                    members: vec![c.name.clone()],
+                }),
+            }
+        }
+        groups
+    }
 }
 
 #[derive(Clone)]
@@ -174,11 +220,9 @@ impl HealthEngine {
         for c in &components {
             metrics.set_component_status(&c.name, Status::Unknown);
         }
-        let has_mcp_group = components
-            .iter()
-            .any(|c| c.check.kind() == crate::config::Kind::Mcp);
-        if has_mcp_group {
-            metrics.set_component_status(MCP_GROUP, Status::Unknown);
+        let groups = Group::all(&components);
+        for g in &groups {
+            metrics.set_component_status(&g.name, Status::Unknown);
         }
         let running = components
             .iter()
@@ -194,7 +238,7 @@ impl HealthEngine {
                 metrics,
                 permits: Semaphore::new(max_concurrent.max(1)),
                 started: Instant::now(),
-                has_mcp_group,
+                groups,
                 watch: false,
             }),
         }
@@ -249,14 +293,14 @@ impl HealthEngine {
     }
 
     /// Runs one component's check now, records it and returns the component's new state.
-    /// For the derived MCP group, every MCP server is checked.
+    /// For a derived group, every member is checked.
     pub async fn check_now(&self, name: &str) -> Result<ComponentHealth, EngineError> {
-        if self.is_group(name) {
+        if let Some(g) = self.group(name) {
             let servers: Vec<ComponentConfig> = self
                 .inner
                 .components
                 .iter()
-                .filter(|c| c.check.kind() == crate::config::Kind::Mcp)
+                .filter(|c| g.members.contains(&c.name))
                 .cloned()
                 .collect();
             futures::future::join_all(
@@ -273,8 +317,8 @@ impl HealthEngine {
             .ok_or_else(|| EngineError::UnknownComponent(name.to_string()))
     }
 
-    fn is_group(&self, name: &str) -> bool {
-        self.inner.has_mcp_group && name == MCP_GROUP
+    fn group(&self, name: &str) -> Option<&Group> {
+        self.inner.groups.iter().find(|g| g.name == name)
     }
 
     /// Runs a check unless one ended within `fresh` (then that result stands); waits for a
@@ -363,11 +407,13 @@ impl HealthEngine {
             st.last = Some(record.clone());
             record
         };
-        let group = if cfg.check.kind() == crate::config::Kind::Mcp {
-            self.record_group(record.timestamp_ms)
-        } else {
-            None
-        };
+        let groups: Vec<(String, CheckRecord)> = self
+            .inner
+            .groups
+            .iter()
+            .filter(|g| g.members.contains(&cfg.name))
+            .filter_map(|g| Some((g.name.clone(), self.record_group(g, record.timestamp_ms)?)))
+            .collect();
         let m = &self.inner.metrics;
         m.set_component_status(&cfg.name, record.effective_status);
         m.observe_check(&cfg.name, took);
@@ -388,37 +434,65 @@ impl HealthEngine {
             component: cfg.name.clone(),
             record,
         }];
-        rows.extend(group.map(|record| NewCheckResult {
-            component: MCP_GROUP.to_string(),
-            record,
-        }));
+        rows.extend(
+            groups
+                .into_iter()
+                .map(|(component, record)| NewCheckResult { component, record }),
+        );
         if let Err(e) = self.store().insert_check_results(&rows).await {
             tracing::error!(error = %e, "storing check result failed");
         }
     }
 
-    /// Recomputes the derived MCP group from its members' damped statuses and keeps it as a
-    /// result of its own (history, chart, detail page like any component).
-    fn record_group(&self, now: i64) -> Option<CheckRecord> {
+    /// Recomputes a derived group from its members' damped statuses and keeps it as a result
+    /// of its own (history, chart, detail page like any component).
+    fn record_group(&self, g: &Group, now: i64) -> Option<CheckRecord> {
         let members: Vec<ComponentHealth> = {
             let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
             self.inner
                 .components
                 .iter()
-                .filter(|c| c.check.kind() == crate::config::Kind::Mcp)
+                .filter(|c| g.members.contains(&c.name))
                 .map(|c| self.health_of(c, state.get(&c.name)))
                 .collect()
         };
-        let (status, healthy, total) = mcp_group_status(&members)?;
+        let (status, healthy, total) = if g.is_mcp() {
+            mcp_group_status(&members)?
+        } else {
+            let checked = members.iter().filter(|m| m.status != Status::Unknown);
+            let total = checked.clone().count();
+            let healthy = checked.filter(|m| m.status == Status::Healthy).count();
+            if total == 0 {
+                return None;
+            }
+            let status = crate::model::ratio_status(healthy as f64 / total as f64);
+            (status, healthy, total)
+        };
         let slowest = members
             .iter()
             .filter_map(|m| m.response_time_ms)
             .fold(0.0, f64::max);
-        let servers: serde_json::Map<String, Value> = members
+        let statuses: serde_json::Map<String, Value> = members
             .iter()
             .map(|m| (m.component.clone(), json!(m.status)))
             .collect();
         let ratio = healthy as f64 / total as f64;
+        let (healthy_at, degraded_at) = if g.is_mcp() { (90, 70) } else { (95, 80) };
+        let details = if g.is_mcp() {
+            json!({
+                "healthy_servers": healthy,
+                "checked_servers": total,
+                "ratio": (ratio * 1000.0).round() / 1000.0,
+                "servers": statuses,
+            })
+        } else {
+            json!({
+                "healthy_components": healthy,
+                "checked_components": total,
+                "ratio": (ratio * 1000.0).round() / 1000.0,
+                "components": statuses,
+            })
+        };
         let record = CheckRecord {
             timestamp_ms: now,
             status,
@@ -426,41 +500,41 @@ impl HealthEngine {
             response_time_ms: slowest,
             error_message: (status != Status::Healthy).then(|| {
                 format!(
-                    "{healthy} of {total} MCP servers healthy ({:.0} %; healthy needs 90 %, degraded 70 %)",
+                    "{healthy} of {total} {} healthy ({:.0} %; healthy needs {healthy_at} %, degraded {degraded_at} %)",
+                    g.noun,
                     ratio * 100.0
                 )
             }),
-            details: json!({
-                "healthy_servers": healthy,
-                "checked_servers": total,
-                "ratio": (ratio * 1000.0).round() / 1000.0,
-                "servers": servers,
-            }),
+            details,
         };
         let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
-        let st = state.entry(MCP_GROUP.to_string()).or_default();
+        let st = state.entry(g.name.clone()).or_default();
         st.damper.status = status;
         st.push_latency(record.response_time_ms);
         st.last = Some(record.clone());
         drop(state);
-        self.inner.metrics.set_component_status(MCP_GROUP, status);
+        self.inner.metrics.set_component_status(&g.name, status);
         Some(record)
     }
 
-    /// The derived group as a component: not critical, never checked on its own.
-    fn group_health(&self, st: Option<&ComponentState>) -> ComponentHealth {
+    /// A derived group as a component: not critical, never checked on its own.
+    fn group_health(&self, g: &Group, st: Option<&ComponentState>) -> ComponentHealth {
         let last = st.and_then(|s| s.last.as_ref());
         let interval = self
             .inner
             .components
             .iter()
-            .filter(|c| c.check.kind() == crate::config::Kind::Mcp)
+            .filter(|c| g.members.contains(&c.name))
             .map(|c| c.interval.as_secs_f64())
             .fold(f64::INFINITY, f64::min);
         ComponentHealth {
-            component: MCP_GROUP.to_string(),
-            component_type: ComponentType::ExternalService,
-            kind: "mcp_group".to_string(),
+            component: g.name.clone(),
+            component_type: if g.is_mcp() {
+                ComponentType::ExternalService
+            } else {
+                ComponentType::Application
+            },
+            kind: if g.is_mcp() { "mcp_group" } else { "group" }.to_string(),
             critical: false,
             status: st.map(|s| s.damper.status).unwrap_or_default(),
             response_time_ms: last.map(|l| l.response_time_ms),
@@ -502,8 +576,8 @@ impl HealthEngine {
 
     pub fn component(&self, name: &str) -> Option<ComponentHealth> {
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
-        if self.is_group(name) {
-            return Some(self.group_health(state.get(name)));
+        if let Some(g) = self.group(name) {
+            return Some(self.group_health(g, state.get(name)));
         }
         let cfg = self.config(name).ok()?;
         Some(self.health_of(cfg, state.get(name)))
@@ -512,13 +586,13 @@ impl HealthEngine {
     /// The health score alone, without building the whole summary.
     fn health_score(&self) -> f64 {
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
-        let group = self.inner.has_mcp_group.then_some(MCP_GROUP);
+        let groups = self.inner.groups.iter().map(|g| g.name.as_str());
         let statuses = self
             .inner
             .components
             .iter()
             .map(|c| c.name.as_str())
-            .chain(group)
+            .chain(groups)
             .map(|name| state.get(name).map(|s| s.damper.status).unwrap_or_default());
         rules::health_score(Counts::of(statuses))
     }
@@ -532,8 +606,8 @@ impl HealthEngine {
             .iter()
             .map(|c| self.health_of(c, state.get(&c.name)))
             .collect();
-        if self.inner.has_mcp_group {
-            components.push(self.group_health(state.get(MCP_GROUP)));
+        for g in &self.inner.groups {
+            components.push(self.group_health(g, state.get(&g.name)));
         }
         let last_check = state
             .values()
@@ -679,6 +753,7 @@ mod tests {
             success_threshold: 2,
             confirm_interval: Duration::from_millis(200),
             depends_on: Vec::new(),
+            group: None,
             check,
         }
     }
@@ -967,6 +1042,100 @@ mod tests {
         let g = engine.check_now(MCP_GROUP).await.unwrap();
         assert_eq!(g.details["healthy_servers"], 0);
         assert!(engine.component("db").unwrap().p95_ms.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_auth_group_reports_its_health_ratio_with_the_seed_thresholds() {
+        let member = |name: &str, check: CheckSpec| ComponentConfig {
+            group: Some("auth".into()),
+            failure_threshold: 1,
+            success_threshold: 1,
+            ..comp(name, check, false)
+        };
+        let members = vec![
+            member("oauth-proxy", CheckSpec::Database),
+            member("session-store", CheckSpec::Database),
+            member("auth-backend", CheckSpec::Database),
+            member("role-sync", CheckSpec::RoleSync { max_failures: 2 }),
+        ];
+        let mut all = members.clone();
+        all.push(comp("db", CheckSpec::Database, false));
+        let (engine, _dir) = engine_with(all).await;
+        let auth = crate::model::AUTH_GROUP;
+        assert_eq!(engine.component(auth).unwrap().status, Status::Unknown);
+        assert!(
+            engine.component(MCP_GROUP).is_none(),
+            "no MCP servers, no MCP group"
+        );
+        let ok = || CheckOutcome::healthy(json!({}));
+        for m in &members {
+            engine.record(m, ok(), Duration::from_millis(3)).await;
+        }
+        let g = engine.component(auth).unwrap();
+        assert_eq!((g.status, g.kind.as_str()), (Status::Healthy, "group"));
+        assert_eq!(g.details["ratio"], 1.0);
+        // One of four down is 0.75: below the seed's 0.80, so unhealthy (not merely degraded).
+        let down = || CheckOutcome::unhealthy("role syncs failing", Value::Null);
+        engine
+            .record(&members[3], down(), Duration::from_millis(3))
+            .await;
+        let g = engine.component(auth).unwrap();
+        assert_eq!(g.status, Status::Unhealthy);
+        assert_eq!(g.details["healthy_components"], 3);
+        assert!(g
+            .error_message
+            .unwrap()
+            .starts_with("3 of 4 auth components healthy"));
+        let d = engine.detail(auth).await.unwrap();
+        assert_eq!(d.history.len(), 5, "the group has its own history");
+        assert_eq!(d.history[0].status, Status::Unhealthy);
+        // "Check now" runs every member: role sync reads the store (no failures: healthy).
+        let g = engine.check_now(auth).await.unwrap();
+        assert_eq!(g.status, Status::Healthy, "{:?}", g.details);
+        let rs = engine.component("role-sync").unwrap();
+        assert_eq!(rs.details["failures_last_15m"], 0);
+    }
+
+    #[tokio::test]
+    async fn role_sync_turns_unhealthy_past_its_failures_in_fifteen_minutes() {
+        let rs = ComponentConfig {
+            group: Some("auth".into()),
+            ..comp("role-sync", CheckSpec::RoleSync { max_failures: 1 }, false)
+        };
+        let (engine, _dir) = engine_with(vec![rs.clone()]).await;
+        let sync = |minutes_ago: i64, outcome: &str| crate::events::AuditEvent {
+            ts_ms: now_ms() - minutes_ago * 60_000,
+            actor_id: "u".into(),
+            actor_role: "viewer".into(),
+            action: crate::audit::auth::ROLE_SYNC.into(),
+            category: "role_migration".into(),
+            resource: None,
+            outcome: outcome.into(),
+            session_id: None,
+            details: None,
+            duration_ms: None,
+            provider: None,
+            auth: Some(Default::default()),
+            source: crate::events::EventSource::Ingest,
+        };
+        // Two failures, but one of them 40 minutes ago: one counts, at the limit.
+        let events = vec![sync(1, "failure"), sync(40, "failure"), sync(2, "success")];
+        engine.store().insert_audits(&events).await.unwrap();
+        let c = engine.check_now("role-sync").await.unwrap();
+        assert_eq!(c.last_result_status, Status::Healthy, "{:?}", c.details);
+        assert_eq!(c.details["failures_last_15m"], 1);
+        assert_eq!(c.details["syncs_last_15m"], 2);
+        engine
+            .store()
+            .insert_audits(&[sync(0, "failure")])
+            .await
+            .unwrap();
+        let c = engine.check_now("role-sync").await.unwrap();
+        assert_eq!(c.last_result_status, Status::Unhealthy);
+        assert!(c
+            .error_message
+            .unwrap()
+            .contains("2 role syncs failed in the last 15 minutes"));
     }
 
     #[tokio::test]

@@ -33,7 +33,10 @@ pub fn endpoint(cfg: &ComponentConfig) -> Option<(String, u16)> {
         CheckSpec::Tcp { host, port } => Some((host.clone(), *port)),
         CheckSpec::Postgres { url } => from_url(url, 5432),
         CheckSpec::Redis { url } => from_url(url, 6379),
-        CheckSpec::Database | CheckSpec::Disk { .. } | CheckSpec::Memory { .. } => None,
+        CheckSpec::Database
+        | CheckSpec::Disk { .. }
+        | CheckSpec::Memory { .. }
+        | CheckSpec::RoleSync { .. } => None,
     }
 }
 
@@ -128,6 +131,7 @@ mod tests {
             success_threshold: 2,
             confirm_interval: Duration::from_secs(2),
             depends_on: Vec::new(),
+            group: None,
             check,
         }
     }

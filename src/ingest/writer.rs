@@ -391,6 +391,7 @@ fn done(counters: &Counters, job: Job) {
     if !job.batch.audits.is_empty() {
         metrics.ingested("audit", job.batch.audits.len());
         metrics.role_actions(&job.batch.audits);
+        metrics.auth.observe(&job.batch.audits);
     }
     if let Some(ack) = job.ack {
         let _ = ack.send(Ok(()));

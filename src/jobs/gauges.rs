@@ -1,4 +1,5 @@
-//! Gauges that need a query: `pulse_role_active_users` (distinct actors per role, last 24 h).
+//! Gauges that need a query: `pulse_role_active_users` (distinct actors per role, last 24 h)
+//! and `active_sessions_by_provider` (sessions validated in the last 15 minutes).
 
 use crate::analytics::service::Frame;
 use crate::metrics::Metrics;
@@ -22,6 +23,14 @@ pub async fn run(store: Store, metrics: Metrics) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "counting active users failed"),
+        }
+        let now = crate::model::now_ms();
+        match store
+            .auth_active_sessions(now - crate::analytics::auth::ACTIVE_SESSION_MS, now)
+            .await
+        {
+            Ok(by_provider) => metrics.auth.set_sessions(&by_provider),
+            Err(e) => tracing::warn!(error = %e, "counting active sessions failed"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }

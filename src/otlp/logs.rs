@@ -10,6 +10,8 @@
 //! | resource | `audit.resource` |
 //! | session_id | `audit.session_id`, `session.id`, `mcp.session.id` |
 //! | details | `audit.details` (a map, or a JSON object as a string) |
+//! | duration_ms | `audit.duration_ms` (a number) |
+//! | provider | `audit.provider`, `auth.provider` |
 //! | ts | the record's time, else its observed time |
 
 use super::attrs::{json, text, Attrs};
@@ -28,7 +30,9 @@ const OUTCOME: usize = 3;
 const RESOURCE: usize = 4;
 const SESSION: usize = 5;
 const DETAILS: usize = 6;
-const FIELDS: usize = 7;
+const DURATION: usize = 7;
+const PROVIDER: usize = 8;
+const FIELDS: usize = 9;
 
 pub struct LogMapper {
     names: HashMap<String, (usize, usize)>,
@@ -42,7 +46,7 @@ pub struct MappedLogs {
 
 impl LogMapper {
     pub fn new(s: &OtlpSettings) -> LogMapper {
-        let table: [(usize, &[&str]); 7] = [
+        let table: [(usize, &[&str]); FIELDS] = [
             (ACTION, &["audit.action"]),
             (ACTOR, &["audit.actor_id", "enduser.id", "user.id"]),
             (ROLE, &["audit.actor_role", s.role_attribute.as_str()]),
@@ -53,6 +57,8 @@ impl LogMapper {
                 &["audit.session_id", "session.id", "mcp.session.id"],
             ),
             (DETAILS, &["audit.details"]),
+            (DURATION, &["audit.duration_ms"]),
+            (PROVIDER, &["audit.provider", "auth.provider"]),
         ];
         let mut names = HashMap::new();
         for (field, list) in table {
@@ -93,10 +99,14 @@ impl LogMapper {
                         (OUTCOME, "outcome"),
                         (RESOURCE, "resource"),
                         (SESSION, "session_id"),
+                        (PROVIDER, "provider"),
                     ] {
                         if let Some(v) = f.text(field) {
                             obj.insert(key.into(), Value::String(v.into_owned()));
                         }
+                    }
+                    if let Some(d) = f.value(DURATION) {
+                        obj.insert("duration_ms".into(), json(d, 0));
                     }
                     if let Some(d) = f.value(DETAILS) {
                         let details = match text(d) {

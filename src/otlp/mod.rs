@@ -3,6 +3,7 @@
 //! histograms to rollups (when switched on) — with a tally of what was accepted, skipped or rejected and why.
 
 pub mod attrs;
+pub mod auth_spans;
 pub mod logs;
 pub mod metrics;
 pub mod nesting;
@@ -19,6 +20,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 /// The span and log mappers, built once from `[otlp]`.
 pub struct Receiver {
     pub spans: spans::SpanMapper,
+    pub auth_spans: auth_spans::AuthSpanMapper,
     pub logs: logs::LogMapper,
     pub metrics: metrics::MetricMapper,
     /// Exports read and decoded at once: each may hold up to `ingest.max_batch` items in
@@ -34,6 +36,7 @@ impl Receiver {
     pub fn new(s: &crate::config::OtlpSettings) -> Receiver {
         Receiver {
             spans: spans::SpanMapper::new(s),
+            auth_spans: auth_spans::AuthSpanMapper::new(s),
             logs: logs::LogMapper::new(s),
             metrics: metrics::MetricMapper::new(s),
             decoding: std::sync::Arc::new(tokio::sync::Semaphore::new(DECODING_AT_ONCE)),
@@ -72,6 +75,23 @@ impl Tally {
         {
             self.reasons
                 .push(format!("`{}` {reason}", crate::model::shown(name)));
+        }
+    }
+
+    /// Adds another mapper's tally of the same export (its reasons while there is room).
+    pub fn absorb(&mut self, other: Tally) {
+        self.accepted += other.accepted;
+        self.skipped += other.skipped;
+        self.nested += other.nested;
+        self.rejected += other.rejected;
+        for r in other.reasons {
+            if self.reasons.len() < REASONS_SHOWN {
+                self.reasons.push(r);
+            }
+        }
+        self.unknown_roles += other.unknown_roles;
+        if self.unknown_role_example.is_none() {
+            self.unknown_role_example = other.unknown_role_example;
         }
     }
 

@@ -78,7 +78,10 @@ impl SpanMapper {
             for ss in &rs.scope_spans {
                 for span in &ss.spans {
                     let Some(route) = self.route_of(span) else {
-                        out.tally.skipped += 1;
+                        // Auth spans are audit events: `auth_spans` counts them.
+                        if !super::auth_spans::is_auth_span(&span.name) {
+                            out.tally.skipped += 1;
+                        }
                         continue;
                     };
                     if !nested.is_empty() && nested.contains(&key(&span.trace_id, &span.span_id)) {

@@ -215,7 +215,14 @@ pub async fn build_state(
         leptos_options,
         engine,
         metrics,
-        categories: Arc::new(crate::audit::Categories::new(&config.audit.categories)),
+        categories: Arc::new(
+            crate::audit::Categories::new(&config.audit.categories).with_auth_labels(
+                crate::audit::auth::AuthLabels::new(
+                    &config.auth_monitoring.providers,
+                    &config.auth_monitoring.methods,
+                ),
+            ),
+        ),
         pages: crate::analytics::recent::PageCache::new(std::time::Duration::from_secs(2)),
         otlp: Arc::new(crate::otlp::Receiver::new(&config.otlp)),
         config: Arc::new(config),

@@ -62,7 +62,7 @@ pub struct MigrationFacts {
 
 /// The audit_events columns, in the order rows are written and exported.
 pub(super) const AUDIT_COLS: &str = "ts_ms, actor_id, actor_role, action, category, resource, \
-                                     outcome, session_id, details, source";
+                                     outcome, session_id, details, source, duration_ms, provider";
 
 pub(super) fn decode_set(bytes: &[u8]) -> Result<RoaringBitmap, StoreError> {
     if bytes.is_empty() {
@@ -423,7 +423,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         // Minute sets serve only the 1 h view (and the hour before it): two days is plenty.
         let minute_sets_before = minute_before_ms.max(crate::model::now_ms() - 2 * DAY_MS);
-        let jobs: [(&str, Vec<i64>); 11] = [
+        let jobs: [(&str, Vec<i64>); 14] = [
             (
                 "DELETE FROM audit_events WHERE ts_ms < ?",
                 vec![raw_before_ms],
@@ -472,6 +472,18 @@ impl Store {
                 "DELETE FROM audit_actor_ids WHERE actor_id NOT IN (SELECT actor_id FROM audit_users)",
                 vec![],
             ),
+            (
+                "DELETE FROM auth_rollup WHERE span_ms = ? AND bucket_ms < ?",
+                vec![MINUTE_MS, minute_before_ms],
+            ),
+            (
+                "DELETE FROM auth_rollup WHERE span_ms >= ? AND bucket_ms < ?",
+                vec![HOUR_MS, hour_before_ms],
+            ),
+            (
+                "DELETE FROM auth_sessions WHERE last_ms < ?",
+                vec![raw_before_ms],
+            ),
         ];
         let mut n = 0;
         for (text, binds) in jobs {
@@ -499,6 +511,9 @@ mod tests {
             outcome: "success".into(),
             session_id: None,
             details: None,
+            duration_ms: None,
+            provider: None,
+            auth: None,
             source: EventSource::Ingest,
         }
     }
@@ -584,7 +599,7 @@ pub enum OwnAuditFilter {
 fn cursor_and_event(r: &sqlx::any::AnyRow) -> Result<((i64, i64), AuditEvent), StoreError> {
     let details: Option<String> = r.try_get(8)?;
     let source: String = r.try_get(9)?;
-    let cursor = (r.try_get(0)?, r.try_get(10)?);
+    let cursor = (r.try_get(0)?, r.try_get(12)?);
     Ok((
         cursor,
         AuditEvent {
@@ -597,6 +612,10 @@ fn cursor_and_event(r: &sqlx::any::AnyRow) -> Result<((i64, i64), AuditEvent), S
             outcome: r.try_get(6)?,
             session_id: r.try_get(7)?,
             details: details.and_then(|d| serde_json::from_str(&d).ok()),
+            duration_ms: r.try_get(10)?,
+            provider: r.try_get(11)?,
+            // Rollup labels are resolved at ingest; a read-back row is only shown.
+            auth: None,
             source: EventSource::parse(&source),
         },
     ))

@@ -10,7 +10,7 @@ use roaring::RoaringBitmap;
 use sqlx::Row;
 use std::collections::HashMap;
 
-const AUDIT_PARAMS: usize = 10;
+const AUDIT_PARAMS: usize = 12;
 const SPANS: [i64; 3] = [MINUTE_MS, HOUR_MS, DAY_MS];
 /// Actor sets are read, merged and written back per chunk; the read is one OR of keys, which
 /// the planners handle well at hundreds of keys, not at the thousands `MAX_PARAMS` allows.
@@ -41,6 +41,8 @@ impl Store {
                     .bind(e.session_id.clone())
                     .bind(e.details.as_ref().map(|d| d.to_string()))
                     .bind(e.source.as_str())
+                    .bind(e.duration_ms)
+                    .bind(e.provider.clone())
             },
         )
         .await?;
@@ -86,6 +88,7 @@ impl Store {
         self.write_actor_sets(tx, events).await?;
         self.write_sessions(tx, events).await?;
         self.write_users(tx, events).await?;
+        self.write_auth(tx, events).await?;
         self.write_role_changes(tx, events).await
     }
 

@@ -9,6 +9,7 @@ pub mod access;
 pub mod alerts;
 pub mod audit;
 mod audit_write;
+pub mod auth;
 mod dialect;
 mod rollup;
 pub mod silences;
@@ -16,6 +17,7 @@ pub(crate) use dialect::{batch_query, insert_rows, query_with, values, AnyQuery,
 pub mod traffic;
 pub use crate::events::{AuditEvent, EventSource, RequestEvent};
 pub use audit::{ActionCount, ActorSets, MigrationFacts, OwnAuditFilter};
+pub use auth::{AuthCount, AuthPoint};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
@@ -570,6 +572,9 @@ mod tests {
             outcome: "success".into(),
             session_id: Some(format!("{tag}-session")),
             details,
+            duration_ms: None,
+            provider: None,
+            auth: None,
             source: EventSource::Ingest,
         };
         store

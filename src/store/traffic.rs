@@ -167,10 +167,10 @@ pub(crate) fn bind_request<'q>(q: AnyQuery<'q>, e: &RequestEvent) -> AnyQuery<'q
 }
 
 /// What `bind_agg` binds: count, errors, sum, min, max and the histogram.
-const AGG_PARAMS: usize = 5 + BUCKETS;
+pub(super) const AGG_PARAMS: usize = 5 + BUCKETS;
 
 /// Binds an aggregate's columns in the order `upsert_sql` lists them.
-fn bind_agg<'q>(q: AnyQuery<'q>, a: &Agg) -> AnyQuery<'q> {
+pub(super) fn bind_agg<'q>(q: AnyQuery<'q>, a: &Agg) -> AnyQuery<'q> {
     let mut q = q
         .bind(a.count)
         .bind(a.errors)
@@ -185,16 +185,33 @@ fn bind_agg<'q>(q: AnyQuery<'q>, a: &Agg) -> AnyQuery<'q> {
 
 impl Store {
     fn upsert_sql(&self, table: &str, key_cols: &str, keys: usize, rows: usize) -> String {
+        self.upsert_agg_sql(table, key_cols, keys, None, rows)
+    }
+
+    /// Upserts rows of keys, an optional counter summed on conflict (bound after the keys),
+    /// and an aggregate (bound with [`bind_agg`]).
+    pub(super) fn upsert_agg_sql(
+        &self,
+        table: &str,
+        key_cols: &str,
+        keys: usize,
+        counter: Option<&str>,
+        rows: usize,
+    ) -> String {
         let hist = hist_cols();
-        let per_row = keys + AGG_PARAMS;
+        let per_row = keys + usize::from(counter.is_some()) + AGG_PARAMS;
+        let counter_col = counter.map(|c| format!("{c}, ")).unwrap_or_default();
         let mut text = format!(
-            "INSERT INTO {table} ({key_cols}, count, errors, sum_ms, min_ms, max_ms, {}) VALUES ",
+            "INSERT INTO {table} ({key_cols}, {counter_col}count, errors, sum_ms, min_ms, max_ms, {}) VALUES ",
             hist.join(", ")
         );
         text.push_str(&super::values(per_row, rows));
         let (least, greatest) = self.least_greatest();
+        let counter_set = counter
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}, "))
+            .unwrap_or_default();
         text.push_str(&format!(
-            " ON CONFLICT ({key_cols}) DO UPDATE SET count = {table}.count + excluded.count, \
+            " ON CONFLICT ({key_cols}) DO UPDATE SET {counter_set}count = {table}.count + excluded.count, \
              errors = {table}.errors + excluded.errors, sum_ms = {table}.sum_ms + excluded.sum_ms, \
              min_ms = {least}({table}.min_ms, excluded.min_ms), \
              max_ms = {greatest}({table}.max_ms, excluded.max_ms)"

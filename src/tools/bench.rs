@@ -390,12 +390,15 @@ async fn distinct_routes(dir: &Path, cap: usize) -> BenchResult<()> {
     Ok(())
 }
 
-/// The role views at `n` audit events over 30 days (3000 users, a request event per ten
-/// audit events, the demo migration), every timeframe.
+/// The role views and the auth summary at `n` audit events over 30 days (3000 users, one in
+/// four an auth event with a provider outage now and then, a request event per ten audit
+/// events, the demo migration), every timeframe.
 async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
     use crate::analytics::roles_service as rs;
     use crate::audit::{validate_audit_batch, AuditLimits, Categories};
-    println!("\n## Role views at {n} stored audit events (spread over 30 days, 3000 users)");
+    println!(
+        "\n## Role views and the auth summary at {n} stored audit events (30 days, 3000 users)"
+    );
     let name = format!("roles{n}.db");
     let (store, _) = fresh(dir, &name).await?;
     let mut g = Generator::new(17).with_users(500);
@@ -409,7 +412,14 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
         let from = now - span + span * done as i64 / n as i64;
         let step = span / n as i64;
         let mut json: Vec<serde_json::Value> = (0..take)
-            .map(|i| g.audit_event(from + i as i64 * step.max(1)))
+            .map(|i| {
+                let ts = from + i as i64 * step.max(1);
+                if i % 4 == 0 {
+                    g.auth_event(ts, i % 1000 < 50)
+                } else {
+                    g.audit_event(ts)
+                }
+            })
             .collect();
         if done == n / 2 {
             json.extend(std::iter::from_fn(|| g.migration_step(from)));
@@ -441,6 +451,7 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
         rate(n, took).trim()
     );
     let settings = crate::config::AuditSettings::default();
+    let auth = crate::config::AuthMonitorSettings::default();
     let (s, set, cats) = (&store, &settings, &categories);
     let runs = 20;
     for tf in crate::span::TIMEFRAMES.allowed.iter().copied() {
@@ -457,6 +468,11 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
         println!("{t:>3} migration:              p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
         let (p50, p99) = time_query(runs, || rs::page(s, set, cats, now, tf)).await?;
         println!("{t:>3} whole Roles page:       p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
+        let (p50, p99) = time_query(runs, || {
+            crate::analytics::auth_service::summary(s, now, tf, None, &auth)
+        })
+        .await?;
+        println!("{t:>3} auth summary:           p50 {p50:>8.2} ms  p99 {p99:>8.2} ms");
     }
     store.close().await;
     api_timings(dir, &name).await?;

@@ -184,6 +184,71 @@ impl Generator {
         })
     }
 
+    /// An authentication event (seed 000's types, with duration and provider). During an
+    /// `outage` the `github` provider fails most attempts, slowly.
+    pub fn auth_event(&mut self, ts_ms: i64, outage: bool) -> Value {
+        let (user, role_i) = self.user();
+        let kinds: [(&str, u32, f64, f64); 6] = [
+            ("auth.session_validation", 40, 4.0, 30.0),
+            ("auth.token_refresh", 25, 60.0, 320.0),
+            ("auth.login", 12, 150.0, 600.0),
+            ("auth.oauth_flow", 12, 450.0, 1600.0),
+            ("auth.mfa_challenge", 8, 1500.0, 9000.0),
+            ("role.change.oauth_sync", 3, 80.0, 400.0),
+        ];
+        let mut pick = self.rng.u32(0..kinds.iter().map(|k| k.1).sum::<u32>());
+        let mut kind = kinds[0];
+        for k in kinds {
+            if pick < k.1 {
+                kind = k;
+                break;
+            }
+            pick -= k.1;
+        }
+        let (action, _, lo, hi) = kind;
+        let provider = match self.rng.u32(0..10) {
+            0..=4 => "azure_ad",
+            5..=7 => "github",
+            _ => "google",
+        };
+        let down = outage && provider == "github";
+        let fail_p = if down { 0.6 } else { 0.03 };
+        let failed = self.rng.f64() < fail_p;
+        let mut ms = lo + (hi - lo) * self.rng.f64();
+        if down {
+            ms *= 4.0;
+        }
+        let outcome = if failed && action == "auth.session_validation" && !down {
+            "denied"
+        } else if failed {
+            "failure"
+        } else {
+            "success"
+        };
+        let details = match action {
+            "auth.mfa_challenge" => {
+                let methods = ["totp", "webauthn", "push", "sms"];
+                json!({"method": methods[self.rng.usize(0..methods.len())]})
+            }
+            "auth.oauth_flow" => {
+                let flows = ["authorization_code", "pkce", "refresh_token"];
+                json!({"flow_type": flows[self.rng.usize(0..flows.len())]})
+            }
+            _ => json!({}),
+        };
+        json!({
+            "ts": crate::model::rfc3339_ms(ts_ms),
+            "actor_id": user,
+            "actor_role": ROLE_TARGETS[role_i].0,
+            "action": action,
+            "outcome": outcome,
+            "session_id": format!("{user}-{}", ts_ms / 900_000),
+            "duration_ms": (ms * 100.0).round() / 100.0,
+            "provider": provider,
+            "details": details,
+        })
+    }
+
     /// The demo migration: the start marker, then the next planned change on each call;
     /// `None` once the plan is done.
     pub fn migration_step(&mut self, ts_ms: i64) -> Option<Value> {
@@ -327,6 +392,9 @@ pub async fn run(opts: Options) -> Result<u64, SimulateError> {
         let mut audits: Vec<Value> = (0..n.div_ceil(5))
             .map(|_| generator.audit_event(now))
             .collect();
+        // Auth events as often as audit events; github has a 10 s outage every minute.
+        let outage = secs % 60 >= 40 && secs % 60 < 50;
+        audits.extend((0..n.div_ceil(5)).map(|_| generator.auth_event(now, outage)));
         if Instant::now() >= next_step {
             audits.extend(generator.migration_step(now));
             next_step += Duration::from_secs(5);
@@ -420,6 +488,7 @@ mod tests {
         let now = crate::model::now_ms();
         let mut events: Vec<Value> = (0..3000).map(|_| g.audit_event(now)).collect();
         events.extend(std::iter::from_fn(|| g.migration_step(now)));
+        let auth: Vec<Value> = (0..2000).map(|i| g.auth_event(now, i >= 1000)).collect();
         let categories = Categories::default();
         let limits = AuditLimits {
             time: Limits {
@@ -430,6 +499,19 @@ mod tests {
             max_details_bytes: 4096,
             categories: &categories,
         };
+        let auth = validate_audit_batch(&auth, limits).expect("valid auth events");
+        assert!(auth
+            .iter()
+            .all(|e| e.auth.is_some() && e.duration_ms.is_some()));
+        let github_failures = |part: &[crate::events::AuditEvent]| {
+            part.iter()
+                .filter(|e| e.provider.as_deref() == Some("github") && e.outcome == "failure")
+                .count()
+        };
+        assert!(
+            github_failures(&auth[1000..]) > 5 * github_failures(&auth[..1000]).max(1),
+            "the outage shows as github failures"
+        );
         let ok = validate_audit_batch(&events, limits).expect("valid audit events");
         assert_eq!(ok.len(), 3000 + 1 + MIGRATION_PLAN.len());
         let share = |cat: &str| ok.iter().filter(|e| e.category == cat).count() as f64 / 3000.0;

@@ -262,6 +262,46 @@ pub async fn get_roles(
         .map_err(ssr::failed("role analytics"))
 }
 
+/// Everything the Authentication page shows, for one timeframe.
+#[server(endpoint = "get_auth", output = Json)]
+pub async fn get_auth(
+    timeframe: Arg<crate::span::Span>,
+) -> Result<crate::analytics::auth::AuthPage, ServerFnError> {
+    let (state, _) = crate::state::authorized("get_auth")?;
+    let tf = timeframe
+        .within(&crate::span::TIMEFRAMES)
+        .map_err(ssr::bad)?;
+    let summary = crate::analytics::auth_service::summary(
+        &state.store,
+        crate::model::now_ms(),
+        tf,
+        None,
+        &state.config.auth_monitoring,
+    )
+    .await
+    .map_err(ssr::failed("authentication analytics"))?;
+    let members: Vec<&str> = state
+        .engine
+        .components()
+        .iter()
+        .filter(|c| c.group.as_deref() == Some("auth"))
+        .map(|c| c.name.as_str())
+        .collect();
+    let components = state
+        .engine
+        .summary()
+        .components
+        .into_iter()
+        .filter(|c| {
+            c.component == crate::model::AUTH_GROUP || members.contains(&c.component.as_str())
+        })
+        .collect();
+    Ok(crate::analytics::auth::AuthPage {
+        summary,
+        components,
+    })
+}
+
 /// The Overview's Roles table (last 24 h).
 #[server(endpoint = "get_role_summary", output = Json)]
 pub async fn get_role_summary() -> Result<crate::analytics::roles::RoleSummary, ServerFnError> {

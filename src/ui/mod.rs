@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/performance") view=pages::performance::PerformancePage ssr=SsrMode::Async />
                     <Route path=path!("/roles") view=pages::roles::RolesPage ssr=SsrMode::Async />
+                    <Route path=path!("/authentication") view=pages::authentication::AuthenticationPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
@@ -93,11 +94,12 @@ pub fn App() -> impl IntoView {
 }
 
 /// The pages in the navigation, in order; each is linked only for a visitor who may see it.
-const NAV: [(&str, &str, &str); 6] = [
+const NAV: [(&str, &str, &str); 7] = [
     ("/", "/", "Overview"),
     ("/requests", "/requests", "Requests"),
     ("/performance", "/performance", "Performance"),
     ("/roles", "/roles", "Roles"),
+    ("/authentication", "/authentication", "Auth"),
     ("/alerts", "/alerts", "Alerts"),
     ("/admin", "/admin", "Admin"),
 ];

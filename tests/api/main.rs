@@ -6,6 +6,7 @@
 mod access;
 mod alerts;
 mod audit;
+mod auth_monitoring;
 mod hardening;
 mod health;
 mod helpers;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod audit_log;
+pub mod authentication;
 pub mod component;
 pub mod login;
 pub mod not_found;

@@ -1,5 +1,7 @@
 //! Prometheus metrics: the registry, the per-request middleware and the component gauges.
 
+mod auth;
+
 use crate::model::Status;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -33,6 +35,8 @@ pub struct Series {
     alert_notifications: IntCounterVec,
     /// `pulse_otlp_spans_total`, `..._log_records_total`, `..._data_points_total`.
     otlp: [IntCounterVec; 3],
+    /// Seed 000's authentication series.
+    pub auth: auth::AuthSeries,
 }
 
 impl std::ops::Deref for Metrics {
@@ -180,7 +184,9 @@ impl Metrics {
             otlp_counter("log_records")?,
             otlp_counter("data_points")?,
         ];
+        let auth = auth::AuthSeries::new(&r)?;
         let m = Metrics(std::sync::Arc::new(Series {
+            auth,
             otlp,
             alerts,
             alert_notifications,
@@ -220,6 +226,7 @@ impl Metrics {
         for role in crate::model::ROLES {
             self.role_active_users.with_label_values(&[role]).set(0);
         }
+        self.auth.prime();
     }
 
     /// Sets every (state, severity) pair, zero where no instance is in it.

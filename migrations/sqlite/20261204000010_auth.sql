@@ -1,0 +1,54 @@
+-- Authentication monitoring (issue 16): how long an auth step took and which identity provider
+-- it went to, on the raw audit rows; and the auth rollup the Authentication page and
+-- /api/v1/auth/summary read: per bucket (span_ms: minute, hour or day), action, provider
+-- (known names or 'other'), method (MFA method or OAuth flow type; known names or 'other') and
+-- outcome, the events and the latency aggregate of those that carried a duration.
+ALTER TABLE audit_events ADD COLUMN duration_ms REAL;
+ALTER TABLE audit_events ADD COLUMN provider TEXT;
+
+CREATE TABLE IF NOT EXISTS auth_rollup (
+    span_ms INTEGER NOT NULL,
+    bucket_ms INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    method TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    sum_ms REAL NOT NULL,
+    min_ms REAL NOT NULL,
+    max_ms REAL NOT NULL,
+    h00 INTEGER NOT NULL DEFAULT 0,
+    h01 INTEGER NOT NULL DEFAULT 0,
+    h02 INTEGER NOT NULL DEFAULT 0,
+    h03 INTEGER NOT NULL DEFAULT 0,
+    h04 INTEGER NOT NULL DEFAULT 0,
+    h05 INTEGER NOT NULL DEFAULT 0,
+    h06 INTEGER NOT NULL DEFAULT 0,
+    h07 INTEGER NOT NULL DEFAULT 0,
+    h08 INTEGER NOT NULL DEFAULT 0,
+    h09 INTEGER NOT NULL DEFAULT 0,
+    h10 INTEGER NOT NULL DEFAULT 0,
+    h11 INTEGER NOT NULL DEFAULT 0,
+    h12 INTEGER NOT NULL DEFAULT 0,
+    h13 INTEGER NOT NULL DEFAULT 0,
+    h14 INTEGER NOT NULL DEFAULT 0,
+    h15 INTEGER NOT NULL DEFAULT 0,
+    h16 INTEGER NOT NULL DEFAULT 0,
+    h17 INTEGER NOT NULL DEFAULT 0,
+    h18 INTEGER NOT NULL DEFAULT 0,
+    h19 INTEGER NOT NULL DEFAULT 0,
+    h20 INTEGER NOT NULL DEFAULT 0,
+    h21 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (span_ms, bucket_ms, action, provider, method, outcome)
+);
+
+-- Sessions seen in auth.session_validation events, by provider: "active sessions" are those
+-- validated in the last 15 minutes.
+CREATE TABLE IF NOT EXISTS auth_sessions (
+    session_id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    last_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_sessions_last ON auth_sessions (last_ms);

@@ -587,6 +587,15 @@ mod tests {
                         "role_migration",
                         Some(json!({"from": "viewer", "to": "analyst"})),
                     ),
+                    AuditEvent {
+                        duration_ms: Some(9.0),
+                        provider: Some("github".into()),
+                        auth: Some(crate::events::AuthKey {
+                            provider: "github".into(),
+                            method: String::new(),
+                        }),
+                        ..audit("auth.session_validation", "auth_events", None)
+                    },
                 ],
             )
             .await

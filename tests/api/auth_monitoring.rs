@@ -510,5 +510,13 @@ async fn prometheus_shows_the_seed_series_with_bounded_labels() {
         1.0
     );
     assert!(!text.contains("idp-7f3a9") && !text.contains("carrier_pigeon"));
+    // The active-session gauge is recomputed by the gauges job (every minute).
+    mcp_pulse::jobs::gauges::refresh(&h.state.store, &h.state.metrics).await;
+    let (_, text) = call(&h, "GET", "/metrics").await;
+    let gauge = text
+        .lines()
+        .find(|l| l.starts_with(r#"active_sessions_by_provider{provider="azure_ad"}"#))
+        .unwrap_or_else(|| panic!("no session gauge in\n{text}"));
+    assert!(gauge.ends_with(" 9"), "{gauge}");
     assert!(text.contains(r#"provider="other""#));
 }

@@ -227,6 +227,81 @@ async fn real_exporters_deliver_mcp_spans_over_http_grpc_and_json_with_exact_cou
 }
 
 #[tokio::test]
+async fn auth_spans_from_the_python_sdk_are_authentication_events() {
+    let h = harness("self_instrument = false\n[audit]\nself_audit = false").await;
+    let (addr, stop, task) = serve_on_socket(h.router.clone()).await;
+    // Three OAuth flows (azure_ad, pkce, ~20 ms) and three failed MFA challenges (github,
+    // totp), beside one MCP tool call.
+    python_export(&[
+        "--protocol",
+        "http",
+        "--endpoint",
+        &format!("http://{addr}"),
+        "--token",
+        TOKEN,
+        "--tool",
+        "py-auth-tool",
+        "--count",
+        "1",
+        "--auth",
+        "6",
+    ])
+    .await;
+    let (s, v) = get(&h, "/api/v1/auth/summary?timeframe=1h").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["totals"]["total"], 6, "{v}");
+    assert_eq!(v["totals"]["failed"], 3);
+    let of = |action: &str| {
+        v["event_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["action"] == action)
+            .cloned()
+            .unwrap()
+    };
+    let oauth = of("auth.oauth_flow");
+    assert_eq!(
+        (oauth["count"].as_i64(), oauth["failed"].as_i64()),
+        (Some(3), Some(0))
+    );
+    let p95 = oauth["p95_ms"].as_f64().unwrap();
+    assert!(
+        (15.0..1000.0).contains(&p95),
+        "the span's own duration: {p95}"
+    );
+    let mfa = of("auth.mfa_challenge");
+    assert_eq!(
+        (mfa["count"].as_i64(), mfa["failed"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(v["mfa"]["by_method"][0]["method"], "totp");
+    let providers: Vec<(&str, i64)> = v["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["provider"].as_str().unwrap(),
+                p["failed"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(providers, [("github", 3), ("azure_ad", 0)]);
+    // The tool call is still a request; the auth spans are accepted, not skipped.
+    assert_eq!(
+        tool_row(&h, "py-auth-tool").await.expect("the tool call")["count"],
+        1
+    );
+    assert_eq!(
+        metric(&h, "pulse_otlp_spans_total{outcome=\"accepted\"}").await,
+        7.0
+    );
+    let _ = stop.send(());
+    let _ = task.await;
+}
+
+#[tokio::test]
 async fn duration_histograms_fold_into_the_rollups_when_switched_on() {
     let h = harness("self_instrument = false\n[otlp]\nfold_duration_metrics = true").await;
     let (addr, stop, task) = serve_on_socket(h.router.clone()).await;

@@ -2,7 +2,7 @@
 OTLP exporters, as a gateway instrumented with it would. Used by tests/api/otlp.rs.
 
     otlp_export.py --protocol http|grpc --endpoint URL --token T --tool NAME --count N
-                   [--errors E] [--role ROLE] [--logs L] [--nested]
+                   [--errors E] [--role ROLE] [--logs L] [--nested] [--auth A]
 
 Exits 0 only if every export was acknowledged (the SDK reports SUCCESS).
 """
@@ -29,6 +29,7 @@ def main() -> int:
     p.add_argument("--role", default="")
     p.add_argument("--logs", type=int, default=0)
     p.add_argument("--nested", action="store_true")
+    p.add_argument("--auth", type=int, default=0, help="auth spans: OAuth flows and failed MFA challenges, alternating")
     p.add_argument("--metrics", type=int, default=0, help="durations recorded in mcp.server.operation.duration")
     a = p.parse_args()
     headers = {"authorization": f"Bearer {a.token}"}
@@ -86,6 +87,17 @@ def main() -> int:
             if i < a.errors:
                 span.set_attribute("error.type", "tool_error")
                 span.set_status(Status(StatusCode.ERROR, "tool failed"))
+    # A gateway's authentication steps, as spans named like the audit action.
+    for i in range(a.auth):
+        user = {"enduser.id": f"auth-user-{i}", "enduser.role": "developer"}
+        if i % 2 == 0:
+            attrs = {**user, "auth.provider": "azure_ad", "auth.flow_type": "pkce"}
+            with tracer.start_as_current_span("auth.oauth_flow", kind=SpanKind.SERVER, attributes=attrs):
+                time.sleep(0.02)
+        else:
+            attrs = {**user, "auth.provider": "github", "auth.mfa.method": "totp"}
+            with tracer.start_as_current_span("auth.mfa_challenge", kind=SpanKind.SERVER, attributes=attrs) as span:
+                span.set_status(Status(StatusCode.ERROR, "wrong code"))
     provider.shutdown()
 
     if a.logs:

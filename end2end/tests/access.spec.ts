@@ -49,22 +49,24 @@ test('a viewer sees details and traffic but not roles, and no Check now', async 
   const res = await p.goto('/roles');
   expect(res?.status()).toBe(403);
   await expect(p.getByTestId('forbidden')).toContainText('viewer');
+  expect((await p.goto('/authentication'))?.status()).toBe(403);
   await anon.context.close();
 });
 
-test('an analyst sees Roles; only an admin sees Admin', async ({ browser, page }) => {
+test('an analyst sees Roles and Auth; only an admin sees Admin', async ({ browser, page }) => {
   await ensureUser(page.request, 'anna', 'analyst');
   const anon = await anonymous(browser);
   await logIn(anon.page, 'anna', PASSWORD);
   const nav = anon.page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Overview', 'Requests', 'Performance', 'Roles', 'Alerts']);
+  await expect(nav.getByRole('link')).toHaveText(['Overview', 'Requests', 'Performance', 'Roles', 'Auth', 'Alerts']);
+  expect((await anon.page.goto('/authentication'))?.status()).toBe(200);
   expect((await anon.page.goto('/admin'))?.status()).toBe(403);
   await anon.context.close();
 
   // The admin (this test's own session) has every link.
   await page.goto('/');
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText([
-    'Overview', 'Requests', 'Performance', 'Roles', 'Alerts', 'Admin',
+    'Overview', 'Requests', 'Performance', 'Roles', 'Auth', 'Alerts', 'Admin',
   ]);
 });
 

@@ -122,6 +122,15 @@ pub fn reading(c: &ComponentHealth) -> Option<String> {
             d.get("healthy_servers")?.as_u64()?,
             d.get("checked_servers")?.as_u64()?
         )),
+        "group" => Some(format!(
+            "{}/{} healthy",
+            d.get("healthy_components")?.as_u64()?,
+            d.get("checked_components")?.as_u64()?
+        )),
+        "role_sync" => Some(format!(
+            "{} failed / 15 min",
+            d.get("failures_last_15m")?.as_i64()?
+        )),
         "tcp" => d
             .get("peer")
             .and_then(|p| p.as_str())

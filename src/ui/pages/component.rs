@@ -154,7 +154,11 @@ fn DetailHead(
                         {d.availability_pct.map(|p| format!("{p:.1}% of last {}", d.history.len())).unwrap_or_else(|| "—".into())}
                     </dd>
                 </div>
-                <div><dt>"Check"</dt><dd>{c.kind.clone()} " every " {fmt_interval(c.interval_secs)} ", timeout " {fmt_ms(c.timeout_ms)}</dd></div>
+                <div><dt>"Check"</dt><dd>{if c.timeout_ms > 0.0 {
+                    format!("{} every {}, timeout {}", c.kind, fmt_interval(c.interval_secs), fmt_ms(c.timeout_ms))
+                } else {
+                    format!("derived from its members' checks (every {})", fmt_interval(c.interval_secs))
+                }}</dd></div>
                 <div>
                     <dt>"Damping"</dt>
                     <dd>{format!("{} failures / {} successes in a row", c.consecutive_failures, c.consecutive_successes)}</dd>

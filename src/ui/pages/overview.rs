@@ -295,8 +295,10 @@ fn ComponentCard(
 ) -> impl IntoView {
     let href = format!("/components/{}", c.component);
     // The bar shows how much of the timeout budget the last check used.
+    // A derived group has no timeout of its own: no budget to show.
     let budget = c
         .response_time_ms
+        .filter(|_| c.timeout_ms > 0.0)
         .map(|ms| (ms / c.timeout_ms * 100.0).clamp(2.0, 100.0))
         .unwrap_or(0.0);
     let damped_note = (c.last_result_status != c.status && c.last_result_status != Status::Unknown)

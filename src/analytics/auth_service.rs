@@ -305,3 +305,211 @@ pub async fn summary(
         now,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{validate_audit_batch, AuditLimits, Categories};
+    use crate::fields::Limits;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    /// Known events through the real validator (so they carry their labels): 4 OAuth flows
+    /// (1 failed, 800/1000/1200/3000 ms), 3 session validations (1 denied), 2 MFA challenges
+    /// (1 failed), 2 role syncs (1 failed, 5 minutes ago); 3 logins in the hour before.
+    async fn hand_made(store: &Store) {
+        let at = |mins: i64| crate::model::rfc3339_ms(NOW - mins * MINUTE);
+        let e = |action: &str,
+                 outcome: &str,
+                 ms: f64,
+                 provider: &str,
+                 extra: serde_json::Value,
+                 mins: i64| {
+            let mut v = json!({"ts": at(mins), "actor_id": "u1", "actor_role": "developer",
+                "action": action, "outcome": outcome, "duration_ms": ms, "provider": provider});
+            for (k, x) in extra.as_object().into_iter().flatten() {
+                v[k] = x.clone();
+            }
+            v
+        };
+        let none = json!({});
+        let mut items = vec![
+            e(
+                "auth.oauth_flow",
+                "success",
+                800.0,
+                "github",
+                json!({"details": {"flow_type": "pkce"}}),
+                10,
+            ),
+            e(
+                "auth.oauth_flow",
+                "success",
+                1000.0,
+                "azure_ad",
+                none.clone(),
+                10,
+            ),
+            e(
+                "auth.oauth_flow",
+                "success",
+                1200.0,
+                "azure_ad",
+                none.clone(),
+                10,
+            ),
+            e(
+                "auth.oauth_flow",
+                "failure",
+                3000.0,
+                "github",
+                none.clone(),
+                10,
+            ),
+            e(
+                "auth.session_validation",
+                "success",
+                5.0,
+                "azure_ad",
+                json!({"session_id": "a"}),
+                3,
+            ),
+            e(
+                "auth.session_validation",
+                "success",
+                5.0,
+                "github",
+                json!({"session_id": "b"}),
+                40,
+            ),
+            e(
+                "auth.session_validation",
+                "denied",
+                5.0,
+                "github",
+                json!({"session_id": "c"}),
+                3,
+            ),
+            e(
+                "auth.mfa_challenge",
+                "success",
+                3000.0,
+                "azure_ad",
+                json!({"details": {"method": "totp"}}),
+                10,
+            ),
+            e(
+                "auth.mfa_challenge",
+                "failure",
+                9000.0,
+                "azure_ad",
+                json!({"details": {"method": "sms"}}),
+                10,
+            ),
+            e(
+                "role.change.oauth_sync",
+                "failure",
+                100.0,
+                "azure_ad",
+                none.clone(),
+                5,
+            ),
+            e(
+                "role.change.oauth_sync",
+                "success",
+                100.0,
+                "azure_ad",
+                none.clone(),
+                30,
+            ),
+        ];
+        for _ in 0..3 {
+            items.push(e(
+                "auth.login",
+                "success",
+                300.0,
+                "github",
+                none.clone(),
+                90,
+            ));
+        }
+        let c = Categories::default();
+        let limits = AuditLimits {
+            time: Limits {
+                now_ms: NOW,
+                max_future_ms: 0,
+                oldest_ms: NOW - 86_400_000,
+            },
+            max_details_bytes: 4096,
+            categories: &c,
+        };
+        let events = validate_audit_batch(&items, limits).unwrap();
+        store.insert_audits(&events).await.unwrap();
+
+        let s = summary(store, NOW, Span::H1, None, &AuthMonitorSettings::default())
+            .await
+            .unwrap();
+        assert_eq!((s.totals.total, s.totals.failed), (9, 3));
+        assert_eq!(s.totals.success_rate, Some(0.6667));
+        assert_eq!((s.previous.total, s.previous.failed), (3, 0));
+        let oauth = &s.event_types[0];
+        assert_eq!((oauth.count, oauth.failed), (4, 1));
+        assert_eq!((oauth.avg_ms, oauth.p95_ms), (Some(1500.0), Some(3000.0)));
+        assert_eq!(s.event_types[3].previous_count, 3, "logins the hour before");
+        assert_eq!(s.mfa.challenge_rate, None, "no login in this hour");
+        assert_eq!(s.mfa.by_method.len(), 2);
+        assert_eq!(
+            (
+                s.role_sync.syncs,
+                s.role_sync.failures,
+                s.role_sync.failures_last_15m
+            ),
+            (2, 1, 1)
+        );
+        // Sessions: a (3 min ago) is active, b (40 min) is not, c was denied.
+        assert_eq!(s.active_sessions, 1);
+        assert_eq!(s.session_health, Some(0.6667));
+        let names: Vec<&str> = s.breaches.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["failure_rate", "oauth_flow_p95", "session_health"]);
+        let github = s.providers.iter().find(|p| p.provider == "github").unwrap();
+        assert_eq!((github.total, github.failed), (4, 2));
+        assert_eq!(s.series.len(), 60);
+        assert_eq!(s.series.iter().map(|p| p.total).sum::<i64>(), 9);
+
+        let g = summary(
+            store,
+            NOW,
+            Span::H1,
+            Some("github"),
+            &AuthMonitorSettings::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((g.totals.total, g.totals.failed), (4, 2));
+        assert_eq!(g.active_sessions, 0);
+        // The role-sync check's reading.
+        assert_eq!(store.recent_auth(ROLE_SYNC, NOW, 15).await.unwrap(), (1, 1));
+        assert_eq!(store.recent_auth(ROLE_SYNC, NOW, 60).await.unwrap(), (2, 1));
+    }
+
+    const MINUTE: i64 = 60_000;
+
+    #[tokio::test]
+    async fn sqlite_gives_the_known_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/p.db", dir.path().display()))
+            .await
+            .unwrap();
+        hand_made(&store).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_gives_the_same_answers() {
+        let Some(pg) = crate::store::testing::PgSchema::create("auth").await else {
+            return;
+        };
+        hand_made(&pg.store).await;
+        pg.drop().await;
+    }
+}

@@ -554,6 +554,13 @@ mod tests {
             json!({"healthy_servers": 2, "checked_servers": 3}),
         );
         assert_eq!(reading(&group).as_deref(), Some("2/3 servers healthy"));
+        let auth = health(
+            "group",
+            json!({"healthy_components": 3, "checked_components": 4}),
+        );
+        assert_eq!(reading(&auth).as_deref(), Some("3/4 healthy"));
+        let sync = health("role_sync", json!({"failures_last_15m": 2}));
+        assert_eq!(reading(&sync).as_deref(), Some("2 failed / 15 min"));
     }
 
     #[test]

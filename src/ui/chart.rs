@@ -13,8 +13,20 @@ fn draw(id: &'static str, make: impl Fn() -> charming::Chart + 'static) {
     use std::cell::RefCell;
     use std::rc::Rc;
     let instance: Rc<RefCell<Option<charming::Echarts>>> = Rc::new(RefCell::new(None));
+    // Someone who asked their system for less motion gets charts that appear without animating.
+    let still = web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches());
     Effect::new(move |_| {
-        let chart = make();
+        let chart = if still {
+            make().animation(false)
+        } else {
+            make()
+        };
         if !echarts::ready() {
             return;
         }
@@ -200,9 +212,18 @@ pub fn LineChart(
 #[cfg(feature = "hydrate")]
 fn build_lines(labels: &[String], series: &[SeriesData], unit: &str) -> charming::Chart {
     use charming::component::{Axis, Grid, Legend};
-    use charming::element::{AxisType, ItemStyle, LineStyle, Symbol, Tooltip, Trigger};
+    use charming::element::{
+        AxisType, ItemStyle, LineStyle, LineStyleType, Symbol, Tooltip, Trigger,
+    };
     use charming::series::Line;
     use charming::Chart;
+
+    // Lines told apart without colour: solid, dashed, dotted, in series order.
+    let dashes = [
+        LineStyleType::Solid,
+        LineStyleType::Dashed,
+        LineStyleType::Dotted,
+    ];
 
     let mut chart = Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
@@ -210,7 +231,7 @@ fn build_lines(labels: &[String], series: &[SeriesData], unit: &str) -> charming
         .grid(Grid::new().left(52).right(20).top(32).bottom(28))
         .x_axis(Axis::new().type_(AxisType::Category).data(labels.to_vec()))
         .y_axis(Axis::new().type_(AxisType::Value).name(unit));
-    for s in series {
+    for (i, s) in series.iter().enumerate() {
         let data = points(&s.values);
         // A line needs two neighbouring points: a figure alone (the first minute of data, or
         // one between gaps) is drawn as a dot, or the chart would look empty.
@@ -222,7 +243,12 @@ fn build_lines(labels: &[String], series: &[SeriesData], unit: &str) -> charming
                 .show_symbol(dots)
                 .symbol(if dots { Symbol::Circle } else { Symbol::None })
                 .symbol_size(5)
-                .line_style(LineStyle::new().width(2).color(s.color))
+                .line_style(
+                    LineStyle::new()
+                        .width(2)
+                        .color(s.color)
+                        .type_(dashes[i % dashes.len()]),
+                )
                 .item_style(ItemStyle::new().color(s.color)),
         );
     }

@@ -1,6 +1,7 @@
 import { test, expect, Browser } from '@playwright/test';
 import { hydrated } from '../support/page';
 import { ensureUser, logIn, PASSWORD } from '../support/users';
+import { expectAccessible } from '../support/axe';
 
 /** A fresh browser context with nobody logged in. */
 async function anonymous(browser: Browser) {
@@ -20,10 +21,12 @@ test('an anonymous visitor sees statuses only, and is sent to log in for the res
   const nav = page.getByRole('navigation', { name: 'Main' });
   await expect(nav.getByRole('link')).toHaveText(['Overview']);
   await expect(page.getByTestId('login-link')).toBeVisible();
+  await expectAccessible(page, 'the Overview as an anonymous visitor');
   // A page it may not see sends it to the login page, and back after login.
   await page.goto('/roles?timeframe=7d');
   await expect(page).toHaveURL(/\/login\?next=%2Froles%3Ftimeframe%3D7d/);
   await expect(page.getByLabel('Username')).toBeVisible();
+  await expectAccessible(page, 'the login page');
   await context.close();
 });
 
@@ -81,6 +84,7 @@ test('an admin creates a token, sees it once, and revoking it locks it out', asy
   const row = page.getByTestId('tokens').getByRole('row', { name: /e2e-ci/ });
   await expect(row).toContainText('active');
   await expect(row).not.toContainText(token);
+  await expectAccessible(page, 'the admin page with a new token shown');
   const read = () => request.get('/api/v1/analytics/summary', { headers: { Authorization: `Bearer ${token}` } });
   expect((await read()).status()).toBe(200);
   await row.getByRole('button', { name: 'Revoke' }).click();

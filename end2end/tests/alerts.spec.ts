@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { hydrated, live, pulseEnv, watchErrors } from '../support/page';
 import { logIn } from '../support/users';
+import { expectAccessible } from '../support/axe';
 
 // A Pulse of its own whose one component is down from the start, a rule that fires on it at
 // the first evaluation, and a webhook receiver in this process.
@@ -116,6 +117,7 @@ test('a firing alert shows on the Overview and the Alerts page, and a test notif
   await hydrated(page);
   const banner = page.getByTestId('alert-banner');
   await expect(banner).toContainText('1 alert firing · worst: high');
+  await expectAccessible(page, 'the Overview with a firing alert');
   await page.screenshot({ path: 'test-results/overview-alert-banner.png', fullPage: true });
   await banner.getByRole('link').click();
   await expect(page).toHaveURL(`${BASE}/alerts`);
@@ -129,6 +131,7 @@ test('a firing alert shows on the Overview and the Alerts page, and a test notif
   await expect(page.getByTestId('alert-history')).toContainText('docs-api down');
   const channel = page.getByTestId('alert-channel').filter({ hasText: 'ops-webhook' });
   await expect(channel).toContainText('delivered');
+  await expectAccessible(page, 'the Alerts page with a firing alert');
 
   // "Send test": a marked test notification, and its result on the page.
   await channel.getByRole('button', { name: 'Send a test notification to ops-webhook' }).click();

@@ -1,5 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { chartId as chartOf, hydrated, refreshOnce, watchErrors } from '../support/page';
+import { expectAccessible } from '../support/axe';
 
 
 /** Waits until every configured component has been checked at least once. */
@@ -25,6 +26,7 @@ test.describe('overview', () => {
 
     const cards = page.getByTestId('component-card');
     await expect(cards).toHaveCount(8);
+    await expectAccessible(page, 'the Overview with an unhealthy critical component');
 
     const db = page.locator('[data-testid=component-card][data-component=database]');
     await expect(db).toHaveAttribute('data-status', 'healthy');
@@ -144,6 +146,7 @@ test('a detail page loaded directly hydrates without errors', async ({ page }) =
   await expect(page.getByTestId('error-message')).toContainText('connection failed');
   await expect(page.locator('#response-chart canvas')).toBeVisible();
   expect(errors, errors.join('\n')).toEqual([]);
+  await expectAccessible(page, 'an unhealthy component\'s page');
 });
 
 test('an MCP server card shows its name and tools; its page the latency breakdown', async ({ page }) => {
@@ -192,6 +195,7 @@ test('unknown pages and components get a 404 page', async ({ page }) => {
   const other = await page.goto('/definitely/not/here');
   expect(other?.status()).toBe(404);
   await expect(page.getByTestId('not-found')).toBeVisible();
+  await expectAccessible(page, 'the 404 page');
   await page.getByRole('link', { name: 'Back to the overview' }).click();
   await expect(page.getByTestId('overall')).toBeVisible();
 });
@@ -225,4 +229,46 @@ test('the layout holds at 375 px wide', async ({ page }) => {
   await hydrated(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
+  await expectAccessible(page, 'the Overview at 375 px');
+});
+
+test('the Overview is operable by keyboard, with a visible focus ring', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  const toggle = page.getByTestId('auto-refresh');
+  await expect(toggle).toBeChecked();
+  // Tab from the top of the page until the switch has focus; every stop shows a ring.
+  const reached: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const stop = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return {
+        what: el.getAttribute('data-testid') ?? el.textContent?.trim().slice(0, 30) ?? el.tagName,
+        ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+      };
+    });
+    if (!stop) continue;
+    expect(stop.ring, `no focus ring on ${stop.what}`).toBe(true);
+    reached.push(stop.what);
+    if (stop.what === 'auto-refresh') break;
+  }
+  expect(reached).toContain('auto-refresh');
+  // Space toggles the switch off and on again.
+  await page.keyboard.press('Space');
+  await expect(toggle).not.toBeChecked();
+  await expect(page.getByTestId('refresh-interval')).toBeDisabled();
+  await page.keyboard.press('Space');
+  await expect(toggle).toBeChecked();
+  // Two more stops: the interval select, then Refresh, which Enter presses.
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('refresh-interval')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('refresh')).toBeFocused();
+  const stamp = await page.getByTestId('last-updated').textContent();
+  await page.waitForTimeout(1_100);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('last-updated')).not.toHaveText(stamp ?? '');
 });

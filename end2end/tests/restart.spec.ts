@@ -3,6 +3,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hydrated, live, pulseEnv } from '../support/page';
+import { expectAccessible } from '../support/axe';
 
 // A second Pulse of its own (own port, own database, Pulse's own audit on), so the suite's
 // server is never restarted under the other tests.
@@ -80,6 +81,7 @@ test('a session survives a restart; the admin reads the audit log and the config
   const log = page.getByTestId('own-audit');
   await expect(log.getByRole('row', { name: /auth\.login.*success/ })).toHaveCount(1);
   await expect(log.getByRole('row', { name: /admin.*auth\.login.*failure/ })).toHaveCount(1);
+  await expectAccessible(page, 'the admin audit log');
 
   // The Configuration tab: the settings, the metrics token masked.
   await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Configuration' }).click();
@@ -87,6 +89,7 @@ test('a session survives a restart; the admin reads the audit log and the config
   await expect(config).toContainText(`addr = "127.0.0.1:${PORT}"`);
   await expect(config).toContainText('metrics_token = "***"');
   await expect(page.locator('body')).not.toContainText(METRICS_TOKEN);
+  await expectAccessible(page, 'the configuration view');
   await page.screenshot({ path: 'test-results/admin-config.png', fullPage: true });
   await context.close();
 });

@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
+import { expectAccessible } from '../support/axe';
 
 const TOKEN = 'e2e-ingest-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -45,6 +46,7 @@ test('before any audit event the Roles page says how to send them', async ({ pag
   await expect(empty).toContainText('No audit events from your gateway yet');
   await expect(empty).toContainText('POST /api/v1/audit');
   await expect(page.getByTestId('role-card-admin')).toBeVisible();
+  await expectAccessible(page, 'the empty Roles page');
 });
 
 test('a posted audit batch shows in the role cards, tables and charts', async ({ page, request }) => {
@@ -93,6 +95,7 @@ test('a posted audit batch shows in the role cards, tables and charts', async ({
   await expect(guestRow.locator('td')).toHaveText(['guest', 'guest_actions', '4', '3', '1', '0']);
   // Seven users in the batch; g-3's manual change after the start is the one migration.
   await expect(page.getByTestId('migration-status').locator('.stat-value')).toHaveText('1 / 7');
+  await expectAccessible(page, 'the Roles page with a batch');
 
   for (const id of ['chart-role-actions', 'chart-role-latency', 'chart-role-rates', 'chart-role-distribution', 'chart-role-migration']) {
     await expect(page.locator(`#${id} canvas`)).toBeVisible();

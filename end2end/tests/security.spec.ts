@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { hydrated, watchErrors } from '../support/page';
+import { expectAccessible } from '../support/axe';
 
 // Runs after roles.spec.ts (alphabetical, one worker): its auth events must not move the
 // counts that suite asserts.
@@ -28,6 +29,7 @@ test('before any auth event the Authentication page says how to send them', asyn
   await expect(empty).toContainText('No authentication events yet');
   await expect(empty).toContainText('auth.oauth_flow');
   await expect(page.getByTestId('auth-total')).toHaveText('0');
+  await expectAccessible(page, 'the empty Authentication page');
 });
 
 test('a posted auth batch shows in the figures, thresholds, tables and charts', async ({ page, request }) => {
@@ -66,6 +68,7 @@ test('a posted auth batch shows in the figures, thresholds, tables and charts', 
   for (const id of ['chart-auth-volume', 'chart-auth-latency']) {
     await expect(page.locator(`#${id} canvas`)).toBeVisible();
   }
+  await expectAccessible(page, 'the Authentication page with breaches');
   await page.getByTestId('timeframe-picker').getByRole('link', { name: '24h' }).click();
   await expect(page).toHaveURL(/timeframe=24h/);
   await expect(page.getByTestId('auth-total')).toHaveText('6');
@@ -81,4 +84,5 @@ test('the Authentication page holds at 375 px wide', async ({ page }) => {
   await hydrated(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
+  await expectAccessible(page, 'the Authentication page at 375 px');
 });

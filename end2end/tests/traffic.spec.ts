@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
+import { expectAccessible } from '../support/axe';
 
 const TOKEN = 'e2e-ingest-token-0123456789';
 
@@ -39,6 +40,7 @@ test('an ingested batch shows on the Requests page with the right counts', async
   await expect(routeRow.locator('[data-col=errors]')).toHaveText('1 (33.3%)');
   // The slow route leads the slowest table.
   await expect(page.getByTestId('slowest-endpoints').locator('tbody tr').first()).toHaveAttribute('data-route', `/e2e/${tag}`);
+  await expectAccessible(page, 'the Requests page with a batch');
 
   // Sorting by p95 and changing the window go through the URL and keep the data.
   await top.getByRole('link', { name: 'p95' }).click();
@@ -70,6 +72,7 @@ test('performance charts render and update in place on refresh', async ({ page, 
   for (const id of ['chart-requests', 'chart-errors', 'chart-latency', 'chart-host']) {
     await expect(page.locator(`#${id} canvas`)).toBeVisible();
   }
+  await expectAccessible(page, 'the Performance page');
   const chartId = () => chartOf(page, 'chart-latency');
   const before = await chartId();
   expect(before).not.toBeNull();

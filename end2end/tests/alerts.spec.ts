@@ -134,7 +134,7 @@ test('a firing alert shows on the Overview and the Alerts page, and a test notif
   await expectAccessible(page, 'the Alerts page with a firing alert');
 
   // "Send test": a marked test notification, and its result on the page.
-  await channel.getByRole('button', { name: 'Send a test notification to ops-webhook' }).click();
+  await channel.getByRole('button', { name: 'Send test notification to ops-webhook' }).click();
   await expect(page.getByTestId('test-result')).toContainText('Test notification delivered to ops-webhook');
   await expect.poll(() => received.filter((r) => r.test === true).length).toBe(1);
   await expect(channel).toContainText('test');

@@ -128,4 +128,5 @@ test('the Roles page holds at 375 px wide', async ({ page }) => {
   await hydrated(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
+  await expectAccessible(page, 'the Roles page at 375 px');
 });

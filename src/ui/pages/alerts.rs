@@ -336,7 +336,7 @@ fn Channel(
     test: ServerAction<SendTestNotification>,
 ) -> impl IntoView {
     let name = c.name.clone();
-    let label = format!("Send a test notification to {}", c.name);
+    let label = format!("Send test notification to {}", c.name);
     view! {
         <tr data-testid="alert-channel">
             <td>{c.name.clone()}</td>

@@ -129,7 +129,7 @@ fn EventTypes(rows: Vec<EventTypeStat>) -> impl IntoView {
     view! {
         <section class="panel" data-testid="auth-event-types">
             <h2 class="section-title">"Event types"</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Event types">
                 <table class="table">
                     <thead>
                         <tr>
@@ -214,7 +214,7 @@ fn Panels(s: AuthSummary) -> impl IntoView {
                 view! { <p class="muted">"No provider named in this timeframe."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Providers">
                         <table class="table">
                             <thead><tr>
                                 <th scope="col">"Provider"</th>

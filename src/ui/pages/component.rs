@@ -180,7 +180,7 @@ fn HistoryTable(d: ComponentDetail) -> impl IntoView {
         <section class="panel">
             <h2 class="section-title">"History"</h2>
             {empty.then(|| view! { <p class="muted">"No checks recorded yet."</p> })}
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="History">
                 <table class="table" data-testid="history">
                     <thead>
                         <tr>

@@ -449,7 +449,7 @@ fn McpServers(table: McpTable, filter: OverviewFilter, linked: bool) -> impl Int
                         {format!(" {healthy} of {total} servers healthy")}
                     </p>
                 })}
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label="MCP servers">
                     <table class="table">
                         <thead>
                             <tr>

@@ -139,7 +139,7 @@ fn EndpointTable(
     view! {
         <section class="panel" data-testid=testid>
             <h2 class="section-title">{title}</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label=title>
                 <table class="table">
                     <thead>
                         <tr>

@@ -409,7 +409,7 @@ fn Tables(p: Data) -> impl IntoView {
     view! {
         <section class="panel" data-testid="role-actions-table">
             <h2 class="section-title">"Actions by role and category"</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Actions by role and category">
                 <table class="table">
                     <thead>
                         <tr>
@@ -505,7 +505,7 @@ pub fn RoleSummary(s: RoleSummaryData) -> impl IntoView {
                 .into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Roles, last 24 h">
                         <table class="table">
                             <thead>
                                 <tr>

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hydrated, live, pulseEnv, watchErrors } from '../support/page';
 import { logIn } from '../support/users';
+import { expectAccessible } from '../support/axe';
 
 // A Pulse of its own watching 1,000 components: 937 HTTP checks of its own liveness probe,
 // 60 MCP servers (the suite's reference server) and 3 that fail (a closed port).
@@ -79,6 +80,7 @@ test('1,000 components: the failing ones first above the fold, the rest compact,
   await expect(tiles).toContainText('998 healthy');
   await expect(tiles.locator('ul[data-status=healthy] li')).toHaveCount(998);
   expect(await tiles.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+  await expectAccessible(page, 'the Overview at 1,000 components');
   await page.screenshot({ path: 'test-results/overview-1000.png', fullPage: false });
 
   // Filter by name: the address keeps it; a reload shows the same.

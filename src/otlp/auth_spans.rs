@@ -18,9 +18,9 @@
 use super::attrs::Attrs;
 use super::Tally;
 use crate::audit::auth::is_auth_action;
-use crate::audit::{validate_audit_batch, AuditLimits};
+use crate::audit::AuditLimits;
 use crate::config::OtlpSettings;
-use crate::events::{AuditEvent, EventSource};
+use crate::events::AuditEvent;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::{json, Map, Value};
@@ -68,13 +68,9 @@ impl AuthSpanMapper {
                 &["session.id", "mcp.session.id", "audit.session_id"],
             ),
         ];
-        let mut names = HashMap::new();
-        for (field, list) in table {
-            for (rank, n) in list.iter().enumerate() {
-                names.entry(n.to_string()).or_insert((field, rank));
-            }
+        AuthSpanMapper {
+            names: super::logs::name_table(&table),
         }
-        AuthSpanMapper { names }
     }
 
     pub fn map(&self, req: &ExportTraceServiceRequest, limits: AuditLimits<'_>) -> MappedAuth {
@@ -131,20 +127,7 @@ impl AuthSpanMapper {
             if !details.is_empty() {
                 obj.insert("details".into(), Value::Object(details));
             }
-            match validate_audit_batch(&[Value::Object(obj)], limits) {
-                Ok(events) => out.events.extend(events.into_iter().map(|mut e| {
-                    e.source = EventSource::Otlp;
-                    e
-                })),
-                Err(problems) => {
-                    let reason = problems
-                        .iter()
-                        .map(|p| format!("{} {}", p.field, p.reason))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    out.tally.reject(&span.name, reason);
-                }
-            }
+            super::logs::take_audit(obj, limits, &span.name, &mut out.events, &mut out.tally);
         }
         out.tally.accepted = out.events.len() as u64;
         out
@@ -246,6 +229,6 @@ mod tests {
         let mfa = &m.events[1];
         assert_eq!(mfa.outcome, "failure", "an ERROR span is a failed step");
         assert_eq!(mfa.auth.clone().unwrap().method, "totp");
-        assert_eq!(mfa.source, EventSource::Otlp);
+        assert_eq!(mfa.source, crate::events::EventSource::Otlp);
     }
 }

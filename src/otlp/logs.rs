@@ -44,6 +44,42 @@ pub struct MappedLogs {
     pub tally: Tally,
 }
 
+/// Attribute name → (field, rank) from a table of fields and their names, best first.
+pub(super) fn name_table(table: &[(usize, &[&str])]) -> HashMap<String, (usize, usize)> {
+    let mut names = HashMap::new();
+    for (field, list) in table {
+        for (rank, n) in list.iter().enumerate() {
+            names.entry(n.to_string()).or_insert((*field, rank));
+        }
+    }
+    names
+}
+
+/// One audit event built from OTLP, through the audit validator: kept as an OTLP event, or
+/// rejected under `name` with every problem said.
+pub(super) fn take_audit(
+    obj: Map<String, Value>,
+    limits: AuditLimits<'_>,
+    name: &str,
+    events: &mut Vec<AuditEvent>,
+    tally: &mut Tally,
+) {
+    match validate_audit_batch(&[Value::Object(obj)], limits) {
+        Ok(valid) => events.extend(valid.into_iter().map(|mut e| {
+            e.source = EventSource::Otlp;
+            e
+        })),
+        Err(problems) => {
+            let reason = problems
+                .iter()
+                .map(|p| format!("{} {}", p.field, p.reason))
+                .collect::<Vec<_>>()
+                .join(", ");
+            tally.reject(name, reason);
+        }
+    }
+}
+
 impl LogMapper {
     pub fn new(s: &OtlpSettings) -> LogMapper {
         let table: [(usize, &[&str]); FIELDS] = [
@@ -60,13 +96,9 @@ impl LogMapper {
             (DURATION, &["audit.duration_ms"]),
             (PROVIDER, &["audit.provider", "auth.provider"]),
         ];
-        let mut names = HashMap::new();
-        for (field, list) in table {
-            for (rank, n) in list.iter().enumerate() {
-                names.entry(n.to_string()).or_insert((field, rank));
-            }
+        LogMapper {
+            names: name_table(&table),
         }
-        LogMapper { names }
     }
 
     pub fn map(&self, req: &ExportLogsServiceRequest, limits: AuditLimits<'_>) -> MappedLogs {
@@ -117,20 +149,7 @@ impl LogMapper {
                         };
                         obj.insert("details".into(), details);
                     }
-                    match validate_audit_batch(&[Value::Object(obj)], limits) {
-                        Ok(mut events) => out.events.extend(events.drain(..).map(|mut e| {
-                            e.source = EventSource::Otlp;
-                            e
-                        })),
-                        Err(problems) => {
-                            let reason = problems
-                                .iter()
-                                .map(|p| format!("{} {}", p.field, p.reason))
-                                .collect::<Vec<_>>()
-                                .join(", ");
-                            out.tally.reject(&action, reason);
-                        }
-                    }
+                    take_audit(obj, limits, &action, &mut out.events, &mut out.tally);
                 }
             }
         }

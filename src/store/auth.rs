@@ -35,6 +35,15 @@ pub struct AuthPoint {
     pub agg: Agg,
 }
 
+/// The condition narrowing a read to one provider label (bound after the other parameters).
+fn provider_filter(provider: Option<&str>) -> &'static str {
+    if provider.is_some() {
+        " AND provider = ?"
+    } else {
+        ""
+    }
+}
+
 type Key<'a> = (i64, i64, &'a str, &'a str, &'a str, &'a str);
 
 fn empty_agg() -> Agg {
@@ -138,11 +147,7 @@ impl Store {
         provider: Option<&str>,
     ) -> Result<Vec<AuthCount>, StoreError> {
         let (filter, binds) = span_filter(spans);
-        let by_provider = if provider.is_some() {
-            " AND provider = ?"
-        } else {
-            ""
-        };
+        let by_provider = provider_filter(provider);
         let sql = self.sql(&format!(
             "SELECT action, provider, method, outcome, CAST(SUM(events) AS BIGINT), {} \
              FROM auth_rollup WHERE {filter}{by_provider} \
@@ -177,11 +182,7 @@ impl Store {
         to: i64,
         provider: Option<&str>,
     ) -> Result<Vec<AuthPoint>, StoreError> {
-        let by_provider = if provider.is_some() {
-            " AND provider = ?"
-        } else {
-            ""
-        };
+        let by_provider = provider_filter(provider);
         let sql = self.sql(&format!(
             "SELECT bucket_ms, action, outcome, CAST(SUM(events) AS BIGINT), {} FROM auth_rollup \
              WHERE span_ms = ? AND bucket_ms >= ? AND bucket_ms < ?{by_provider} \

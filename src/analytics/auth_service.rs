@@ -231,10 +231,24 @@ pub(crate) fn summarize(
         session_health,
         thresholds: i.thresholds,
         breaches,
-        bucket_ms: w.res.bucket_ms(),
-        series: series(w, i.points),
+        bucket_ms: chart_frame(now, tf).res.bucket_ms(),
+        series: series(&chart_frame(now, tf), i.points),
         generated_at_ms: now,
     }
+}
+
+/// The chart's buckets: minutes for an hour, hours for a day, days beyond (7 or 30 points: a
+/// chart of 720 hours is unreadable, and reading that many histogram rows cost 200 ms at 1M
+/// events).
+fn chart_frame(now: i64, tf: Span) -> Frame {
+    use crate::store::Resolution;
+    let res = match tf {
+        Span::H1 | Span::H6 => Resolution::Minute,
+        Span::H24 => Resolution::Hour,
+        Span::D7 | Span::D30 => Resolution::Day,
+    };
+    let (from, to) = super::service::range(now, tf.hours(), res);
+    Frame::between(res, from, to)
 }
 
 /// One point per bucket of the window, empty buckets included (a gap reads as zero traffic).
@@ -285,7 +299,8 @@ pub async fn summary(
     let w = Frame::last(now, tf);
     let current = store.auth_counts(&w.spans, provider).await?;
     let previous = store.auth_counts(&w.previous().spans, provider).await?;
-    let points = store.auth_series(w.res, w.from, w.to, provider).await?;
+    let c = chart_frame(now, tf);
+    let points = store.auth_series(c.res, c.from, c.to, provider).await?;
     let sessions = store
         .auth_active_sessions(now - ACTIVE_SESSION_MS, now)
         .await?;

@@ -334,6 +334,17 @@ async fn the_summary_gives_every_seed_figure_for_a_known_batch() {
     let (_, d) = get(&h, "/api/v1/auth/summary?timeframe=24h").await;
     assert_eq!(d["totals"]["total"], 27);
     assert_eq!(d["series"].as_array().unwrap().len(), 24);
+    // A week is charted by day: seven points holding everything.
+    let (_, w) = get(&h, "/api/v1/auth/summary?timeframe=7d").await;
+    assert_eq!(w["bucket_ms"], 86_400_000);
+    let days = w["series"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    assert_eq!(
+        days.iter()
+            .map(|p| p["total"].as_i64().unwrap())
+            .sum::<i64>(),
+        27
+    );
 }
 
 #[tokio::test]

@@ -275,12 +275,14 @@ fn Components(list: Vec<crate::model::ComponentHealth>) -> impl IntoView {
     }
 }
 
-/// `HH:MM` (minute buckets) or `MM-DD HH:00` (hour buckets), UTC.
+/// `HH:MM` (minute buckets), `MM-DD HH:00` (hours) or `MM-DD` (days), UTC.
 fn bucket_label(ts_ms: i64, bucket_ms: i64) -> String {
     let fmt = if bucket_ms < 3_600_000 {
         "%H:%M"
-    } else {
+    } else if bucket_ms < 86_400_000 {
         "%m-%d %H:00"
+    } else {
+        "%m-%d"
     };
     chrono::DateTime::from_timestamp_millis(ts_ms)
         .map(|t| t.format(fmt).to_string())

@@ -297,14 +297,17 @@ pub async fn summary(
     settings: &AuthMonitorSettings,
 ) -> Result<AuthSummary, StoreError> {
     let w = Frame::last(now, tf);
-    let current = store.auth_counts(&w.spans, provider).await?;
-    let previous = store.auth_counts(&w.previous().spans, provider).await?;
+    let before = w.previous();
     let c = chart_frame(now, tf);
-    let points = store.auth_series(c.res, c.from, c.to, provider).await?;
-    let sessions = store
-        .auth_active_sessions(now - ACTIVE_SESSION_MS, now)
-        .await?;
-    let (_, role_sync_failures_15m) = store.recent_auth(ROLE_SYNC, now, 15).await?;
+    // Independent reads, on separate pooled connections at once (SQLite's WAL readers and
+    // PostgreSQL alike): the answer takes as long as the slowest, not the sum.
+    let (current, previous, points, sessions, (_, role_sync_failures_15m)) = futures::try_join!(
+        store.auth_counts(&w.spans, provider),
+        store.auth_counts(&before.spans, provider),
+        store.auth_series(c.res, c.from, c.to, provider),
+        store.auth_active_sessions(now - ACTIVE_SESSION_MS, now),
+        store.recent_auth(ROLE_SYNC, now, 15),
+    )?;
     Ok(summarize(
         tf,
         &w,

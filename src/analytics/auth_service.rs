@@ -67,6 +67,8 @@ fn of_action(rows: &[AuthCount], action: &str) -> (i64, i64, Agg) {
 pub(crate) struct Inputs<'a> {
     pub current: &'a [AuthCount],
     pub previous: &'a [AuthCount],
+    /// The chart's buckets the points were read at (`chart_frame`).
+    pub chart: &'a Frame,
     pub points: &'a [AuthPoint],
     pub sessions: &'a [(String, i64)],
     pub role_sync_failures_15m: i64,
@@ -231,8 +233,8 @@ pub(crate) fn summarize(
         session_health,
         thresholds: i.thresholds,
         breaches,
-        bucket_ms: chart_frame(now, tf).res.bucket_ms(),
-        series: series(&chart_frame(now, tf), i.points),
+        bucket_ms: i.chart.res.bucket_ms(),
+        series: series(i.chart, i.points),
         generated_at_ms: now,
     }
 }
@@ -315,6 +317,7 @@ pub async fn summary(
         Inputs {
             current: &current,
             previous: &previous,
+            chart: &c,
             points: &points,
             sessions: &sessions,
             role_sync_failures_15m,

@@ -46,11 +46,6 @@ pub struct MappedAuth {
     pub tally: Tally,
 }
 
-/// Whether a span is an auth span (and so not an MCP operation to skip).
-pub fn is_auth_span(name: &str) -> bool {
-    is_auth_action(name)
-}
-
 impl AuthSpanMapper {
     pub fn new(s: &OtlpSettings) -> AuthSpanMapper {
         let table: [(usize, &[&str]); FIELDS] = [
@@ -80,7 +75,7 @@ impl AuthSpanMapper {
             .iter()
             .flat_map(|rs| &rs.scope_spans)
             .flat_map(|ss| &ss.spans)
-            .filter(|s| is_auth_span(&s.name));
+            .filter(|s| is_auth_action(&s.name));
         for span in spans {
             let mut f = Attrs::<FIELDS>::default();
             f.find(&self.names, &span.attributes);

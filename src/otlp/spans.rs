@@ -79,7 +79,7 @@ impl SpanMapper {
                 for span in &ss.spans {
                     let Some(route) = self.route_of(span) else {
                         // Auth spans are audit events: `auth_spans` counts them.
-                        if !super::auth_spans::is_auth_span(&span.name) {
+                        if !crate::audit::auth::is_auth_action(&span.name) {
                             out.tally.skipped += 1;
                         }
                         continue;

@@ -49,3 +49,51 @@ export function watchErrors(page: Page): string[] {
   page.on('pageerror', (err) => errors.push(String(err)));
   return errors;
 }
+
+/** How each series of the chart in element `id` can be told apart without its colour. */
+export interface SeriesLook {
+  name: string;
+  type: string;
+  /** Bars and areas: ECharts' decal patterns are on for the chart. */
+  patterned: boolean;
+  /** Lines: dash style and marker. */
+  dash: string | null;
+  symbol: string | null;
+}
+
+/** The series of the chart drawn in element `id` and how each one looks apart from colour. */
+export function seriesLooks(page: Page, id: string): Promise<SeriesLook[]> {
+  return page.evaluate((elementId) => {
+    type Option = {
+      aria?: { enabled?: boolean; decal?: { show?: boolean } }[];
+      series?: { name?: string; type?: string; lineStyle?: { type?: string }; symbol?: string }[];
+    };
+    const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { getOption(): Option } | undefined } };
+    const option = w.echarts.getInstanceByDom(document.getElementById(elementId))?.getOption();
+    const aria = option?.aria?.[0];
+    const patterned = !!(aria?.enabled && aria?.decal?.show);
+    return (option?.series ?? []).map((s) => ({
+      name: s.name ?? '',
+      type: s.type ?? '',
+      patterned,
+      dash: s.type === 'line' ? s.lineStyle?.type ?? 'solid' : null,
+      symbol: s.type === 'line' ? s.symbol ?? null : null,
+    }));
+  }, id);
+}
+
+/**
+ * Asserts that the series of the chart in element `id` differ by more than colour: bars carry
+ * decal patterns, and no two lines share both their dash and their marker. The chart keeps its
+ * own accessible name (ECharts would write a generated one over it).
+ */
+export async function expectTellableApart(page: Page, id: string, label: string) {
+  const looks = await seriesLooks(page, id);
+  expect(looks.length, `${id} has series`).toBeGreaterThan(0);
+  for (const s of looks.filter((s) => s.type === 'bar')) {
+    expect(s.patterned, `${id}: bar series "${s.name}" has a pattern`).toBe(true);
+  }
+  const lines = looks.filter((s) => s.type === 'line').map((s) => `${s.dash}/${s.symbol}`);
+  expect(new Set(lines).size, `${id}: line styles ${lines.join(', ')}`).toBe(lines.length);
+  await expect(page.locator(`#${id}`)).toHaveAttribute('aria-label', label);
+}

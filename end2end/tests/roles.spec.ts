@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
+import { chartId as chartOf, expectTellableApart, hydrated, refreshOnce } from '../support/page';
 import { expectAccessible } from '../support/axe';
 
 const TOKEN = 'e2e-ingest-token-0123456789';
@@ -100,6 +100,11 @@ test('a posted audit batch shows in the role cards, tables and charts', async ({
   for (const id of ['chart-role-actions', 'chart-role-latency', 'chart-role-rates', 'chart-role-distribution', 'chart-role-migration']) {
     await expect(page.locator(`#${id} canvas`)).toBeVisible();
   }
+  // Someone who cannot tell the colours apart can still tell the series apart.
+  await expectTellableApart(page, 'chart-role-actions', 'Actions by role and category');
+  await expectTellableApart(page, 'chart-role-latency', 'p95 latency by role, against target');
+  await expectTellableApart(page, 'chart-role-distribution', 'Users by role: before the migration and now');
+  await expectTellableApart(page, 'chart-role-migration', 'Role changes per minute and cumulative');
   // Refreshing updates the same chart instances.
   const chartId = () => chartOf(page, 'chart-role-actions');
   const before = await chartId();

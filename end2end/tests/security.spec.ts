@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hydrated, watchErrors } from '../support/page';
+import { expectTellableApart, hydrated, watchErrors } from '../support/page';
 import { expectAccessible } from '../support/axe';
 
 // Runs after roles.spec.ts (alphabetical, one worker): its auth events must not move the
@@ -68,6 +68,8 @@ test('a posted auth batch shows in the figures, thresholds, tables and charts', 
   for (const id of ['chart-auth-volume', 'chart-auth-latency']) {
     await expect(page.locator(`#${id} canvas`)).toBeVisible();
   }
+  await expectTellableApart(page, 'chart-auth-volume', 'Auth events: succeeded and failed');
+  await expectTellableApart(page, 'chart-auth-latency', 'OAuth flow and token refresh p95, against their limits');
   await expectAccessible(page, 'the Authentication page with breaches');
   await page.getByTestId('timeframe-picker').getByRole('link', { name: '24h' }).click();
   await expect(page).toHaveURL(/timeframe=24h/);

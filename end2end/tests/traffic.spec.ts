@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { chartId as chartOf, hydrated, refreshOnce } from '../support/page';
+import { chartId as chartOf, expectTellableApart, hydrated, refreshOnce } from '../support/page';
 import { expectAccessible } from '../support/axe';
 
 const TOKEN = 'e2e-ingest-token-0123456789';
@@ -73,6 +73,8 @@ test('performance charts render and update in place on refresh', async ({ page, 
     await expect(page.locator(`#${id} canvas`)).toBeVisible();
   }
   await expectAccessible(page, 'the Performance page');
+  await expectTellableApart(page, 'chart-latency', 'Latency (p50 / p95)');
+  await expectTellableApart(page, 'chart-host', 'CPU and memory');
   const chartId = () => chartOf(page, 'chart-latency');
   const before = await chartId();
   expect(before).not.toBeNull();

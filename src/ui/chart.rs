@@ -6,13 +6,13 @@ use leptos::prelude::*;
 
 /// Draws `make()` into the element `id` once hydrated, then updates the same ECharts instance
 /// whenever the signals `make` reads change (no re-creation, no flicker). The first chart on
-/// any page fetches ECharts; the effect runs again when it has arrived.
+/// any page fetches ECharts; the effect runs again when it has arrived. `patterns` lays
+/// ECharts' decal patterns over bars and areas, so series differ by more than colour.
 #[cfg(feature = "hydrate")]
-fn draw(id: &'static str, make: impl Fn() -> charming::Chart + 'static) {
-    use charming::WasmRenderer;
+fn draw(id: &'static str, patterns: bool, make: impl Fn() -> charming::Chart + 'static) {
     use std::cell::RefCell;
     use std::rc::Rc;
-    let instance: Rc<RefCell<Option<charming::Echarts>>> = Rc::new(RefCell::new(None));
+    let instance: Rc<RefCell<Option<echarts::Instance>>> = Rc::new(RefCell::new(None));
     // Someone who asked their system for less motion gets charts that appear without animating.
     let still = web_sys::window()
         .and_then(|w| {
@@ -31,12 +31,12 @@ fn draw(id: &'static str, make: impl Fn() -> charming::Chart + 'static) {
             return;
         }
         let mut slot = instance.borrow_mut();
+        if slot.is_none() {
+            *slot = echarts::init(id);
+        }
         match slot.as_ref() {
-            Some(existing) => WasmRenderer::update(existing, &chart),
-            None => match WasmRenderer::new_opt(None, None).render(id, &chart) {
-                Ok(e) => *slot = Some(e),
-                Err(e) => leptos::logging::warn!("chart {id}: {e:?}"),
-            },
+            Some(existing) => echarts::set_option(existing, &chart, patterns),
+            None => leptos::logging::warn!("chart {id}: no element to draw into"),
         }
     });
 }
@@ -68,6 +68,57 @@ mod echarts {
             request(loaded);
         }
         false
+    }
+
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    extern "C" {
+        /// One chart drawn by ECharts.
+        pub type Instance;
+        #[wasm_bindgen(js_namespace = echarts, js_name = init)]
+        fn init_on(element: &web_sys::Element) -> Instance;
+        #[wasm_bindgen(method, js_name = setOption)]
+        fn set_option_js(this: &Instance, option: &wasm_bindgen::JsValue);
+    }
+
+    /// ECharts' `aria` option, which charming cannot say in full: decal patterns on, and the
+    /// description ECharts would write over the container's own `aria-label` off (it reads
+    /// stacked values as "0, 5, 5, NaN").
+    #[derive(serde::Serialize)]
+    struct Aria {
+        enabled: bool,
+        label: Switch,
+        decal: Show,
+    }
+    #[derive(serde::Serialize)]
+    struct Switch {
+        enabled: bool,
+    }
+    #[derive(serde::Serialize)]
+    struct Show {
+        show: bool,
+    }
+
+    /// A new chart in the element `id`; `None` when the page has no such element.
+    pub fn init(id: &str) -> Option<Instance> {
+        let element = web_sys::window()?.document()?.get_element_by_id(id)?;
+        Some(init_on(&element))
+    }
+
+    pub fn set_option(instance: &Instance, chart: &charming::Chart, patterns: bool) {
+        let aria = Aria {
+            enabled: patterns,
+            label: Switch { enabled: false },
+            decal: Show { show: patterns },
+        };
+        let (Ok(option), Ok(aria)) = (
+            serde_wasm_bindgen::to_value(chart),
+            serde_wasm_bindgen::to_value(&aria),
+        ) else {
+            leptos::logging::warn!("charts: an option could not be converted");
+            return;
+        };
+        let _ = js_sys::Reflect::set(&option, &"aria".into(), &aria);
+        instance.set_option_js(&option);
     }
 
     fn has_echarts() -> bool {
@@ -110,7 +161,9 @@ pub fn ResponseTimeChart(
     #[prop(into)] degraded_after_ms: Signal<Option<f64>>,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    draw(id, move || build(&history.get(), degraded_after_ms.get()));
+    draw(id, false, move || {
+        build(&history.get(), degraded_after_ms.get())
+    });
     #[cfg(not(feature = "hydrate"))]
     let _ = (history, degraded_after_ms);
     view! { <div id=id class="chart" data-testid="chart" role="img" aria-label="Response time chart"></div> }
@@ -198,7 +251,9 @@ pub fn LineChart(
     #[prop(into)] series: Signal<Vec<SeriesData>>,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    draw(id, move || build_lines(&labels.get(), &series.get(), unit));
+    draw(id, false, move || {
+        build_lines(&labels.get(), &series.get(), unit)
+    });
     #[cfg(not(feature = "hydrate"))]
     let _ = (labels, series, unit);
     view! {
@@ -323,7 +378,7 @@ pub fn BarChart(
     marks: Vec<(&'static str, f64)>,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    draw(id, move || {
+    draw(id, true, move || {
         build_bars(&categories.get(), &series.get(), unit, horizontal, &marks)
     });
     #[cfg(not(feature = "hydrate"))]
@@ -335,6 +390,19 @@ pub fn BarChart(
         </figure>
     }
 }
+
+#[cfg(feature = "hydrate")]
+const LINE_MARKERS: [charming::element::Symbol; 3] = [
+    charming::element::Symbol::Circle,
+    charming::element::Symbol::Triangle,
+    charming::element::Symbol::Diamond,
+];
+
+#[cfg(feature = "hydrate")]
+const TARGET_DASHES: [charming::element::LineStyleType; 2] = [
+    charming::element::LineStyleType::Dashed,
+    charming::element::LineStyleType::Dotted,
+];
 
 #[cfg(feature = "hydrate")]
 fn build_bars(
@@ -418,18 +486,26 @@ fn build_bars(
                 chart.series(bar)
             }
             Draw::Line | Draw::Target => {
+                // Lines told apart without colour: figures by their marker, targets (square
+                // markers) by their dash.
                 let target = s.draw == Draw::Target;
-                let mut style = LineStyle::new().width(2).color(s.color);
-                if target {
-                    style = style.type_(LineStyleType::Dashed);
-                }
+                let nth = series[..i].iter().filter(|o| o.draw == s.draw).count();
+                let (symbol, dash, size) = if target {
+                    (Symbol::Rect, TARGET_DASHES[nth % TARGET_DASHES.len()], 10)
+                } else {
+                    (
+                        LINE_MARKERS[nth % LINE_MARKERS.len()].clone(),
+                        LineStyleType::Solid,
+                        7,
+                    )
+                };
                 chart.series(
                     Line::new()
                         .name(s.name.clone())
                         .data(data)
-                        .symbol(if target { Symbol::Rect } else { Symbol::Circle })
-                        .symbol_size(if target { 10 } else { 5 })
-                        .line_style(style)
+                        .symbol(symbol)
+                        .symbol_size(size)
+                        .line_style(LineStyle::new().width(2).color(s.color).type_(dash))
                         .item_style(ItemStyle::new().color(s.color)),
                 )
             }

@@ -65,12 +65,13 @@ export interface SeriesLook {
 export function seriesLooks(page: Page, id: string): Promise<SeriesLook[]> {
   return page.evaluate((elementId) => {
     type Option = {
-      aria?: { enabled?: boolean; decal?: { show?: boolean } }[];
+      // ECharts keeps `aria` as one plain object (it is not a component, so not an array).
+      aria?: { enabled?: boolean; decal?: { show?: boolean } };
       series?: { name?: string; type?: string; lineStyle?: { type?: string }; symbol?: string }[];
     };
     const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { getOption(): Option } | undefined } };
     const option = w.echarts.getInstanceByDom(document.getElementById(elementId))?.getOption();
-    const aria = option?.aria?.[0];
+    const aria = option?.aria;
     const patterned = !!(aria?.enabled && aria?.decal?.show);
     return (option?.series ?? []).map((s) => ({
       name: s.name ?? '',

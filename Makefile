@@ -14,15 +14,24 @@ bootstrap:
 ## Deployable release: target/release/mcp-pulse (+ hash.txt beside it) and target/site, its
 ## files also written brotli- and gzip-compressed. The debug site (make test) goes to
 ## target/site-debug, so neither build can serve the other's files.
+## `--split`: every page but the Overview is a lazy route whose code is a wasm chunk of its own
+## (split_*.wasm, with the chunk_*.wasm they share), fetched when that page is first shown.
 build: bootstrap
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	@$(MAKE) -s site-sizes
 
+## What a first visit of the Overview loads (the main wasm, its JS, CSS), ECharts (fetched by
+## the first chart) and, summed, the lazy pages' chunks.
 site-sizes:
-	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css target/site/echarts.min.js; do \
+	@for f in target/site/pkg/mcp-pulse.*.wasm target/site/pkg/mcp-pulse.*.js target/site/pkg/mcp-pulse.*.css target/site/echarts.min.js; do \
 	  printf 'site: %-40s %9s bytes, brotli %9s, gzip %9s\n' "$${f#target/site/}" \
 	    "$$(stat -c%s "$$f")" "$$(stat -c%s "$$f.br")" "$$(stat -c%s "$$f.gz")"; \
 	done
+	@chunks=$$(ls target/site/pkg/split_*.wasm target/site/pkg/chunk_*.wasm 2>/dev/null || true); \
+	if [ -n "$$chunks" ]; then \
+	  printf 'site: %-40s %9s bytes, brotli %9s, gzip %9s\n' "lazy pages: $$(echo "$$chunks" | wc -l) wasm chunks" \
+	    "$$(cat $$chunks | wc -c)" "$$(for c in $$chunks; do cat "$$c.br"; done | wc -c)" "$$(for c in $$chunks; do cat "$$c.gz"; done | wc -c)"; \
+	fi
 
 ## Build the release and serve on http://127.0.0.1:3000 (SQLite at ./data/pulse.db)
 run: build
@@ -65,7 +74,7 @@ test-rust:
 # The debug site's files are gzipped here (fast) so the debug server, whose compression is slow
 # unoptimised, never compresses its 12 MB wasm per page load.
 build-debug:
-	LEPTOS_SITE_ROOT=target/site-debug cargo leptos build
+	LEPTOS_SITE_ROOT=target/site-debug cargo leptos build --split
 	gzip -kf -6 target/site-debug/pkg/*.wasm target/site-debug/pkg/*.js target/site-debug/pkg/*.css target/site-debug/echarts.min.js
 
 e2e:

@@ -23,9 +23,15 @@ test('a first visit gets every file compressed; a repeat visit takes them from t
   await hydrated(page);
   const first = await fetched(page);
   const statics = first.filter((f) => /\.(wasm|js|css)$/.test(f.name));
-  // The wasm, its JS and the stylesheet, each sent compressed; ECharts waits for a chart.
+  // The wasm, its JS, the chunk loader and the stylesheet, each sent compressed. No other
+  // page's code (each is a wasm chunk of its own) and no ECharts until a page draws a chart.
   const unhashed = (name: string) => (name.startsWith('/pkg/') ? name.replace(/\.[\w-]+\.(wasm|js|css)$/, '.$1') : name);
-  expect(statics.map((f) => unhashed(f.name)).sort()).toEqual(['/pkg/mcp-pulse.css', '/pkg/mcp-pulse.js', '/pkg/mcp-pulse.wasm']);
+  expect(statics.map((f) => unhashed(f.name)).sort()).toEqual([
+    '/pkg/__wasm_split.js',
+    '/pkg/mcp-pulse.css',
+    '/pkg/mcp-pulse.js',
+    '/pkg/mcp-pulse.wasm',
+  ]);
   for (const f of statics) expect(f.encoded, f.name).toBeLessThan(f.decoded * 0.6);
   const page1 = first.find((f) => f.name === '/');
   expect(page1 && page1.encoded < page1.decoded, 'the page itself is compressed').toBe(true);
@@ -45,11 +51,16 @@ test('a first visit gets every file compressed; a repeat visit takes them from t
   // The first page with a chart fetches ECharts, compressed, once.
   await page.getByRole('link', { name: 'Performance' }).first().click();
   await expect(page.locator('#chart-requests canvas')).toBeVisible();
-  const charts = (await fetched(page)).filter((f) => f.name === '/echarts.min.js');
+  const later = await fetched(page);
+  const charts = later.filter((f) => f.name === '/echarts.min.js');
   expect(charts).toHaveLength(1);
   expect(charts[0].encoded).toBeLessThan(charts[0].decoded * 0.6);
+  // The Performance page's own code arrived with it, compressed, and only then.
+  const pageCode = later.filter((f) => /^\/pkg\/split___performance_view_\w+\.[\w-]+\.wasm$/.test(f.name));
+  expect(pageCode, 'the Performance page chunk').toHaveLength(1);
+  expect(pageCode[0].encoded).toBeLessThan(pageCode[0].decoded * 0.6);
   console.log(
-    `transfer of /: first visit ${kb(firstTotal)}, repeat visit ${kb(againTotal)} (${statics.map((f) => `${f.name} ${kb(f.encoded)} of ${kb(f.decoded)}`).join(', ')}); ECharts on the first chart: ${kb(charts[0].encoded)}`,
+    `transfer of /: first visit ${kb(firstTotal)}, repeat visit ${kb(againTotal)} (${statics.map((f) => `${f.name} ${kb(f.encoded)} of ${kb(f.decoded)}`).join(', ')}); ECharts on the first chart: ${kb(charts[0].encoded)}; the Performance page's chunk ${kb(pageCode[0].encoded)}`,
   );
   await context.close();
 });

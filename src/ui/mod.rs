@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -70,18 +70,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::overview::Overview ssr=SsrMode::Async />
                     <Route
                         path=path!("/components/:name")
-                        view=pages::component::ComponentPage
+                        view={Lazy::<pages::Component>::new()}
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async />
-                    <Route path=path!("/performance") view=pages::performance::PerformancePage ssr=SsrMode::Async />
-                    <Route path=path!("/roles") view=pages::roles::RolesPage ssr=SsrMode::Async />
-                    <Route path=path!("/authentication") view=pages::authentication::AuthenticationPage ssr=SsrMode::Async />
-                    <Route path=path!("/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/audit") view=pages::audit_log::AuditLogPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/config") view=pages::settings::ConfigPage ssr=SsrMode::Async />
+                    <Route path=path!("/requests") view={Lazy::<pages::Requests>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/performance") view={Lazy::<pages::Performance>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/roles") view={Lazy::<pages::Roles>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/authentication") view={Lazy::<pages::Authentication>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/alerts") view={Lazy::<pages::Alerts>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/login") view={Lazy::<pages::Login>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<pages::Admin>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view={Lazy::<pages::AuditLog>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/config") view={Lazy::<pages::Config>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="footer">

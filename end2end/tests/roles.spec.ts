@@ -135,3 +135,29 @@ test('the Roles page holds at 375 px wide', async ({ page }) => {
   expect(overflow).toBeLessThanOrEqual(0);
   await expectAccessible(page, 'the Roles page at 375 px');
 });
+
+test('the Roles timeframe picker is reached by Tab and followed with Enter', async ({ page }) => {
+  await page.goto('/roles?timeframe=1h');
+  await hydrated(page);
+  const picker = page.getByTestId('timeframe-picker');
+  await expect(picker.getByRole('link', { name: '1h' })).toHaveAttribute('aria-current', 'page');
+  let ring = false;
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el.closest('[data-testid=timeframe-picker]') === null || el.textContent?.trim() !== '7d') return null;
+      const style = getComputedStyle(el);
+      return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+    });
+    if (focused !== null) {
+      ring = focused;
+      break;
+    }
+  }
+  await expect(picker.getByRole('link', { name: '7d' })).toBeFocused();
+  expect(ring, 'the focused timeframe shows a focus ring').toBe(true);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/roles\?timeframe=7d/);
+  await expect(picker.getByRole('link', { name: '7d' })).toHaveAttribute('aria-current', 'page');
+});

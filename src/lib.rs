@@ -57,7 +57,7 @@ pub mod tools;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    ui::recover::install();
     // Async hydration: a lazy route's chunk is fetched before its page hydrates.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     leptos::task::spawn_local(async {

@@ -87,3 +87,24 @@ test('files answer with long caching only under hashed names, and a reload of th
   expect(missing.status()).toBe(404);
   expect(await missing.text()).not.toContain('[package]');
 });
+
+test('a page whose code cannot be fetched is loaded in full instead of leaving the tab dead', async ({ page }) => {
+  // As after an upgrade that replaced the files this tab was loaded with.
+  await page.goto('/');
+  await hydrated(page);
+  let refused = 0;
+  await page.route(/\/pkg\/split___/, (route) => {
+    refused += 1;
+    return route.abort();
+  });
+  await page.getByRole('link', { name: 'Roles' }).first().click();
+  await expect(page).toHaveURL(/\/roles$/);
+  // The server-rendered page arrives (without its code it stays static, and is not reloaded again).
+  await expect(page.getByTestId('role-card-admin')).toBeVisible();
+  expect(refused, 'the chunk was asked for').toBeGreaterThan(0);
+  await page.unroute(/\/pkg\/split___/);
+  // With the files back, the next visit is a working page again.
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto('/roles');
+  await hydrated(page);
+});

@@ -5,6 +5,8 @@ pub mod codec;
 pub mod data;
 pub mod me;
 pub mod pages;
+#[cfg(feature = "hydrate")]
+pub mod recover;
 pub mod refresh;
 pub mod widgets;
 

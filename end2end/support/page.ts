@@ -98,3 +98,14 @@ export async function expectTellableApart(page: Page, id: string, label: string)
   expect(new Set(lines).size, `${id}: line styles ${lines.join(', ')}`).toBe(lines.length);
   await expect(page.locator(`#${id}`)).toHaveAttribute('aria-label', label);
 }
+
+/** Whether the chart drawn in element `id` animates (ECharts' `animation`, on unless turned off). */
+export function chartAnimates(page: Page, id: string): Promise<boolean | null> {
+  return page.evaluate((elementId) => {
+    type Option = { animation?: boolean | string };
+    const w = window as unknown as { echarts: { getInstanceByDom(el: Element | null): { getOption(): Option } | undefined } };
+    const option = w.echarts.getInstanceByDom(document.getElementById(elementId))?.getOption();
+    if (!option) return null;
+    return option.animation !== false && option.animation !== 'false';
+  }, id);
+}

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { chartId as chartOf, expectTellableApart, hydrated, refreshOnce } from '../support/page';
+import { chartAnimates, chartId as chartOf, expectTellableApart, hydrated, refreshOnce } from '../support/page';
 import { expectAccessible } from '../support/axe';
 
 const TOKEN = 'e2e-ingest-token-0123456789';
@@ -84,6 +84,20 @@ test('performance charts render and update in place on refresh', async ({ page, 
   await page.getByTestId('window-picker').getByRole('link', { name: '7d' }).click();
   await expect(page).toHaveURL(/window=7d/);
   expect(await chartId()).toBe(before);
+});
+
+test('charts animate unless the system asks for reduced motion', async ({ page }) => {
+  await page.goto('/performance');
+  await hydrated(page);
+  await expect(page.locator('#chart-requests canvas')).toBeVisible();
+  expect(await chartAnimates(page, 'chart-requests')).toBe(true);
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('#chart-requests canvas')).toBeVisible();
+  for (const id of ['chart-requests', 'chart-errors', 'chart-latency', 'chart-host']) {
+    expect(await chartAnimates(page, id), `${id} animates`).toBe(false);
+  }
 });
 
 test('spans sent as OTLP show on the Requests page, with where events came from', async ({ page, request }) => {

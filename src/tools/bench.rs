@@ -476,6 +476,8 @@ async fn roles(dir: &Path, n: usize, now: i64) -> BenchResult<()> {
     }
     store.close().await;
     api_timings(dir, &name).await?;
+    // The pages over this audit log (the issue's `/roles` at 10M audit events).
+    super::ssr_bench::pages(dir, &name, 50, &format!("50 components, {n} audit events")).await?;
     remove_db(&dir.join(&name));
     Ok(())
 }

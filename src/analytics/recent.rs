@@ -71,6 +71,9 @@ pub struct PageCache {
     pub role_summary: Recent<(), super::roles::RoleSummary>,
     pub roles: Recent<crate::span::Span, super::roles::RolesPage>,
     pub requests: Recent<(crate::span::Span, super::SortBy), super::RequestsPage>,
+    /// The unfiltered Overview, with details (`true`) or statuses only, keyed by the health
+    /// engine's generation rather than the writer's.
+    pub overview: Recent<bool, crate::overview::OverviewData>,
 }
 
 impl PageCache {
@@ -80,6 +83,7 @@ impl PageCache {
             role_summary: Recent::new(ttl),
             roles: Recent::new(ttl),
             requests: Recent::new(ttl),
+            overview: Recent::new(ttl),
         }
     }
 

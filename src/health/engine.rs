@@ -15,6 +15,7 @@ use crate::store::{NewCheckResult, Store};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore};
@@ -100,6 +101,9 @@ impl ComponentState {
 struct Inner {
     components: Vec<ComponentConfig>,
     state: RwLock<HashMap<String, ComponentState>>,
+    /// Bumped after every change to `state`: readers that shape the snapshot (the Overview)
+    /// keep their answer while it is unchanged.
+    changes: AtomicU64,
     ctx: CheckContext,
     metrics: Metrics,
     permits: Semaphore,
@@ -238,6 +242,7 @@ impl HealthEngine {
                 metrics,
                 permits: Semaphore::new(max_concurrent.max(1)),
                 started: Instant::now(),
+                changes: AtomicU64::new(0),
                 groups,
                 watch: false,
             }),
@@ -288,6 +293,8 @@ impl HealthEngine {
                 .await?;
             let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
             state.entry(cfg.name.clone()).or_default().restore(&history);
+            drop(state);
+            self.inner.changes.fetch_add(1, Ordering::Release);
         }
         Ok(())
     }
@@ -405,6 +412,8 @@ impl HealthEngine {
             };
             st.push_latency(record.response_time_ms);
             st.last = Some(record.clone());
+            drop(state);
+            self.inner.changes.fetch_add(1, Ordering::Release);
             record
         };
         let groups: Vec<(String, CheckRecord)> = self
@@ -513,6 +522,7 @@ impl HealthEngine {
         st.push_latency(record.response_time_ms);
         st.last = Some(record.clone());
         drop(state);
+        self.inner.changes.fetch_add(1, Ordering::Release);
         self.inner.metrics.set_component_status(&g.name, status);
         Some(record)
     }
@@ -595,6 +605,12 @@ impl HealthEngine {
             .chain(groups)
             .map(|name| state.get(name).map(|s| s.damper.status).unwrap_or_default());
         rules::health_score(Counts::of(statuses))
+    }
+
+    /// Counts changes to the components' state: equal figures mean an equal `summary` (but
+    /// for its clock fields, uptime and when it was made).
+    pub fn generation(&self) -> u64 {
+        self.inner.changes.load(Ordering::Acquire)
     }
 
     /// The current snapshot; reads memory only.

@@ -142,13 +142,33 @@ pub async fn get_overview(
     #[server(default)] filter: crate::overview::OverviewFilter,
 ) -> Result<crate::overview::OverviewData, ServerFnError> {
     let (state, caller) = crate::state::authorized("get_overview")?;
-    let summary = state.engine.summary();
-    let summary = if caller.allows(crate::permissions::Permission::Details) {
-        summary
-    } else {
-        summary.statuses_only()
+    let details = caller.allows(crate::permissions::Permission::Details);
+    let engine = state.engine.clone();
+    let unfiltered = filter.is_empty() && filter.mcp_page <= 1;
+    let shaped = move || {
+        let summary = engine.summary();
+        let summary = if details {
+            summary
+        } else {
+            summary.statuses_only()
+        };
+        crate::overview::shape(summary, &filter)
     };
-    Ok(crate::overview::shape(summary, &filter))
+    // Every open dashboard asks for the unfiltered first page: it is shaped once per change
+    // of the components' state (and at most two seconds old); a filter is shaped per call.
+    if unfiltered {
+        let cache = state.pages.overview.clone();
+        let generation = state.engine.generation();
+        let shared = cache
+            .get(details, generation, || async move {
+                Ok::<_, std::convert::Infallible>(shaped())
+            })
+            .await
+            .map_err(ssr::failed("the overview"))?;
+        Ok((*shared).clone())
+    } else {
+        Ok(shaped())
+    }
 }
 
 /// `None` when no component has that name.

@@ -54,6 +54,19 @@ pub fn TypeBadge(component_type: ComponentType) -> impl IntoView {
 }
 
 pub fn fmt_ms(ms: f64) -> String {
+    // In integers where it can: `{:.1}` expands the float exactly, and the compact grid
+    // formats one figure per component per render.
+    if (0.0..1e12).contains(&ms) {
+        return if ms >= 1000.0 {
+            let centis = (ms / 10.0).round() as u64;
+            format!("{}.{:02} s", centis / 100, centis % 100)
+        } else if ms >= 10.0 {
+            format!("{} ms", ms.round() as u64)
+        } else {
+            let tenths = (ms * 10.0).round() as u64;
+            format!("{}.{} ms", tenths / 10, tenths % 10)
+        };
+    }
     if ms >= 1000.0 {
         format!("{:.2} s", ms / 1000.0)
     } else if ms >= 10.0 {
@@ -227,5 +240,44 @@ pub fn StateWord(s: String) -> impl IntoView {
             <span aria-hidden="true">{state_icon(&s)} " "</span>
             {word}
         </span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_ms;
+
+    /// What `fmt_ms` printed before it went through integers.
+    fn by_float(ms: f64) -> String {
+        if ms >= 1000.0 {
+            format!("{:.2} s", ms / 1000.0)
+        } else if ms >= 10.0 {
+            format!("{ms:.0} ms")
+        } else {
+            format!("{ms:.1} ms")
+        }
+    }
+
+    #[test]
+    fn durations_read_as_before_across_the_range() {
+        assert_eq!(fmt_ms(0.0), "0.0 ms");
+        assert_eq!(fmt_ms(3.04), "3.0 ms");
+        assert_eq!(fmt_ms(9.96), "10.0 ms");
+        assert_eq!(fmt_ms(12.4), "12 ms");
+        assert_eq!(fmt_ms(999.6), "1000 ms");
+        assert_eq!(fmt_ms(1234.5), "1.23 s");
+        assert_eq!(fmt_ms(61_000.0), "61.00 s");
+        assert_eq!(fmt_ms(-1.0), "-1.0 ms");
+        assert_eq!(fmt_ms(f64::NAN), "NaN ms");
+        // Away from exact halves (where the two may round differently) they agree.
+        let mut ms = 0.0;
+        while ms < 200_000.0 {
+            let scaled: [f64; 3] = [ms * 10.0, ms, ms / 10.0];
+            let tie = scaled.iter().any(|v| (v.fract() - 0.5).abs() < 1e-6);
+            if !tie {
+                assert_eq!(fmt_ms(ms), by_float(ms), "{ms}");
+            }
+            ms = ms * 1.0007 + 0.0013;
+        }
     }
 }

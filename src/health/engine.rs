@@ -613,6 +613,10 @@ impl HealthEngine {
         self.inner.changes.load(Ordering::Acquire)
     }
 
+    pub fn uptime_seconds(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+
     /// The current snapshot; reads memory only.
     pub fn summary(&self) -> HealthSummary {
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
@@ -642,7 +646,7 @@ impl HealthEngine {
             health_score: rules::health_score(counts),
             components,
             last_check: last_check.map(rfc3339_ms),
-            uptime_seconds: self.inner.started.elapsed().as_secs(),
+            uptime_seconds: self.uptime_seconds(),
             generated_at_ms: now_ms(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         }

@@ -155,7 +155,7 @@ pub async fn get_overview(
         crate::overview::shape(summary, &filter)
     };
     // Every open dashboard asks for the unfiltered first page: it is shaped once per change
-    // of the components' state (and at most two seconds old); a filter is shaped per call.
+    // of the components' state; a filter is shaped per call.
     if unfiltered {
         let cache = state.pages.overview.clone();
         let generation = state.engine.generation();
@@ -165,7 +165,11 @@ pub async fn get_overview(
             })
             .await
             .map_err(ssr::failed("the overview"))?;
-        Ok((*shared).clone())
+        // Unchanged state since it was shaped: it is the state now, as of now.
+        let mut o = (*shared).clone();
+        o.summary.generated_at_ms = crate::model::now_ms();
+        o.summary.uptime_seconds = state.engine.uptime_seconds();
+        Ok(o)
     } else {
         Ok(shaped())
     }

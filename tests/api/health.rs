@@ -181,3 +181,22 @@ async fn dashboard_is_server_rendered_with_real_data() {
     let (code, _) = call(&h, "GET", "/no/such/page").await;
     assert_eq!(code, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_overview_follows_every_check_at_once() {
+    // The unfiltered Overview is shared between renders: a check recorded a moment after
+    // one render must show in the next, not when the shared answer ages out.
+    let h = harness(&two_components(closed_port(), true)).await;
+    let (_, html) = call(&h, "GET", "/").await;
+    assert!(html.contains("0 of 2 components healthy"), "{html}");
+    call(&h, "POST", "/health/components/db/check").await;
+    let (_, html) = call(&h, "GET", "/").await;
+    assert!(html.contains("1 of 2 components healthy"), "{html}");
+    call(&h, "POST", "/health/components/upstream/check").await;
+    let (_, html) = call(&h, "GET", "/").await;
+    assert!(html.contains("data-status=\"unhealthy\""), "{html}");
+    // A filtered view is its own answer, not the shared one.
+    let (_, html) = call(&h, "GET", "/?status=unhealthy").await;
+    assert!(html.contains("1 of 2 components match"), "{html}");
+    assert!(!html.contains("data-component=\"db\""), "{html}");
+}

@@ -291,10 +291,7 @@ impl HealthEngine {
                 .store()
                 .history(&cfg.name, LATENCY_WINDOW as i64)
                 .await?;
-            let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
-            state.entry(cfg.name.clone()).or_default().restore(&history);
-            drop(state);
-            self.inner.changes.fetch_add(1, Ordering::Release);
+            self.change_state(&cfg.name, |st| st.restore(&history));
         }
         Ok(())
     }
@@ -394,9 +391,7 @@ impl HealthEngine {
                     .unwrap_or_default()
             ));
         }
-        let record = {
-            let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
-            let st = state.entry(cfg.name.clone()).or_default();
+        let record = self.change_state(&cfg.name, |st| {
             let effective = st
                 .damper
                 .observe(raw, cfg.failure_threshold, cfg.success_threshold);
@@ -412,10 +407,8 @@ impl HealthEngine {
             };
             st.push_latency(record.response_time_ms);
             st.last = Some(record.clone());
-            drop(state);
-            self.inner.changes.fetch_add(1, Ordering::Release);
             record
-        };
+        });
         let groups: Vec<(String, CheckRecord)> = self
             .inner
             .groups
@@ -516,13 +509,11 @@ impl HealthEngine {
             }),
             details,
         };
-        let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
-        let st = state.entry(g.name.clone()).or_default();
-        st.damper.status = status;
-        st.push_latency(record.response_time_ms);
-        st.last = Some(record.clone());
-        drop(state);
-        self.inner.changes.fetch_add(1, Ordering::Release);
+        self.change_state(&g.name, |st| {
+            st.damper.status = status;
+            st.push_latency(record.response_time_ms);
+            st.last = Some(record.clone());
+        });
         self.inner.metrics.set_component_status(&g.name, status);
         Some(record)
     }
@@ -605,6 +596,16 @@ impl HealthEngine {
             .chain(groups)
             .map(|name| state.get(name).map(|s| s.damper.status).unwrap_or_default());
         rules::health_score(Counts::of(statuses))
+    }
+
+    /// Every change to a component's state goes through here, so `generation` counts it.
+    fn change_state<R>(&self, name: &str, f: impl FnOnce(&mut ComponentState) -> R) -> R {
+        let r = {
+            let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
+            f(state.entry(name.to_string()).or_default())
+        };
+        self.inner.changes.fetch_add(1, Ordering::Release);
+        r
     }
 
     /// Counts changes to the components' state: equal figures mean an equal `summary` (but

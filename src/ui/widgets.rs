@@ -69,6 +69,11 @@ pub fn fmt_ms(ms: f64) -> String {
             format!("{}.{} ms", tenths / 10, tenths % 10)
         };
     }
+    fmt_ms_float(ms)
+}
+
+/// `fmt_ms` through float formatting: the browser's, and the server's outside the integer range.
+fn fmt_ms_float(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{:.2} s", ms / 1000.0)
     } else if ms >= 10.0 {
@@ -247,18 +252,7 @@ pub fn StateWord(s: String) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::fmt_ms;
-
-    /// What `fmt_ms` printed before it went through integers.
-    fn by_float(ms: f64) -> String {
-        if ms >= 1000.0 {
-            format!("{:.2} s", ms / 1000.0)
-        } else if ms >= 10.0 {
-            format!("{ms:.0} ms")
-        } else {
-            format!("{ms:.1} ms")
-        }
-    }
+    use super::{fmt_ms, fmt_ms_float as by_float};
 
     #[test]
     fn durations_read_as_before_across_the_range() {
